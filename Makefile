@@ -1,0 +1,59 @@
+# Continuum: the verbs. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.synced
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run demo test test-unit test-integration test-e2e lint typecheck contracts clean
+
+help: ## list the verbs
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
+
+$(STAMP): $(UV) uv.lock pyproject.toml contracts/pyproject.toml infra/pyproject.toml $(wildcard services/*/pyproject.toml)
+	$(UV) sync --frozen --all-packages --python $(PYTHON)
+	@touch $@
+
+setup: $(STAMP) ## create the environment (.venv) from the lock file
+
+run: $(STAMP) ## start the broker and the four services in the foreground (Ctrl-C stops all)
+	$(PY) -m infra.devstack
+
+demo: $(STAMP) ## play a two-site scenario against a running `make run` and print the compliance view
+	$(PY) -m tests.scenarios.demo
+
+test: $(STAMP) ## lint, type-check and run the whole suite (unit, integration, end to end)
+	$(MAKE) --no-print-directory lint typecheck
+	$(PY) -m pytest
+
+test-unit: $(STAMP) ## run the unit tests only (no I/O)
+	$(PY) -m pytest -m unit
+
+test-integration: $(STAMP) ## run the tests against a real database and broker
+	$(PY) -m pytest -m integration
+
+test-e2e: $(STAMP) ## run the end-to-end tests (the stack as processes)
+	$(PY) -m pytest -m e2e
+
+lint: $(STAMP) ## ruff, import boundaries (pure domains, independent services)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+typecheck: $(STAMP) ## mypy strict over contracts, infra and the services
+	$(VENV)/bin/mypy -p contracts -p infra -p supervision -p coaching -p referral -p compliance
+
+contracts: $(STAMP) ## regenerate the gRPC code in contracts/src/continuum from contracts/proto
+	$(PY) -m contracts.codegen
+
+clean: ## remove the environment, caches and local data
+	rm -rf $(VENV) $(TOOLS) .data .pytest_cache .mypy_cache .ruff_cache

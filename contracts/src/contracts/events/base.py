@@ -1,0 +1,56 @@
+"""The base of every published event schema, and the registry consumers parse with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class UnknownEventType(LookupError):
+    """A message carries an event type this consumer has no schema for."""
+
+
+class EventContract(BaseModel):
+    """A published fact. Consumers ignore fields they do not know, so adding one is compatible."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: ClassVar[str]
+    version: ClassVar[int]
+    # The topic this event is published to, and what its Kafka key (the aggregate id) is.
+    topic: ClassVar[str]
+
+    @classmethod
+    def ce_type(cls) -> str:
+        return f"{cls.name}.v{cls.version}"
+
+    def key(self) -> str:
+        """The aggregate id: events with the same key keep their order on the topic."""
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, type[EventContract]] = {}
+# An older type upcasts to the data of the next version; applied in a chain to the newest.
+UPCASTERS: dict[str, tuple[str, Upcaster]] = {}
+
+
+def register(cls: type[EventContract]) -> type[EventContract]:
+    """Class decorator: makes a schema known to consumers under its CloudEvents type."""
+    REGISTRY[cls.ce_type()] = cls
+    return cls
+
+
+def parse(ce_type: str, data: Mapping[str, Any]) -> EventContract:
+    """Parses event data of a known type, upcasting older versions; raises on unknown types."""
+    payload = dict(data)
+    while ce_type in UPCASTERS:
+        ce_type, upcast = UPCASTERS[ce_type]
+        payload = upcast(payload)
+    schema = REGISTRY.get(ce_type)
+    if schema is None:
+        raise UnknownEventType(ce_type)
+    return schema.model_validate(payload)

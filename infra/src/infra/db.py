@@ -1,0 +1,187 @@
+"""One database per service: the engine, transactions, and versioned schema migrations.
+
+SQLite is the embedded default, PostgreSQL is production. On SQLite every write transaction
+starts with BEGIN IMMEDIATE: a deferred transaction that reads and then writes can fail at once
+with "database is locked" when another writer got in between, whatever the busy timeout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    TypeDecorator,
+    event,
+    select,
+    text,
+)
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+log = logging.getLogger(__name__)
+
+_READ_ONLY = "continuum_read_only"
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: pass an aware UTC datetime")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One versioned schema change of one component (infra, or a service's read model)."""
+
+    component: str
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+_migrations_metadata = MetaData()
+schema_migrations = Table(
+    "schema_migrations",
+    _migrations_metadata,
+    Column("component", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("description", String(300), nullable=False),
+    Column("applied_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("component", "version"),
+)
+
+
+def normalize_url(url: str) -> str:
+    """Accepts the URLs operators write (postgresql://, sqlite:///) and picks the async drivers."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.drivername == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    return parsed.render_as_string(hide_password=False)
+
+
+class Database:
+    """A service's database: transactions and migrations. Created by the composition root only."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        migrations: Sequence[Migration] = (),
+        *,
+        schema: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.schema = schema
+        self._migrations = list(migrations)
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        if self.is_sqlite:
+            _take_over_sqlite_transactions(engine)
+
+    @classmethod
+    def from_url(
+        cls, url: str, migrations: Sequence[Migration] = (), *, schema: str | None = None
+    ) -> Database:
+        """schema (PostgreSQL only) puts every table in that schema, created on migrate."""
+        url = normalize_url(url)
+        kwargs: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            # The busy timeout makes concurrent writers queue rather than fail.
+            kwargs["connect_args"] = {"timeout": 30}
+        elif schema is not None:
+            kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
+        return cls(create_async_engine(url, **kwargs), migrations, schema=schema)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A read-write transaction: committed on exit, rolled back on an exception."""
+        async with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction; on SQLite it takes no write lock."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**{_READ_ONLY: True})
+            async with conn.begin():
+                yield conn
+
+    async def migrate(self) -> None:
+        """Applies every migration not yet applied, in (component, version) order."""
+        from infra.schema import INFRA_MIGRATIONS  # the tables every service has
+
+        if self.schema is not None and not self.is_sqlite:
+            async with self.engine.connect() as conn, conn.begin():
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+        async with self.transaction() as conn:
+            await conn.run_sync(lambda sync: _migrate(sync, [*INFRA_MIGRATIONS, *self._migrations]))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _migrate(conn: Connection, migrations: Sequence[Migration]) -> None:
+    _migrations_metadata.create_all(conn, checkfirst=True)
+    if conn.dialect.name == "postgresql":
+        # Several replicas may start at once: one migrates, the others wait and then see it done.
+        conn.execute(text("LOCK TABLE schema_migrations IN EXCLUSIVE MODE"))
+    applied = {
+        (row.component, row.version)
+        for row in conn.execute(select(schema_migrations.c.component, schema_migrations.c.version))
+    }
+    for m in sorted(migrations, key=lambda m: (m.component, m.version)):
+        if (m.component, m.version) in applied:
+            continue
+        log.info("applying migration %s v%d: %s", m.component, m.version, m.description)
+        m.apply(conn)
+        conn.execute(
+            schema_migrations.insert().values(
+                component=m.component,
+                version=m.version,
+                description=m.description,
+                applied_at=dt.datetime.now(dt.UTC),
+            )
+        )
+
+
+def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy, not the driver, decides when a transaction begins (see the module doc).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        read_only = conn.get_execution_options().get(_READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -1,0 +1,88 @@
+"""Pure building blocks for service domains: domain events, errors and the clock's interface.
+
+Domains import this module and the standard library and pydantic, nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Protocol, Self
+
+from pydantic import BaseModel, ConfigDict
+
+
+class DomainError(Exception):
+    """A command was refused. Subclasses name the broken rule as a sentence."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    """A field of the command is malformed or out of range (gRPC INVALID_ARGUMENT)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class NotFound(DomainError):
+    """The command names something that does not exist (gRPC NOT_FOUND)."""
+
+
+class AlreadyRecorded(DomainError):
+    """The client-chosen id is taken by a different record (gRPC ALREADY_EXISTS).
+
+    A retry of the *same* command is not this error: it succeeds and changes nothing.
+    """
+
+
+class RuleViolated(DomainError):
+    """The command is well formed but the record's state or a rule forbids it
+    (gRPC FAILED_PRECONDITION)."""
+
+
+class DomainEvent(BaseModel):
+    """A fact a service records in its own event store. Private to the service: what it publishes
+    is translated into a contract from `contracts.events`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+    def to_data(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Self:
+        return cls.model_validate(data)
+
+
+class EventTypes:
+    """Maps stored type names back to a service's domain event classes."""
+
+    def __init__(self, classes: Iterable[type[DomainEvent]]) -> None:
+        self._by_type: dict[str, type[DomainEvent]] = {}
+        for cls in classes:
+            if cls.type in self._by_type:
+                raise ValueError(f"event type {cls.type} registered twice")
+            self._by_type[cls.type] = cls
+
+    def load(self, type_name: str, data: Mapping[str, Any]) -> DomainEvent:
+        try:
+            cls = self._by_type[type_name]
+        except KeyError:
+            raise LookupError(f"unknown event type {type_name}") from None
+        return cls.from_data(data)
+
+
+class Clock(Protocol):
+    """Where a service reads the time; tests pass a fixed one."""
+
+    def now(self) -> dt.datetime:
+        """The current instant, timezone-aware UTC."""
+        ...
