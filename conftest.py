@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from infra.db import Database, Migration, normalize_url
 
+
 def _docker_answers() -> bool:
     try:
         import docker

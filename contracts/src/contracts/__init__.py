@@ -1,1 +1,4 @@
-"""The language between Continuum's services: event schemas and topics (gRPC APIs live in `continuum`)."""
+"""The language between Continuum's services: event schemas and topics.
+
+The gRPC APIs are generated into the package `continuum` from contracts/proto.
+"""

@@ -1,4 +1,4 @@
-"""Every Kafka topic, declared once: the dev stack, the tests and the deployment manifests read this.
+"""Every Kafka topic, declared once: the dev stack, the tests and the manifests read this.
 
 Kafka is the transport; each service's event store is the source of truth, so retention only
 needs to cover consumer downtime and re-publishing, not history.
@@ -35,7 +35,8 @@ COMPLIANCE_EVENTS = Topic(
 
 def dead_letter_topic(consumer_group: str) -> Topic:
     """Where a consumer group parks a message it cannot handle, with the reason in its headers."""
-    return Topic(f"{consumer_group}.dlt", 1, 90 * DAY_MS, f"messages {consumer_group} could not handle")
+    purpose = f"messages {consumer_group} could not handle"
+    return Topic(f"{consumer_group}.dlt", 1, 90 * DAY_MS, purpose)
 
 
 EVENT_TOPICS: tuple[Topic, ...] = (

@@ -88,9 +88,7 @@ async def test_a_multi_stream_append_is_all_or_nothing(store: EventStore) -> Non
     await store.append([StreamAppend("b", 0, [event()])], META)
 
     with pytest.raises(ConcurrencyError):
-        await store.append(
-            [StreamAppend("a", 0, [event()]), StreamAppend("b", 0, [event()])], META
-        )
+        await store.append([StreamAppend("a", 0, [event()]), StreamAppend("b", 0, [event()])], META)
 
     assert await store.read("a") == []
     assert len(await store.read("b")) == 1

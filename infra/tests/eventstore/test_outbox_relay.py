@@ -62,7 +62,9 @@ class BrokerDown:
 
 
 async def append(store: SqlEventStore, stream: str, version: int, *types: str) -> None:
-    events = [NewEvent(type=t, data={"v": version + i}, occurred_at=T0) for i, t in enumerate(types)]
+    events = [
+        NewEvent(type=t, data={"v": version + i}, occurred_at=T0) for i, t in enumerate(types)
+    ]
     await store.append([StreamAppend(stream, version, events)], META, outbox=translate)
 
 
