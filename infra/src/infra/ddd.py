@@ -6,10 +6,18 @@ Domains import this module and the standard library and pydantic, nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Protocol, Self
+from typing import Annotated, Any, ClassVar, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
 
 
 class DomainError(Exception):
@@ -43,6 +51,38 @@ class AlreadyRecorded(DomainError):
 class RuleViolated(DomainError):
     """The command is well formed but the record's state or a rule forbids it
     (gRPC FAILED_PRECONDITION)."""
+
+
+_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def _check_id(value: str) -> str:
+    if not _ID.fullmatch(value):
+        raise ValueError("must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'")
+    return value
+
+
+# Ids are chosen by clients (a retry reuses them) and become part of stream ids and Kafka keys.
+Id = Annotated[str, AfterValidator(_check_id)]
+
+
+class Command(BaseModel):
+    """A request to change a record. A malformed field is refused as InvalidInput naming the field
+    as the API request names it, so a client can point at what to fix."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _refuse_as_invalid_input(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = str(error["loc"][0]) if error["loc"] else "request"
+            cause = (error.get("ctx") or {}).get("error")
+            reason = str(cause) if isinstance(cause, ValueError) else error["msg"]
+            raise InvalidInput(field, reason) from None
 
 
 class DomainEvent(BaseModel):

@@ -1,0 +1,1 @@
+"""The application layer of the coaching service."""

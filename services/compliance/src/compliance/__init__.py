@@ -1,0 +1,1 @@
+"""Audit-ready views of licensure oversight, as of any date, traceable to their source events."""

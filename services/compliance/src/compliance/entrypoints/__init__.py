@@ -1,0 +1,1 @@
+"""The entrypoints layer of the compliance service."""

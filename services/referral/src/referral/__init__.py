@@ -1,0 +1,1 @@
+"""The closed referral loop between therapy, coaching, consultation and psychiatry."""

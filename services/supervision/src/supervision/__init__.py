@@ -1,0 +1,1 @@
+"""Clinical supervision of pre-licensed clinicians: agreements, sessions and the hours they earn."""

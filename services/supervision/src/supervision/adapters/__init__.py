@@ -1,0 +1,1 @@
+"""How the supervision service meets the outside: what it publishes."""

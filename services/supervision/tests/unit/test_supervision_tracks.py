@@ -1,0 +1,64 @@
+"""The credential-track rule table holds what deciding a record needs, per track."""
+
+from __future__ import annotations
+
+import pytest
+
+from supervision.domain import KNOWN_TRACKS, track_rules
+
+pytestmark = pytest.mark.unit
+
+PACK_TRACKS = {
+    "TX-LPC-ASSOCIATE",
+    "TX-LMSW-TO-LCSW",
+    "CA-AMFT",
+    "CA-ASW",
+    "NY-LMHC-LIMITED-PERMIT",
+    "FL-RMHCI",
+    "IL-LPC-TO-LCPC",
+    "OH-LPC-TO-LPCC",
+    "NC-LCMHCA",
+    "IL-LCSW",
+}
+
+
+def test_every_track_of_the_rule_pack_is_known_and_no_other() -> None:
+    assert KNOWN_TRACKS == PACK_TRACKS
+
+
+def test_texas_lpc_associates_may_have_two_supervisors_at_once() -> None:
+    assert track_rules("TX-LPC-ASSOCIATE").concurrent_supervisors_max == 2
+
+
+@pytest.mark.parametrize("track_id", sorted(PACK_TRACKS - {"TX-LPC-ASSOCIATE"}))
+def test_tracks_whose_board_states_no_supervisor_limit_have_none(track_id: str) -> None:
+    assert track_rules(track_id).concurrent_supervisors_max is None
+
+
+@pytest.mark.parametrize(
+    ("track_id", "individual", "group"),
+    [
+        ("TX-LPC-ASSOCIATE", (1, 2), (3, 6)),
+        ("TX-LMSW-TO-LCSW", (1, 2), (2, 6)),
+        ("FL-RMHCI", (1, 2), (3, 6)),
+        ("CA-AMFT", (1, 2), (3, 8)),
+        ("CA-ASW", (1, 2), (3, 8)),
+        ("IL-LPC-TO-LCPC", (1, 2), (3, 6)),
+        ("NY-LMHC-LIMITED-PERMIT", (1, 2), (3, 6)),
+    ],
+)
+def test_each_track_defines_individual_and_group_session_sizes(
+    track_id: str, individual: tuple[int, int], group: tuple[int, int]
+) -> None:
+    rules = track_rules(track_id)
+    assert rules.supervisee_range("individual") == individual
+    assert rules.supervisee_range("group") == group
+
+
+def test_every_track_says_where_its_figures_come_from() -> None:
+    assert all(track_rules(track_id).sources for track_id in KNOWN_TRACKS)
+
+
+def test_an_unknown_track_has_no_rules() -> None:
+    with pytest.raises(KeyError):
+        track_rules("XX-UNKNOWN")
