@@ -71,9 +71,7 @@ class CommandContext:
         return self.now.date()
 
 
-def published(
-    event: RecordedEvent, contract: EventContract, *, source: str
-) -> OutboxMessage:
+def published(event: RecordedEvent, contract: EventContract, *, source: str) -> OutboxMessage:
     """The outbox message for a recorded event published as `contract`."""
     return OutboxMessage(
         event_id=event.event_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -138,7 +138,5 @@ class EventStore(Protocol):
         ...
 
 
-class Translator(Protocol):
-    """Turns a recorded (private) event into its published message; None keeps it private."""
-
-    def __call__(self, event: RecordedEvent) -> OutboxMessage | None: ...
+# Turns a recorded (private) event into its published message; None keeps it private.
+Translator = Callable[[RecordedEvent], OutboxMessage | None]

@@ -24,29 +24,25 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,continuum/referral/v1/referral_service.proto\x12\x15\x63ontinuum.referral.v1\"\xb8\x02\n\x08Referral\x12\x13\n\x0breferral_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x0f\n\x07site_id\x18\x03 \x01(\t\x12\x34\n\x0c\x66rom_service\x18\x04 \x01(\x0e\x32\x1e.continuum.referral.v1.Service\x12\x32\n\nto_service\x18\x05 \x01(\x0e\x32\x1e.continuum.referral.v1.Service\x12/\n\x07urgency\x18\x06 \x01(\x0e\x32\x1e.continuum.referral.v1.Urgency\x12\x35\n\x06status\x18\x07 \x01(\x0e\x32%.continuum.referral.v1.ReferralStatus\x12\x11\n\traised_on\x18\x08 \x01(\t\x12\x0e\n\x06source\x18\t \x01(\t\")\n\x12GetReferralRequest\x12\x13\n\x0breferral_id\x18\x01 \x01(\t\"H\n\x13GetReferralResponse\x12\x31\n\x08referral\x18\x01 \x01(\x0b\x32\x1f.continuum.referral.v1.Referral\".\n\x1cListReferralsBySourceRequest\x12\x0e\n\x06source\x18\x01 \x01(\t\"S\n\x1dListReferralsBySourceResponse\x12\x32\n\treferrals\x18\x01 \x03(\x0b\x32\x1f.continuum.referral.v1.Referral*\x7f\n\x07Service\x12\x17\n\x13SERVICE_UNSPECIFIED\x10\x00\x12\x13\n\x0fSERVICE_THERAPY\x10\x01\x12\x14\n\x10SERVICE_COACHING\x10\x02\x12\x18\n\x14SERVICE_CONSULTATION\x10\x03\x12\x16\n\x12SERVICE_PSYCHIATRY\x10\x04*K\n\x07Urgency\x12\x17\n\x13URGENCY_UNSPECIFIED\x10\x00\x12\x13\n\x0fURGENCY_ROUTINE\x10\x01\x12\x12\n\x0eURGENCY_URGENT\x10\x02*M\n\x0eReferralStatus\x12\x1f\n\x1bREFERRAL_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16REFERRAL_STATUS_RAISED\x10\x01\x32\xfc\x01\n\x0fReferralService\x12\x64\n\x0bGetReferral\x12).continuum.referral.v1.GetReferralRequest\x1a*.continuum.referral.v1.GetReferralResponse\x12\x82\x01\n\x15ListReferralsBySource\x12\x33.continuum.referral.v1.ListReferralsBySourceRequest\x1a\x34.continuum.referral.v1.ListReferralsBySourceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,continuum/referral/v1/referral_service.proto\x12\x15\x63ontinuum.referral.v1\"\xb8\x02\n\x08Referral\x12\x13\n\x0breferral_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x0f\n\x07site_id\x18\x03 \x01(\t\x12\x34\n\x0c\x66rom_service\x18\x04 \x01(\x0e\x32\x1e.continuum.referral.v1.Service\x12\x32\n\nto_service\x18\x05 \x01(\x0e\x32\x1e.continuum.referral.v1.Service\x12/\n\x07urgency\x18\x06 \x01(\x0e\x32\x1e.continuum.referral.v1.Urgency\x12\x35\n\x06status\x18\x07 \x01(\x0e\x32%.continuum.referral.v1.ReferralStatus\x12\x11\n\traised_on\x18\x08 \x01(\t\x12\x0e\n\x06source\x18\t \x01(\t\")\n\x12GetReferralRequest\x12\x13\n\x0breferral_id\x18\x01 \x01(\t\"H\n\x13GetReferralResponse\x12\x31\n\x08referral\x18\x01 \x01(\x0b\x32\x1f.continuum.referral.v1.Referral*\x7f\n\x07Service\x12\x17\n\x13SERVICE_UNSPECIFIED\x10\x00\x12\x13\n\x0fSERVICE_THERAPY\x10\x01\x12\x14\n\x10SERVICE_COACHING\x10\x02\x12\x18\n\x14SERVICE_CONSULTATION\x10\x03\x12\x16\n\x12SERVICE_PSYCHIATRY\x10\x04*K\n\x07Urgency\x12\x17\n\x13URGENCY_UNSPECIFIED\x10\x00\x12\x13\n\x0fURGENCY_ROUTINE\x10\x01\x12\x12\n\x0eURGENCY_URGENT\x10\x02*M\n\x0eReferralStatus\x12\x1f\n\x1bREFERRAL_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16REFERRAL_STATUS_RAISED\x10\x01\x32w\n\x0fReferralService\x12\x64\n\x0bGetReferral\x12).continuum.referral.v1.GetReferralRequest\x1a*.continuum.referral.v1.GetReferralResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'continuum.referral.v1.referral_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SERVICE']._serialized_start=636
-  _globals['_SERVICE']._serialized_end=763
-  _globals['_URGENCY']._serialized_start=765
-  _globals['_URGENCY']._serialized_end=840
-  _globals['_REFERRALSTATUS']._serialized_start=842
-  _globals['_REFERRALSTATUS']._serialized_end=919
+  _globals['_SERVICE']._serialized_start=503
+  _globals['_SERVICE']._serialized_end=630
+  _globals['_URGENCY']._serialized_start=632
+  _globals['_URGENCY']._serialized_end=707
+  _globals['_REFERRALSTATUS']._serialized_start=709
+  _globals['_REFERRALSTATUS']._serialized_end=786
   _globals['_REFERRAL']._serialized_start=72
   _globals['_REFERRAL']._serialized_end=384
   _globals['_GETREFERRALREQUEST']._serialized_start=386
   _globals['_GETREFERRALREQUEST']._serialized_end=427
   _globals['_GETREFERRALRESPONSE']._serialized_start=429
   _globals['_GETREFERRALRESPONSE']._serialized_end=501
-  _globals['_LISTREFERRALSBYSOURCEREQUEST']._serialized_start=503
-  _globals['_LISTREFERRALSBYSOURCEREQUEST']._serialized_end=549
-  _globals['_LISTREFERRALSBYSOURCERESPONSE']._serialized_start=551
-  _globals['_LISTREFERRALSBYSOURCERESPONSE']._serialized_end=634
-  _globals['_REFERRALSERVICE']._serialized_start=922
-  _globals['_REFERRALSERVICE']._serialized_end=1174
+  _globals['_REFERRALSERVICE']._serialized_start=788
+  _globals['_REFERRALSERVICE']._serialized_end=907
 # @@protoc_insertion_point(module_scope)

@@ -3,10 +3,8 @@
 isort:skip_file
 """
 
-from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
@@ -154,42 +152,3 @@ class GetReferralResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetReferralResponse: _TypeAlias = GetReferralResponse  # noqa: Y015
-
-@_typing.final
-class ListReferralsBySourceRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    SOURCE_FIELD_NUMBER: _builtins.int
-    source: _builtins.str
-    def __init__(
-        self,
-        *,
-        source: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["source", b"source"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ListReferralsBySourceRequest: _TypeAlias = ListReferralsBySourceRequest  # noqa: Y015
-
-@_typing.final
-class ListReferralsBySourceResponse(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    REFERRALS_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def referrals(self) -> _containers.RepeatedCompositeFieldContainer[Global___Referral]: ...
-    def __init__(
-        self,
-        *,
-        referrals: _abc.Iterable[Global___Referral] | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["referrals", b"referrals"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ListReferralsBySourceResponse: _TypeAlias = ListReferralsBySourceResponse  # noqa: Y015

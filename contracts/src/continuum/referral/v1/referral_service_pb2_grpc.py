@@ -40,11 +40,6 @@ class ReferralServiceStub:
                 request_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.GetReferralRequest.SerializeToString,
                 response_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.GetReferralResponse.FromString,
                 _registered_method=True)
-        self.ListReferralsBySource = channel.unary_unary(
-                '/continuum.referral.v1.ReferralService/ListReferralsBySource',
-                request_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsBySourceRequest.SerializeToString,
-                response_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsBySourceResponse.FromString,
-                _registered_method=True)
 
 
 class ReferralServiceServicer:
@@ -58,13 +53,6 @@ class ReferralServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def ListReferralsBySource(self, request, context):
-        """Lists the referrals that came from one source record (for example a coaching concern).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
 
 def add_ReferralServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -72,11 +60,6 @@ def add_ReferralServiceServicer_to_server(servicer, server):
                     servicer.GetReferral,
                     request_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.GetReferralRequest.FromString,
                     response_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.GetReferralResponse.SerializeToString,
-            ),
-            'ListReferralsBySource': grpc.unary_unary_rpc_method_handler(
-                    servicer.ListReferralsBySource,
-                    request_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsBySourceRequest.FromString,
-                    response_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsBySourceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -107,33 +90,6 @@ class ReferralService:
             '/continuum.referral.v1.ReferralService/GetReferral',
             continuum_dot_referral_dot_v1_dot_referral__service__pb2.GetReferralRequest.SerializeToString,
             continuum_dot_referral_dot_v1_dot_referral__service__pb2.GetReferralResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ListReferralsBySource(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/continuum.referral.v1.ReferralService/ListReferralsBySource',
-            continuum_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsBySourceRequest.SerializeToString,
-            continuum_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsBySourceResponse.FromString,
             options,
             channel_credentials,
             insecure,

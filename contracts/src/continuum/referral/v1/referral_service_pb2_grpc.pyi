@@ -35,8 +35,6 @@ class ReferralServiceStub:
     def __new__(cls, channel: _aio.Channel) -> ReferralServiceAsyncStub: ...
     GetReferral: _grpc.UnaryUnaryMultiCallable[_referral_service_pb2.GetReferralRequest, _referral_service_pb2.GetReferralResponse]
     """Reads one referral."""
-    ListReferralsBySource: _grpc.UnaryUnaryMultiCallable[_referral_service_pb2.ListReferralsBySourceRequest, _referral_service_pb2.ListReferralsBySourceResponse]
-    """Lists the referrals that came from one source record (for example a coaching concern)."""
 
 @_typing.type_check_only
 class ReferralServiceAsyncStub(ReferralServiceStub):
@@ -45,8 +43,6 @@ class ReferralServiceAsyncStub(ReferralServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetReferral: _aio.UnaryUnaryMultiCallable[_referral_service_pb2.GetReferralRequest, _referral_service_pb2.GetReferralResponse]  # type: ignore[assignment]
     """Reads one referral."""
-    ListReferralsBySource: _aio.UnaryUnaryMultiCallable[_referral_service_pb2.ListReferralsBySourceRequest, _referral_service_pb2.ListReferralsBySourceResponse]  # type: ignore[assignment]
-    """Lists the referrals that came from one source record (for example a coaching concern)."""
 
 class ReferralServiceServicer(metaclass=_abc_1.ABCMeta):
     """The closed referral loop between therapy, coaching, consultation and psychiatry."""
@@ -58,13 +54,5 @@ class ReferralServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_referral_service_pb2.GetReferralResponse, _abc.Awaitable[_referral_service_pb2.GetReferralResponse]]:
         """Reads one referral."""
-
-    @_abc_1.abstractmethod
-    def ListReferralsBySource(
-        self,
-        request: _referral_service_pb2.ListReferralsBySourceRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_referral_service_pb2.ListReferralsBySourceResponse, _abc.Awaitable[_referral_service_pb2.ListReferralsBySourceResponse]]:
-        """Lists the referrals that came from one source record (for example a coaching concern)."""
 
 def add_ReferralServiceServicer_to_server(servicer: ReferralServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,1 +1,1 @@
-"""The entrypoints layer of the coaching service."""
+"""How staff apps and other services reach the coaching service."""

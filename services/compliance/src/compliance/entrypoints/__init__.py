@@ -1,1 +1,1 @@
-"""The entrypoints layer of the compliance service."""
+"""How staff apps and other services reach the compliance service."""

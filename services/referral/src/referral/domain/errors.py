@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.ddd import AlreadyRecorded, InvalidInput
+from infra.ddd import AlreadyRecorded, InvalidInput, NotFound
 
 
 class ReferralMustGoToAnotherService(InvalidInput):
@@ -14,4 +14,12 @@ class ReferralMustGoToAnotherService(InvalidInput):
 class ReferralIdMustNotBeReused(AlreadyRecorded):
     def __init__(self, referral_id: str) -> None:
         super().__init__(f"referral {referral_id} is already recorded with other content")
+        self.referral_id = referral_id
+
+
+class ReferralMustExist(NotFound):
+    """The referral named does not exist."""
+
+    def __init__(self, referral_id: str) -> None:
+        super().__init__(f"no referral {referral_id}")
         self.referral_id = referral_id

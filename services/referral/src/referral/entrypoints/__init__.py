@@ -1,1 +1,1 @@
-"""The entrypoints layer of the referral service."""
+"""How staff apps and other services reach the referral service."""

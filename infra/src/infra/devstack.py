@@ -1,0 +1,222 @@
+"""`make run`: the whole system on one machine, on its embedded defaults.
+
+Starts a Kafka-protocol broker (the embedded Tansu, unless KAFKA_BOOTSTRAP_SERVERS names one),
+creates the declared topics, and runs the four services as separate processes, each a gRPC
+server with its own SQLite file under one data folder. Ctrl-C stops everything cleanly.
+
+The embedded broker keeps nothing across restarts. The event stores do, so on a fresh embedded
+broker every service re-publishes its log and every consumer, being idempotent, skips what it
+already applied: stopping and starting again loses nothing and counts nothing twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from contracts.topics import ALL_TOPICS
+from infra.messaging.admin import ensure_topics, wait_for_broker
+from infra.messaging.broker import EmbeddedBroker
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    name: str
+    grpc_service: str
+    default_port: int
+
+
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("supervision", "continuum.supervision.v1.SupervisionService", 50051),
+    ServiceSpec("coaching", "continuum.coaching.v1.CoachingService", 50052),
+    ServiceSpec("referral", "continuum.referral.v1.ReferralService", 50053),
+    ServiceSpec("compliance", "continuum.compliance.v1.ComplianceService", 50054),
+)
+
+
+def grpc_address_variable(service: str) -> str:
+    return f"{service.upper()}_GRPC_ADDRESS"
+
+
+def database_url_variable(service: str) -> str:
+    return f"{service.upper()}_DATABASE_URL"
+
+
+@dataclass
+class Stack:
+    """The broker and the services as child processes; used by `make run` and the e2e tests."""
+
+    data_dir: Path
+    addresses: dict[str, str]
+    bootstrap_servers: str | None = None
+    broker_port: int = 9092
+    echo: bool = True
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    _broker: EmbeddedBroker | None = None
+    _processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _republish: bool = False
+
+    @property
+    def embedded(self) -> bool:
+        return self._broker is not None
+
+    def start_broker(self) -> str:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.bootstrap_servers is None:
+            self._broker = EmbeddedBroker(
+                port=self.broker_port, log_file=self.data_dir / "broker.log"
+            )
+            self._broker.start()
+            self.bootstrap_servers = self._broker.bootstrap_servers
+            # A fresh embedded broker has none of the events the stores hold.
+            self._republish = True
+        wait_for_broker(self.bootstrap_servers, timeout=30)
+        ensure_topics(self.bootstrap_servers, ALL_TOPICS)
+        return self.bootstrap_servers
+
+    def env_for(self, service: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.extra_env)
+        env["KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap_servers or ""
+        env[grpc_address_variable(service)] = self.addresses[service]
+        env.setdefault(
+            database_url_variable(service), f"sqlite:///{self.data_dir / service}.sqlite"
+        )
+        env["CONTINUUM_REPUBLISH_ON_START"] = "1" if self._republish else "0"
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def start_service(self, service: str) -> None:
+        log = open(self.data_dir / f"{service}.log", "ab")  # noqa: SIM115 - owned by the child
+        process = subprocess.Popen(
+            [sys.executable, "-m", service],
+            env=self.env_for(service),
+            stdout=subprocess.PIPE if self.echo else log,
+            stderr=subprocess.STDOUT,
+        )
+        self._processes[service] = process
+        if self.echo and process.stdout is not None:
+            threading.Thread(target=_echo, args=(service, process.stdout, log), daemon=True).start()
+
+    def wait_until_serving(self, service: str, timeout: float = 60) -> None:
+        spec = next(s for s in SERVICES if s.name == service)
+        deadline = time.monotonic() + timeout
+        with grpc.insecure_channel(self.addresses[service]) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while True:
+                process = self._processes.get(service)
+                if process is not None and process.poll() is not None:
+                    raise RuntimeError(f"{service} exited with {process.returncode}")
+                with contextlib.suppress(grpc.RpcError):
+                    reply = stub.Check(
+                        health_pb2.HealthCheckRequest(service=spec.grpc_service), timeout=1
+                    )
+                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{service} not serving on {self.addresses[service]}")
+                time.sleep(0.2)
+
+    def start(self) -> None:
+        self.start_broker()
+        for spec in SERVICES:
+            self.start_service(spec.name)
+        for spec in SERVICES:
+            self.wait_until_serving(spec.name)
+
+    def kill(self, service: str) -> None:
+        """Kills a service at once (SIGKILL), as a crash would."""
+        process = self._processes.pop(service)
+        process.kill()
+        process.wait()
+
+    def stop_service(self, service: str, grace: float = 15) -> int | None:
+        process = self._processes.pop(service, None)
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        return process.returncode
+
+    def stop(self) -> None:
+        for service in list(self._processes):
+            if (process := self._processes[service]).poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for service in list(self._processes):
+            self.stop_service(service)
+        if self._broker is not None:
+            self._broker.stop()
+            self._broker = None
+
+    def exited(self) -> Iterator[tuple[str, int]]:
+        for service, process in self._processes.items():
+            if process.poll() is not None:
+                yield service, process.returncode
+
+
+def _echo(service: str, stream: object, log: object) -> None:
+    prefix = f"[{service}] ".encode()
+    for line in iter(stream.readline, b""):  # type: ignore[attr-defined]
+        log.write(line)  # type: ignore[attr-defined]
+        log.flush()  # type: ignore[attr-defined]
+        sys.stdout.buffer.write(prefix + line)
+        sys.stdout.buffer.flush()
+
+
+def main() -> None:
+    data_dir = Path(os.environ.get("CONTINUUM_DATA_DIR", ".data")).resolve()
+    addresses = {
+        s.name: os.environ.get(grpc_address_variable(s.name), f"127.0.0.1:{s.default_port}")
+        for s in SERVICES
+    }
+    stack = Stack(
+        data_dir=data_dir,
+        addresses=addresses,
+        bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+    )
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        bootstrap = stack.start_broker()
+        kind = "embedded broker" if stack.embedded else "broker"
+        print(f"Kafka ({kind}) on {bootstrap}; data in {data_dir}", flush=True)
+        for spec in SERVICES:
+            stack.start_service(spec.name)
+        for spec in SERVICES:
+            stack.wait_until_serving(spec.name)
+        print("Continuum is up:", flush=True)
+        for spec in SERVICES:
+            print(f"  {spec.name:<12} gRPC {addresses[spec.name]}", flush=True)
+        print("Ctrl-C stops everything.", flush=True)
+        while not stopping.wait(0.5):
+            for service, code in stack.exited():
+                raise SystemExit(f"{service} stopped unexpectedly with exit code {code}")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        # A terminal's Ctrl-C reaches every process of the group, and impatient users press it
+        # twice: the services stop themselves on it, and this process finishes stopping them.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("stopping Continuum ...", flush=True)
+        stack.stop()
+        print("stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""How every service process runs: settings, database, event store, outbox relay, Kafka,
+consumers and the gRPC server, started in order and stopped gracefully on SIGTERM or Ctrl-C.
+
+Each service's `bootstrap.py` (its one composition root) says what is its own: migrations,
+translator, gRPC servicers and subscriptions. This module does the rest, the same for all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from infra.application import CommandContext
+from infra.db import Database, Migration
+from infra.eventstore import EventMetadata, SqlEventStore, Translator
+from infra.grpc.metadata import CallContext
+from infra.grpc.server import GrpcServer, ServiceBinding, install_signal_handlers
+from infra.messaging.cloudevents import IncomingEvent
+from infra.messaging.consumer import Subscription
+from infra.messaging.publisher import KafkaPublisher
+from infra.outbox import OutboxRelay, republish_log
+from infra.telemetry import TelemetryHandle, current_trace_headers, setup_telemetry
+
+log = logging.getLogger(__name__)
+
+
+class PlatformSettings(BaseSettings):
+    """What every service reads from the environment, whatever its name."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    continuum_data_dir: Path = Path(".data")
+    # Set by `make run` on a fresh embedded broker, which holds none of the stored events.
+    continuum_republish_on_start: bool = False
+    continuum_shutdown_grace_seconds: float = Field(default=10.0, gt=0)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSettings:
+    name: str
+    grpc_address: str
+    database_url: str
+    platform: PlatformSettings
+
+
+def load_settings(name: str, default_port: int) -> ServiceSettings:
+    """<NAME>_GRPC_ADDRESS and <NAME>_DATABASE_URL, with the embedded defaults."""
+    platform = PlatformSettings()
+
+    class Own(BaseSettings):
+        model_config = SettingsConfigDict(env_prefix=f"{name.upper()}_", extra="ignore")
+        grpc_address: str = f"127.0.0.1:{default_port}"
+        database_url: str = f"sqlite:///{platform.continuum_data_dir.resolve() / name}.sqlite"
+
+    own = Own()
+    return ServiceSettings(name, own.grpc_address, own.database_url, platform)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def command_context(call: CallContext, now: dt.datetime) -> CommandContext:
+    """The context of a command a staff app sent: its caller, correlation and current trace."""
+    traceparent, tracestate = current_trace_headers()
+    return CommandContext(
+        now=now,
+        metadata=EventMetadata(
+            correlation_id=call.correlation_id,
+            actor=call.actor,
+            site_id=call.site_id,
+            traceparent=traceparent,
+            tracestate=tracestate,
+        ),
+    )
+
+
+def reaction_context(event: IncomingEvent, actor: str, now: dt.datetime) -> CommandContext:
+    """The context of a command a consumed event caused: same correlation, caused by the event."""
+    traceparent, tracestate = current_trace_headers()
+    return CommandContext(
+        now=now,
+        metadata=EventMetadata(
+            correlation_id=event.metadata.correlation_id or str(event.event_id),
+            causation_id=str(event.event_id),
+            actor=actor,
+            site_id=event.metadata.site_id,
+            traceparent=traceparent,
+            tracestate=tracestate,
+        ),
+    )
+
+
+@dataclass
+class Runtime:
+    """The infrastructure one service process runs on, handed to its composition root."""
+
+    settings: ServiceSettings
+    telemetry: TelemetryHandle
+    db: Database
+    store: SqlEventStore
+    broker: KafkaBroker
+    clock: Callable[[], dt.datetime] = utcnow
+
+
+@dataclass
+class ServiceParts:
+    """What a service brings: its API, its subscriptions."""
+
+    grpc: Sequence[ServiceBinding[Any]]
+    subscriptions: Sequence[Subscription] = field(default_factory=tuple)
+
+
+async def run_service(
+    settings: ServiceSettings,
+    *,
+    migrations: Sequence[Migration],
+    translate: Translator,
+    compose: Callable[[Runtime], ServiceParts],
+) -> None:
+    """Runs one service until SIGTERM or SIGINT, then stops it in reverse order."""
+    telemetry = setup_telemetry(f"continuum-{settings.name}")
+    db = Database.from_url(settings.database_url, migrations)
+    SQLAlchemyInstrumentor().instrument(
+        engine=db.engine.sync_engine, tracer_provider=telemetry.tracer_provider
+    )
+    await db.migrate()
+    store = SqlEventStore(db)
+    if settings.platform.continuum_republish_on_start:
+        queued = await republish_log(db, store, translate)
+        log.info("%s: %d stored events queued to be published again", settings.name, queued)
+
+    publisher = KafkaPublisher(
+        settings.platform.kafka_bootstrap_servers, client_id=f"continuum-{settings.name}"
+    )
+    runtime = Runtime(settings, telemetry, db, store, publisher.broker)
+    parts = compose(runtime)
+    server = GrpcServer(settings.grpc_address, parts.grpc, telemetry=telemetry)
+    relay = OutboxRelay(db, publisher, relay_id=f"{settings.name}-relay")
+    stopping = asyncio.Event()
+    uninstall = install_signal_handlers(asyncio.get_running_loop(), stopping.set)
+    relay_task: asyncio.Task[None] | None = None
+    serving = False
+    try:
+        await publisher.start()
+        if parts.subscriptions:
+            await publisher.broker.start()  # starts the subscribers on the same connection
+        relay_task = asyncio.create_task(relay.run(stopping), name=f"{settings.name}-relay")
+        await server.start()
+        serving = True
+        log.info("%s serving gRPC on %s", settings.name, settings.grpc_address)
+        await stopping.wait()
+    finally:
+        uninstall()
+        stopping.set()
+        grace = settings.platform.continuum_shutdown_grace_seconds
+        if serving:
+            await server.stop(grace)
+        for subscription in parts.subscriptions:
+            await subscription.stop()
+        if relay_task is not None:
+            await relay_task
+        await publisher.stop()
+        await db.dispose()
+        telemetry.shutdown()
+        log.info("%s stopped", settings.name)
+
+
+def main(service: str, default_port: int, run: Callable[[ServiceSettings], Any]) -> None:
+    """The body of `python -m <service>`."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(run(load_settings(service, default_port)))

@@ -1,0 +1,12 @@
+"""`python -m coaching`: runs the coaching service until SIGTERM or Ctrl-C."""
+
+from coaching.bootstrap import DEFAULT_PORT, NAME, run
+from infra.runtime import main as run_main
+
+
+def main() -> None:
+    run_main(NAME, DEFAULT_PORT, run)
+
+
+if __name__ == "__main__":
+    main()

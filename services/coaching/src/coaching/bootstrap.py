@@ -1,0 +1,25 @@
+"""The coaching service's composition root: what it is made of, wired once."""
+
+from __future__ import annotations
+
+from coaching.adapters.publishing import translate
+from coaching.entrypoints.grpc_api import CoachingApi
+from continuum.coaching.v1 import coaching_service_pb2 as pb
+from continuum.coaching.v1 import coaching_service_pb2_grpc as pb_grpc
+from infra.grpc.server import ServiceBinding
+from infra.runtime import Runtime, ServiceParts, ServiceSettings, run_service
+
+NAME = "coaching"
+DEFAULT_PORT = 50052
+GRPC_SERVICE = pb.DESCRIPTOR.services_by_name["CoachingService"].full_name
+
+
+def compose(runtime: Runtime) -> ServiceParts:
+    api = CoachingApi(runtime.store, translate, runtime.clock)
+    return ServiceParts(
+        grpc=[ServiceBinding(GRPC_SERVICE, api, pb_grpc.add_CoachingServiceServicer_to_server)]
+    )
+
+
+async def run(settings: ServiceSettings) -> None:
+    await run_service(settings, migrations=(), translate=translate, compose=compose)

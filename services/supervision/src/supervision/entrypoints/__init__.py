@@ -1,0 +1,1 @@
+"""How staff apps reach the supervision service: its gRPC API."""
