@@ -67,61 +67,105 @@ class StaffApp:
         for channel in self._channels:
             channel.close()
 
-    def sign(self, agreement_id: str, supervisor: str, supervisee: str, site: str, track: str,
-             start: str = "2026-01-01", end: str = "2027-12-31") -> bool:
+    def sign(
+        self,
+        agreement_id: str,
+        supervisor: str,
+        supervisee: str,
+        site: str,
+        track: str,
+        start: str = "2026-01-01",
+        end: str = "2027-12-31",
+    ) -> bool:
         reply = self.supervision.SignAgreement(
             supervision.SignAgreementRequest(
-                agreement_id=agreement_id, supervisor_id=supervisor, supervisee_id=supervisee,
-                site_id=site, credential_track=track, start_date=start, end_date=end,
+                agreement_id=agreement_id,
+                supervisor_id=supervisor,
+                supervisee_id=supervisee,
+                site_id=site,
+                credential_track=track,
+                start_date=start,
+                end_date=end,
             ),
-            metadata=self.metadata, timeout=10,
+            metadata=self.metadata,
+            timeout=10,
         )
         return not reply.already_recorded
 
-    def log(self, session_id: str, supervisor: str, supervisees: list[str], site: str,
-            date: dt.date, minutes: int, fmt: int = INDIVIDUAL, modality: int = IN_PERSON) -> bool:
+    def log(
+        self,
+        session_id: str,
+        supervisor: str,
+        supervisees: list[str],
+        site: str,
+        date: dt.date,
+        minutes: int,
+        fmt: int = INDIVIDUAL,
+        modality: int = IN_PERSON,
+    ) -> bool:
         reply = self.supervision.LogSession(
             supervision.LogSessionRequest(
-                session_id=session_id, format=fmt, modality=modality, date=date.isoformat(),
-                minutes=minutes, supervisor_id=supervisor, supervisee_ids=supervisees,
+                session_id=session_id,
+                format=fmt,
+                modality=modality,
+                date=date.isoformat(),
+                minutes=minutes,
+                supervisor_id=supervisor,
+                supervisee_ids=supervisees,
                 site_id=site,
             ),
-            metadata=self.metadata, timeout=10,
+            metadata=self.metadata,
+            timeout=10,
         )
         return not reply.already_recorded
 
-    def open_engagement(self, engagement_id: str, client: str, coach: str, site: str,
-                        opened_on: str) -> bool:
+    def open_engagement(
+        self, engagement_id: str, client: str, coach: str, site: str, opened_on: str
+    ) -> bool:
         reply = self.coaching.OpenEngagement(
             coaching.OpenEngagementRequest(
-                engagement_id=engagement_id, client_id=client, coach_id=coach, site_id=site,
+                engagement_id=engagement_id,
+                client_id=client,
+                coach_id=coach,
+                site_id=site,
                 opened_on=opened_on,
             ),
-            metadata=self.metadata, timeout=10,
+            metadata=self.metadata,
+            timeout=10,
         )
         return not reply.already_recorded
 
-    def raise_concern(self, engagement_id: str, concern_id: str, raised_on: str,
-                      urgency: int = coaching.CONCERN_URGENCY_URGENT) -> bool:
+    def raise_concern(
+        self,
+        engagement_id: str,
+        concern_id: str,
+        raised_on: str,
+        urgency: int = coaching.CONCERN_URGENCY_URGENT,
+    ) -> bool:
         reply = self.coaching.RaiseConcern(
             coaching.RaiseConcernRequest(
-                engagement_id=engagement_id, concern_id=concern_id, urgency=urgency,
+                engagement_id=engagement_id,
+                concern_id=concern_id,
+                urgency=urgency,
                 raised_on=raised_on,
             ),
-            metadata=self.metadata, timeout=10,
+            metadata=self.metadata,
+            timeout=10,
         )
         return not reply.already_recorded
 
     def hours(self, supervisee: str, as_of: str = "") -> compliance.GetSuperviseeHoursResponse:
         return self.compliance.GetSuperviseeHours(  # type: ignore[no-any-return]
             compliance.GetSuperviseeHoursRequest(supervisee_id=supervisee, as_of=as_of),
-            metadata=self.metadata, timeout=10,
+            metadata=self.metadata,
+            timeout=10,
         )
 
     def open_referrals(self, site: str, as_of: str = "") -> compliance.ListOpenReferralsResponse:
         return self.compliance.ListOpenReferrals(  # type: ignore[no-any-return]
             compliance.ListOpenReferralsRequest(site_id=site, as_of=as_of),
-            metadata=self.metadata, timeout=10,
+            metadata=self.metadata,
+            timeout=10,
         )
 
 
@@ -155,15 +199,36 @@ def play(app: StaffApp) -> int:
     for week, day in enumerate(weekdays(dt.date(2026, 9, 7), 8, weekday=1)):
         new += app.log(f"ses-garcia-w{week}", "sup-alvarez", ["see-garcia"], AUSTIN, day, 60)
         new += app.log(f"ses-patel-w{week}", "sup-alvarez", ["see-patel"], AUSTIN, day, 60)
-        new += app.log(f"ses-rivera-w{week}", "sup-okafor", ["see-rivera"], SACRAMENTO, day, 60,
-                       modality=VIDEO)
-        new += app.log(f"ses-ca-triad-w{week}", "sup-okafor", ["see-rivera", "see-brooks"],
-                       SACRAMENTO, day + dt.timedelta(days=2), 60)
+        new += app.log(
+            f"ses-rivera-w{week}", "sup-okafor", ["see-rivera"], SACRAMENTO, day, 60, modality=VIDEO
+        )
+        new += app.log(
+            f"ses-ca-triad-w{week}",
+            "sup-okafor",
+            ["see-rivera", "see-brooks"],
+            SACRAMENTO,
+            day + dt.timedelta(days=2),
+            60,
+        )
     for month, day in enumerate(weekdays(dt.date(2026, 9, 1), 12, weekday=3)[::4]):
-        new += app.log(f"ses-austin-group-m{month}", "sup-alvarez",
-                       ["see-garcia", "see-patel", "see-nguyen"], AUSTIN, day, 120, fmt=GROUP)
-    new += app.log("ses-garcia-chen-1", "sup-chen", ["see-garcia"], AUSTIN,
-                   dt.date(2026, 10, 20), 45, modality=VIDEO)
+        new += app.log(
+            f"ses-austin-group-m{month}",
+            "sup-alvarez",
+            ["see-garcia", "see-patel", "see-nguyen"],
+            AUSTIN,
+            day,
+            120,
+            fmt=GROUP,
+        )
+    new += app.log(
+        "ses-garcia-chen-1",
+        "sup-chen",
+        ["see-garcia"],
+        AUSTIN,
+        dt.date(2026, 10, 20),
+        45,
+        modality=VIDEO,
+    )
 
     # Coaching: a client's coach sees symptoms return; the client goes back to therapy.
     new += app.open_engagement("eng-7f3a", "client-7f3a", "coach-lee", AUSTIN, "2026-08-03")

@@ -191,7 +191,9 @@ def main() -> None:
         bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
     )
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # Set explicitly: a process started in the background inherits SIGINT ignored.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
     try:
         bootstrap = stack.start_broker()
         kind = "embedded broker" if stack.embedded else "broker"
@@ -207,8 +209,6 @@ def main() -> None:
         while not stopping.wait(0.5):
             for service, code in stack.exited():
                 raise SystemExit(f"{service} stopped unexpectedly with exit code {code}")
-    except KeyboardInterrupt:
-        pass
     finally:
         # A terminal's Ctrl-C reaches every process of the group, and impatient users press it
         # twice: the services stop themselves on it, and this process finishes stopping them.

@@ -1,0 +1,200 @@
+"""Events on the wire: the CloudEvents 1.0 Kafka protocol binding, binary content mode.
+
+Attributes travel as `ce_*` headers, the data (a JSON object) is the message value and the
+`partitionkey` extension is the Kafka key, so any CloudEvents SDK can read what we publish. Our
+metadata rides along as extensions (`correlationid`, `causationid`, `actor`, `siteid`) and the
+trace context as the distributed-tracing extension (`traceparent`, `tracestate`). The plain W3C
+`traceparent`/`tracestate` headers are set as well, for tools that know tracing but not
+CloudEvents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from cloudevents.core.base import BaseCloudEvent
+from cloudevents.core.bindings.kafka import KafkaMessage, from_kafka, to_binary
+from cloudevents.core.exceptions import BaseCloudEventException
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+
+from contracts.events import EventContract, parse
+from infra.eventstore.model import EventMetadata, OutboxMessage
+
+Headers = list[tuple[str, bytes]]
+
+DATA_CONTENT_TYPE: Final = "application/json"
+SPECVERSION: Final = "1.0"
+CE_PREFIX: Final = "ce_"
+CONTENT_TYPE_HEADER: Final = "content-type"
+TRACEPARENT: Final = "traceparent"
+TRACESTATE: Final = "tracestate"
+
+# EventMetadata field -> CloudEvents extension attribute (extension names are [a-z0-9]+).
+_METADATA_EXTENSIONS: Final = (
+    ("correlation_id", "correlationid"),
+    ("causation_id", "causationid"),
+    ("actor", "actor"),
+    ("site_id", "siteid"),
+    ("traceparent", TRACEPARENT),
+    ("tracestate", TRACESTATE),
+)
+
+_REQUIRED: Final = frozenset({"specversion", "id", "source", "type", "time"})
+_FORMAT = JSONFormat()
+
+
+class MalformedMessage(Exception):
+    """A Kafka message that is not one of our CloudEvents; it can never be handled."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingEvent:
+    """A CloudEvent as a consumer receives it."""
+
+    event_id: uuid.UUID
+    ce_type: str
+    source: str
+    subject: str | None
+    key: str | None
+    time: dt.datetime
+    data: dict[str, Any]
+    metadata: EventMetadata
+
+    @property
+    def traceparent(self) -> str | None:
+        return self.metadata.traceparent
+
+    @property
+    def tracestate(self) -> str | None:
+        return self.metadata.tracestate
+
+    def contract(self) -> EventContract:
+        """The data parsed by its published schema (older versions upcast); raises
+        UnknownEventType or a pydantic ValidationError, both permanent for a consumer."""
+        return parse(self.ce_type, self.data)
+
+
+def encode(message: OutboxMessage) -> tuple[bytes, bytes, Headers]:
+    """The Kafka key, value and headers of one outbox message."""
+    if message.occurred_at.tzinfo is None:
+        raise ValueError(f"event {message.event_id}: occurred_at must be timezone-aware")
+    attributes: dict[str, Any] = {
+        "specversion": SPECVERSION,
+        "id": str(message.event_id),
+        "source": message.source,
+        "type": message.ce_type,
+        "time": message.occurred_at.astimezone(dt.UTC),
+        "datacontenttype": DATA_CONTENT_TYPE,
+        "partitionkey": message.key,
+    }
+    if message.subject:
+        attributes["subject"] = message.subject
+    for field_name, extension in _METADATA_EXTENSIONS:
+        value = getattr(message.metadata, field_name)
+        if value:
+            attributes[extension] = value
+    kafka_message = to_binary(CloudEvent(attributes, dict(message.data)), _FORMAT)
+    headers: Headers = list(kafka_message.headers.items())
+    for name in (TRACEPARENT, TRACESTATE):
+        value = attributes.get(name)
+        if value:
+            headers.append((name, value.encode("utf-8")))
+    return message.key.encode("utf-8"), kafka_message.value, headers
+
+
+def decode(
+    key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes | None]]
+) -> IncomingEvent:
+    """The event a Kafka message carries; raises MalformedMessage if it is not a valid CloudEvent
+    with a UUID id, a time and a JSON object as data. Structured mode is read as well."""
+    # Only the binding's own headers go to the SDK: others may be anything, even non-UTF-8.
+    relevant: dict[str, bytes] = {}
+    w3c: dict[str, bytes] = {}
+    for name, header_value in headers:
+        lowered = name.lower()
+        if header_value is None:
+            continue
+        if lowered.startswith(CE_PREFIX) or lowered == CONTENT_TYPE_HEADER:
+            relevant[lowered] = header_value
+        elif lowered in (TRACEPARENT, TRACESTATE):
+            w3c[lowered] = header_value
+    if any(name.startswith(CE_PREFIX) for name in relevant):
+        present = {name.removeprefix(CE_PREFIX) for name in relevant}
+    elif relevant.get(CONTENT_TYPE_HEADER, b"").startswith(b"application/cloudevents"):
+        present = _structured_attributes(value)
+    else:
+        raise MalformedMessage("not a CloudEvent: no ce_ headers, no structured content type")
+    # The SDK fills in a random id and the current time when they are missing: that would
+    # defeat deduplication and misdate the event.
+    missing = sorted(_REQUIRED - present)
+    if missing:
+        raise MalformedMessage(f"invalid CloudEvent: missing {', '.join(missing)}")
+    try:
+        event = from_kafka(KafkaMessage(headers=relevant, key=key, value=value or b""), _FORMAT)
+    except (BaseCloudEventException, ValueError, TypeError, KeyError, AttributeError) as exc:
+        # UnicodeDecodeError and JSONDecodeError are ValueErrors.
+        raise MalformedMessage(f"invalid CloudEvent: {exc}") from exc
+    return _incoming(event, w3c)
+
+
+def _structured_attributes(value: bytes | None) -> set[str]:
+    try:
+        envelope = json.loads(value or b"")
+    except ValueError as exc:
+        raise MalformedMessage(f"invalid structured CloudEvent: {exc}") from exc
+    if not isinstance(envelope, dict):
+        raise MalformedMessage("invalid structured CloudEvent: not a JSON object")
+    return set(envelope)
+
+
+def _incoming(event: BaseCloudEvent, w3c: dict[str, bytes]) -> IncomingEvent:
+    if event.get_specversion() != SPECVERSION:
+        raise MalformedMessage(f"unsupported CloudEvents specversion {event.get_specversion()!r}")
+    try:
+        event_id = uuid.UUID(event.get_id())
+    except ValueError as exc:
+        raise MalformedMessage(f"event id {event.get_id()!r} is not a UUID") from exc
+    time = event.get_time()
+    if time is None:
+        raise MalformedMessage(f"event {event_id} has no time")
+    data = event.get_data()
+    if not isinstance(data, dict):
+        raise MalformedMessage(f"event {event_id}: data is not a JSON object")
+    extensions = {name: _text(event.get_extension(name)) for _, name in _METADATA_EXTENSIONS}
+    if extensions[TRACEPARENT] is None and TRACEPARENT in w3c:
+        # A producer that knows tracing but not the CloudEvents extension.
+        extensions[TRACEPARENT] = w3c[TRACEPARENT].decode("utf-8", "replace")
+        if TRACESTATE in w3c:
+            extensions[TRACESTATE] = w3c[TRACESTATE].decode("utf-8", "replace")
+    metadata = EventMetadata(
+        correlation_id=extensions["correlationid"] or "",
+        causation_id=extensions["causationid"],
+        actor=extensions["actor"] or "system",
+        site_id=extensions["siteid"],
+        traceparent=extensions[TRACEPARENT],
+        tracestate=extensions[TRACESTATE],
+    )
+    return IncomingEvent(
+        event_id=event_id,
+        ce_type=event.get_type(),
+        source=event.get_source(),
+        subject=event.get_subject(),
+        key=_text(event.get_extension("partitionkey")),
+        time=time.astimezone(dt.UTC),
+        data=data,
+        metadata=metadata,
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)

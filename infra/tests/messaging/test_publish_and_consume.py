@@ -1,0 +1,494 @@
+"""Publisher and consumer runtime against a real broker and a real database: each event is applied
+once, poison messages go to the dead-letter topic, offsets move only after the transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pytest
+from faststream.kafka import KafkaBroker, KafkaMessage, TopicPartition
+from kafka import KafkaProducer
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, get_current_span
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.events import SessionLogged
+from contracts.topics import Topic, dead_letter_topic
+from infra.db import Database, Migration
+from infra.eventstore.model import EventMetadata, OutboxMessage
+from infra.messaging.admin import ensure_topics
+from infra.messaging.broker import EmbeddedBroker
+from infra.messaging.cloudevents import IncomingEvent
+from infra.messaging.consumer import Handler, PermanentError, RetryPolicy, Subscription
+from infra.messaging.publisher import KafkaPublisher, PublishError
+
+pytestmark = pytest.mark.integration
+
+THING_HAPPENED = "continuum.test.ThingHappened.v1"
+OTHER_THING = "continuum.test.OtherThing.v1"
+# Short sessions make Tansu settle a consumer group in about a second instead of five.
+FAST_GROUP: dict[str, Any] = {"session_timeout_ms": 2000, "heartbeat_interval_ms": 300}
+QUICK_RETRIES = RetryPolicy(attempts=3, first_backoff=0.05, max_backoff=0.2)
+
+
+def _create_handled(conn: Connection) -> None:
+    conn.execute(text("CREATE TABLE handled (event_id VARCHAR(36) NOT NULL, n INTEGER NOT NULL)"))
+
+
+HANDLED_TABLE = Migration("messaging_tests", 1, "what the test handler applied", _create_handled)
+
+
+@dataclass
+class Recorder:
+    """A handler that applies an event by writing it to `handled` in the consumer's transaction;
+    `calls` counts every invocation, committed or not."""
+
+    calls: list[IncomingEvent] = field(default_factory=list)
+
+    async def __call__(self, conn: AsyncConnection, event: IncomingEvent) -> None:
+        self.calls.append(event)
+        await conn.execute(
+            text("INSERT INTO handled (event_id, n) VALUES (:event_id, :n)"),
+            {"event_id": str(event.event_id), "n": event.data["n"]},
+        )
+
+
+async def handled(db: Database) -> list[tuple[str, int]]:
+    async with db.read() as conn:
+        rows = await conn.execute(text("SELECT event_id, n FROM handled"))
+        return [(row.event_id, row.n) for row in rows]
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not met within {within}s")
+        await asyncio.sleep(0.05)
+
+
+async def handled_count(db: Database, expected: int, within: float = 20.0) -> None:
+    async def reached() -> bool:
+        return len(await handled(db)) >= expected
+
+    await eventually(reached, within)
+
+
+@dataclass(frozen=True)
+class Received:
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, str]
+
+
+async def read_topic(
+    broker: KafkaBroker, topic: str, *, expected: int, within: float = 15.0
+) -> list[Received]:
+    """Partition 0 from the start, without a consumer group (no join to wait for): until
+    `expected` messages arrived or `within` seconds passed, then briefly for any extra ones."""
+    subscriber = broker.subscriber(
+        partitions=[TopicPartition(topic, 0)], auto_offset_reset="earliest", persistent=False
+    )
+    await subscriber.start()
+    try:
+        messages: list[KafkaMessage] = []
+        deadline = time.monotonic() + within
+        while len(messages) < expected and time.monotonic() < deadline:
+            if (message := await subscriber.get_one(timeout=0.5)) is not None:
+                messages.append(message)
+        while (extra := await subscriber.get_one(timeout=0.5)) is not None:
+            messages.append(extra)
+        return [_received(message) for message in messages]
+    finally:
+        await subscriber.stop()
+
+
+def _received(message: KafkaMessage) -> Received:
+    record = message.raw_message
+    assert not isinstance(record, tuple)  # not a batch
+    return Received(record.key, record.value, dict(message.headers))
+
+
+def outbox(
+    topic: Topic,
+    key: str = "thing-1",
+    n: int = 0,
+    *,
+    ce_type: str = THING_HAPPENED,
+    data: dict[str, Any] | None = None,
+    traceparent: str | None = None,
+) -> OutboxMessage:
+    return OutboxMessage(
+        event_id=uuid.uuid4(),
+        topic=topic.name,
+        key=key,
+        ce_type=ce_type,
+        source="/continuum/tests",
+        subject=f"thing/{key}",
+        occurred_at=dt.datetime.now(dt.UTC),
+        data={"n": n} if data is None else data,
+        metadata=EventMetadata(correlation_id=f"corr-{n}", traceparent=traceparent),
+    )
+
+
+@pytest.fixture
+async def db(make_database: Callable[..., Awaitable[Database]]) -> Database:
+    """A migrated database with the test's `handled` table, on each storage backend."""
+    return await make_database([HANDLED_TABLE])
+
+
+@pytest.fixture
+async def publisher(bootstrap: str) -> AsyncIterator[KafkaPublisher]:
+    async with KafkaPublisher(bootstrap, timeout=10) as started:
+        yield started
+
+
+@dataclass
+class Setup:
+    topic: Topic
+    group: str
+    dead_letters: Topic
+
+
+@pytest.fixture
+async def setup(
+    bootstrap: str,
+    unique: Callable[[str], str],
+    make_topic: Callable[..., Awaitable[Topic]],
+) -> Setup:
+    """A fresh topic, consumer group, and that group's dead-letter topic."""
+    group = unique("group")
+    topic = await make_topic("events")
+    dead_letters = dead_letter_topic(group)
+    await asyncio.to_thread(ensure_topics, bootstrap, [dead_letters])
+    return Setup(topic, group, dead_letters)
+
+
+async def consume(
+    broker: KafkaBroker,
+    db: Database,
+    setup: Setup,
+    handlers: dict[str, Handler],
+    **options: Any,
+) -> Subscription:
+    options.setdefault("retry", QUICK_RETRIES)
+    subscription = Subscription(
+        broker, db, setup.group, [setup.topic], handlers, **FAST_GROUP, **options
+    )
+    await broker.start()
+    return subscription
+
+
+async def test_published_events_are_handled_once_each_in_order_per_key(
+    kafka_broker: KafkaBroker,
+    db: Database,
+    publisher: KafkaPublisher,
+    bootstrap: str,
+    make_topic: Callable[..., Awaitable[Topic]],
+    unique: Callable[[str], str],
+) -> None:
+    topic = await make_topic("events", partitions=3)
+    group = unique("group")
+    await asyncio.to_thread(ensure_topics, bootstrap, [dead_letter_topic(group)])
+    recorder = Recorder()
+    await consume(
+        kafka_broker, db, Setup(topic, group, dead_letter_topic(group)), {THING_HAPPENED: recorder}
+    )
+    messages = [outbox(topic, key, n) for n in range(4) for key in ("a", "b", "c")]
+
+    await publisher.publish(messages)
+
+    await handled_count(db, len(messages))
+    await asyncio.sleep(0.3)  # room for a wrongful second delivery to show up
+    assert sorted(await handled(db)) == sorted((str(m.event_id), m.data["n"]) for m in messages)
+    for key in ("a", "b", "c"):
+        assert [e.data["n"] for e in recorder.calls if e.key == key] == [0, 1, 2, 3]
+
+
+async def test_a_message_delivered_twice_is_applied_once(
+    kafka_broker: KafkaBroker, db: Database, publisher: KafkaPublisher, setup: Setup
+) -> None:
+    recorder = Recorder()
+    await consume(kafka_broker, db, setup, {THING_HAPPENED: recorder})
+    twice, after = outbox(setup.topic, n=1), outbox(setup.topic, n=2)
+
+    await publisher.publish([twice])
+    await publisher.publish([twice, after])  # the relay re-publishing after a crash
+
+    await handled_count(db, 2)
+    rows = sorted(await handled(db), key=lambda row: row[1])
+    assert rows == [(str(twice.event_id), 1), (str(after.event_id), 2)]
+    assert [e.data["n"] for e in recorder.calls] == [1, 2]
+
+
+def _produce_raw(bootstrap: str, topic: str, headers: list[tuple[str, bytes]]) -> None:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    try:
+        producer.send(topic, key=b"thing-1", value=b"{broken", headers=headers).get(timeout=10)
+    finally:
+        producer.close()
+
+
+async def test_a_malformed_message_is_dead_lettered_with_its_reason_and_the_next_is_handled(
+    kafka_broker: KafkaBroker,
+    db: Database,
+    publisher: KafkaPublisher,
+    setup: Setup,
+    bootstrap: str,
+) -> None:
+    recorder = Recorder()
+    await consume(kafka_broker, db, setup, {THING_HAPPENED: recorder})
+    # Not even UTF-8 in a CloudEvents header: it must still reach the dead-letter topic.
+    headers = [("ce_specversion", b"1.0"), ("ce_id", b"\xff\xfe"), ("x-origin", b"legacy")]
+    await asyncio.to_thread(_produce_raw, bootstrap, setup.topic.name, headers)
+    good = outbox(setup.topic, n=7)
+
+    await publisher.publish([good])
+
+    await handled_count(db, 1)
+    assert await handled(db) == [(str(good.event_id), 7)]
+    [dead] = await read_topic(kafka_broker, setup.dead_letters.name, expected=1)
+    assert dead.value == b"{broken"
+    assert dead.key == b"thing-1"
+    assert "invalid CloudEvent" in dead.headers["dlt.reason"]
+    assert dead.headers["dlt.error.type"] == "infra.messaging.cloudevents.MalformedMessage"
+    assert dead.headers["dlt.original.topic"] == setup.topic.name
+    assert dead.headers["dlt.original.partition"] == "0"
+    assert dead.headers["dlt.original.offset"] == "0"
+    assert dead.headers["dlt.consumer.group"] == setup.group
+    assert dead.headers["x-origin"] == "legacy"
+
+
+async def _reject(conn: AsyncConnection, event: IncomingEvent) -> None:
+    if event.data["n"] == 1:
+        raise PermanentError("minutes must be positive")
+    await Recorder()(conn, event)
+
+
+async def _validate_contract(conn: AsyncConnection, event: IncomingEvent) -> None:
+    event.contract()  # SessionLogged data without its fields: a pydantic ValidationError
+    await Recorder()(conn, event)
+
+
+@pytest.mark.parametrize(
+    ("ce_type", "handler", "error_type"),
+    [
+        (THING_HAPPENED, _reject, "infra.messaging.consumer.PermanentError"),
+        (
+            SessionLogged.ce_type(),
+            _validate_contract,
+            "pydantic_core._pydantic_core.ValidationError",
+        ),
+    ],
+    ids=["permanent-error", "invalid-contract-data"],
+)
+async def test_a_permanent_failure_is_dead_lettered_without_retries_and_the_next_is_handled(
+    kafka_broker: KafkaBroker,
+    db: Database,
+    publisher: KafkaPublisher,
+    setup: Setup,
+    ce_type: str,
+    handler: Handler,
+    error_type: str,
+) -> None:
+    calls: list[int] = []
+
+    def counting(inner: Handler) -> Handler:
+        async def count(conn: AsyncConnection, event: IncomingEvent) -> None:
+            calls.append(event.data["n"])
+            await inner(conn, event)
+
+        return count
+
+    await consume(
+        kafka_broker, db, setup, {ce_type: counting(handler), OTHER_THING: counting(Recorder())}
+    )
+    bad = outbox(setup.topic, n=1, ce_type=ce_type)
+    good = outbox(setup.topic, n=2, ce_type=OTHER_THING)
+
+    await publisher.publish([bad, good])
+
+    await handled_count(db, 1)
+    assert await handled(db) == [(str(good.event_id), 2)]
+    assert calls == [1, 2]
+    [dead] = await read_topic(kafka_broker, setup.dead_letters.name, expected=1)
+    assert dead.headers["dlt.error.type"] == error_type
+    assert dead.headers["dlt.attempts"] == "1"
+    assert dead.headers["ce_id"] == str(bad.event_id)
+    assert dead.key == b"thing-1"
+
+
+async def test_a_transient_failure_is_retried_and_the_event_applied_once(
+    kafka_broker: KafkaBroker, db: Database, publisher: KafkaPublisher, setup: Setup
+) -> None:
+    recorder = Recorder()
+
+    async def flaky(conn: AsyncConnection, event: IncomingEvent) -> None:
+        await recorder(conn, event)  # written, then rolled back with the failed attempt
+        if len(recorder.calls) < 3:
+            raise ConnectionResetError("read model briefly unavailable")
+
+    await consume(kafka_broker, db, setup, {THING_HAPPENED: flaky})
+    message = outbox(setup.topic, n=5)
+
+    await publisher.publish([message])
+
+    await handled_count(db, 1)
+    assert len(recorder.calls) == 3
+    assert await handled(db) == [(str(message.event_id), 5)]
+    assert await read_topic(kafka_broker, setup.dead_letters.name, expected=0) == []
+
+
+async def test_a_handler_that_keeps_failing_is_dead_lettered_after_its_retries(
+    kafka_broker: KafkaBroker, db: Database, publisher: KafkaPublisher, setup: Setup
+) -> None:
+    recorder = Recorder()
+
+    async def failing(conn: AsyncConnection, event: IncomingEvent) -> None:
+        if event.data["n"] == 1:
+            raise RuntimeError("projection bug")
+        await recorder(conn, event)
+
+    await consume(kafka_broker, db, setup, {THING_HAPPENED: failing})
+    bad, good = outbox(setup.topic, n=1), outbox(setup.topic, n=2)
+
+    await publisher.publish([bad, good])
+
+    await handled_count(db, 1)
+    [dead] = await read_topic(kafka_broker, setup.dead_letters.name, expected=1)
+    assert dead.headers["dlt.attempts"] == str(QUICK_RETRIES.attempts)
+    assert dead.headers["dlt.error.type"] == "builtins.RuntimeError"
+    assert dead.headers["dlt.reason"] == "projection bug"
+    assert await handled(db) == [(str(good.event_id), 2)]
+
+
+class FlakyDatabase:
+    """The real database, except that the first transactions cannot connect."""
+
+    def __init__(self, db: Database, failures: int) -> None:
+        self._db = db
+        self.failures = failures
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionRefusedError("database unreachable")
+        return self._db.transaction()
+
+
+async def test_a_message_is_delivered_again_not_dead_lettered_while_the_database_is_down(
+    kafka_broker: KafkaBroker, db: Database, publisher: KafkaPublisher, setup: Setup
+) -> None:
+    recorder = Recorder()
+    flaky = FlakyDatabase(db, failures=QUICK_RETRIES.attempts + 1)  # more than the retries
+    await consume(kafka_broker, cast(Database, flaky), setup, {THING_HAPPENED: recorder})
+    message = outbox(setup.topic, n=4)
+
+    await publisher.publish([message])
+
+    await handled_count(db, 1)
+    assert flaky.failures == 0
+    assert await handled(db) == [(str(message.event_id), 4)]
+    assert await read_topic(kafka_broker, setup.dead_letters.name, expected=0) == []
+
+
+async def test_an_event_type_without_a_handler_is_skipped_not_dead_lettered(
+    kafka_broker: KafkaBroker, db: Database, publisher: KafkaPublisher, setup: Setup
+) -> None:
+    recorder = Recorder()
+    await consume(kafka_broker, db, setup, {THING_HAPPENED: recorder})
+    other, mine = outbox(setup.topic, n=1, ce_type=OTHER_THING), outbox(setup.topic, n=2)
+
+    await publisher.publish([other, mine])
+
+    await handled_count(db, 1)
+    assert [e.event_id for e in recorder.calls] == [mine.event_id]
+    assert await read_topic(kafka_broker, setup.dead_letters.name, expected=0) == []
+
+
+async def test_the_consumer_span_continues_the_producers_trace(
+    kafka_broker: KafkaBroker, db: Database, publisher: KafkaPublisher, setup: Setup
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace_id, parent_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    seen_trace_ids: list[int] = []
+
+    async def handler(conn: AsyncConnection, event: IncomingEvent) -> None:
+        seen_trace_ids.append(get_current_span().get_span_context().trace_id)
+        await Recorder()(conn, event)
+
+    await consume(
+        kafka_broker, db, setup, {THING_HAPPENED: handler}, tracer=provider.get_tracer("test")
+    )
+    message = outbox(setup.topic, traceparent=f"00-{trace_id}-{parent_id}-01")
+
+    await publisher.publish([message])
+
+    await handled_count(db, 1)
+    [span] = exporter.get_finished_spans()
+    assert span.kind is SpanKind.CONSUMER
+    assert span.name == f"process {setup.topic.name}"
+    assert span.context is not None and span.parent is not None
+    assert span.context.trace_id == int(trace_id, 16)
+    assert span.parent.span_id == int(parent_id, 16)
+    assert span.attributes is not None
+    assert span.attributes["cloudevents.event_id"] == str(message.event_id)
+    assert span.attributes["messaging.consumer.group.name"] == setup.group
+    assert seen_trace_ids == [int(trace_id, 16)]
+
+
+async def test_a_message_whose_transaction_never_committed_is_delivered_again_to_the_group(
+    bootstrap: str, db: Database, publisher: KafkaPublisher, setup: Setup
+) -> None:
+    entered = asyncio.Event()
+
+    async def crashes_mid_transaction(conn: AsyncConnection, event: IncomingEvent) -> None:
+        await Recorder()(conn, event)
+        entered.set()
+        await asyncio.Event().wait()  # the process dies here, before commit and ack
+
+    first = KafkaBroker(bootstrap, graceful_timeout=0.5, client_id="first-consumer")
+    await consume(first, db, setup, {THING_HAPPENED: crashes_mid_transaction})
+    message = outbox(setup.topic, n=3)
+    await publisher.publish([message])
+    await asyncio.wait_for(entered.wait(), timeout=20)
+    await first.stop()  # cancels the handler: transaction rolled back, offset not committed
+    assert await handled(db) == []
+
+    second = KafkaBroker(bootstrap, graceful_timeout=2.0, client_id="second-consumer")
+    recorder = Recorder()
+    try:
+        await consume(second, db, setup, {THING_HAPPENED: recorder})
+        await handled_count(db, 1)
+    finally:
+        await second.stop()
+    assert await handled(db) == [(str(message.event_id), 3)]
+
+
+async def test_publishing_raises_when_the_broker_is_gone(tmp_path: Any) -> None:
+    with EmbeddedBroker(log_file=tmp_path / "tansu.log", stop_timeout=1) as broker:
+        topic = Topic("test.unreachable", 1, 60_000, "test")
+        await asyncio.to_thread(ensure_topics, broker.bootstrap_servers, [topic])
+        publisher = KafkaPublisher(broker.bootstrap_servers, timeout=2)
+        await publisher.start()
+        await publisher.publish([outbox(topic)])  # reachable: acknowledged
+        broker.stop()
+        started = time.monotonic()
+        try:
+            with pytest.raises(PublishError):
+                await publisher.publish([outbox(topic, n=1)])
+        finally:
+            await publisher.stop()
+        assert time.monotonic() - started < 10

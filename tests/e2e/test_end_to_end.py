@@ -1,0 +1,274 @@
+"""End to end: real broker, the four services as processes, gRPC over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+import grpc
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from continuum.supervision.v1 import supervision_service_pb2 as pb
+from contracts.events import SessionLogged
+from contracts.topics import SUPERVISION_EVENTS, dead_letter_topic
+from infra.devstack import Stack
+from infra.eventstore import EventMetadata, OutboxMessage
+from infra.messaging.cloudevents import encode
+from tests.scenarios.demo import AUSTIN, GROUP, StaffApp
+
+pytestmark = pytest.mark.e2e
+
+TRACK = "TX-LPC-ASSOCIATE"
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T], done: Callable[[T], bool], timeout: float = 60) -> T:
+    """Polls until the asynchronous flow has caught up; fails with the last value seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"still {value!r} after {timeout} s")
+        time.sleep(0.2)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def supervisee_with_agreement(app: StaffApp, supervisor: str = "sup-e2e") -> str:
+    supervisee = unique("see")
+    assert app.sign(unique("agr"), supervisor, supervisee, AUSTIN, TRACK)
+    return supervisee
+
+
+def test_session_hours_and_a_referral_reach_the_compliance_view(app: StaffApp) -> None:
+    supervisee = supervisee_with_agreement(app)
+    app.log(unique("ses"), "sup-e2e", [supervisee], AUSTIN, dt.date(2026, 10, 6), 60)
+    app.log(
+        unique("ses"),
+        "sup-e2e",
+        [supervisee],
+        AUSTIN,
+        dt.date(2026, 10, 13),
+        45,
+        modality=pb.SESSION_MODALITY_VIDEO,
+    )
+    before = {r.referral_id for r in app.open_referrals(AUSTIN).referrals}
+    engagement, concern = unique("eng"), unique("concern")
+    app.open_engagement(engagement, unique("client"), "coach-e2e", AUSTIN, "2026-09-01")
+    app.raise_concern(engagement, concern, "2026-11-02")
+
+    view = eventually(lambda: app.hours(supervisee), lambda v: len(v.sessions) == 2)
+    assert view.total_minutes == 105
+    by = {(b.format, b.modality): b.minutes for b in view.by_format_and_modality}
+    assert by[("individual", "in_person")] == 60
+    assert by[("individual", "video")] == 45
+    assert all(uuid.UUID(s.source_event_id) for s in view.sessions)
+    # As of a date before the second session, only the first counts.
+    assert app.hours(supervisee, as_of="2026-10-10").total_minutes == 60
+
+    referrals = eventually(
+        lambda: [r for r in app.open_referrals(AUSTIN).referrals if r.referral_id not in before],
+        lambda new: len(new) == 1,
+    )
+    (referral,) = referrals
+    assert (referral.to_service, referral.urgency, referral.raised_on) == (
+        "therapy",
+        "urgent",
+        "2026-11-02",
+    )
+    assert len(referral.source_event_ids) == 1
+    # The day before it was raised, the referral was not open.
+    earlier = app.open_referrals(AUSTIN, as_of="2026-11-01").referrals
+    assert referral.referral_id not in {r.referral_id for r in earlier}
+
+
+def test_a_retried_command_changes_nothing(app: StaffApp) -> None:
+    supervisee = supervisee_with_agreement(app)
+    session = unique("ses")
+
+    assert app.log(session, "sup-e2e", [supervisee], AUSTIN, dt.date(2026, 10, 6), 60) is True
+    assert app.log(session, "sup-e2e", [supervisee], AUSTIN, dt.date(2026, 10, 6), 60) is False
+
+    eventually(lambda: app.hours(supervisee), lambda v: len(v.sessions) == 1)
+    time.sleep(1)
+    assert app.hours(supervisee).total_minutes == 60
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"minutes": 5}, "minutes"),
+        ({"date": "2026-13-40"}, "date"),
+        ({"date": ""}, "date"),
+        ({"format": pb.SESSION_FORMAT_UNSPECIFIED}, "format"),
+        ({"supervisee_ids": []}, "supervisee_ids"),
+        ({"session_id": "has spaces"}, "session_id"),
+        ({"date": "2999-01-01"}, "date"),
+    ],
+)
+def test_an_invalid_session_is_invalid_argument_naming_the_field_and_records_nothing(
+    app: StaffApp, change: dict[str, object], field: str
+) -> None:
+    supervisee = supervisee_with_agreement(app)
+    valid = {
+        "session_id": unique("ses"),
+        "format": pb.SESSION_FORMAT_INDIVIDUAL,
+        "modality": pb.SESSION_MODALITY_IN_PERSON,
+        "date": "2026-10-06",
+        "minutes": 60,
+        "supervisor_id": "sup-e2e",
+        "supervisee_ids": [supervisee],
+        "site_id": AUSTIN,
+    }
+
+    with pytest.raises(grpc.RpcError) as refused:
+        app.supervision.LogSession(pb.LogSessionRequest(**{**valid, **change}), timeout=10)
+
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.value.details().startswith(f"{field}:")
+    # Nothing was recorded: the same session id, now valid, is recorded as new.
+    if "session_id" not in change:
+        assert not app.supervision.LogSession(pb.LogSessionRequest(**valid)).already_recorded
+
+
+def test_a_session_no_agreement_covers_is_failed_precondition(app: StaffApp) -> None:
+    with pytest.raises(grpc.RpcError) as refused:
+        app.log(unique("ses"), "sup-e2e", [unique("see")], AUSTIN, dt.date(2026, 10, 6), 60)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_an_unknown_credential_track_is_invalid_argument(app: StaffApp) -> None:
+    with pytest.raises(grpc.RpcError) as refused:
+        app.sign(unique("agr"), "sup-e2e", unique("see"), AUSTIN, "XX-NOT-A-TRACK")
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.value.details().startswith("credential_track:")
+
+
+def test_killing_compliance_while_events_flow_loses_nothing_and_counts_nothing_twice(
+    stack: Stack, app: StaffApp
+) -> None:
+    supervisees = [supervisee_with_agreement(app, "sup-crash") for _ in range(3)]
+    sessions = 30
+    logged = threading.Event()
+
+    def staff_keep_logging() -> None:
+        for i in range(sessions):
+            day = dt.date(2026, 1, 5) + dt.timedelta(days=i)
+            app.log(unique("ses"), "sup-crash", supervisees, AUSTIN, day, 90, fmt=GROUP)
+        logged.set()
+
+    writer = threading.Thread(target=staff_keep_logging)
+    writer.start()
+    time.sleep(0.5)
+    stack.kill("compliance")  # SIGKILL, mid-flow
+    writer.join(timeout=120)
+    assert logged.is_set()
+    stack.start_service("compliance")
+    stack.wait_until_serving("compliance")
+
+    for supervisee in supervisees:
+        view = eventually(
+            lambda s=supervisee: app.hours(s), lambda v: len(v.sessions) >= sessions, timeout=90
+        )
+        assert view.total_minutes == sessions * 90
+    time.sleep(2)  # anything redelivered after the restart has arrived by now
+    assert [app.hours(s).total_minutes for s in supervisees] == [sessions * 90] * 3
+
+
+def _session_message(event_id: uuid.UUID, supervisee: str, session_id: str) -> OutboxMessage:
+    event = SessionLogged(
+        session_id=session_id,
+        format="individual",
+        modality="in_person",
+        date=dt.date(2026, 10, 7),
+        minutes=50,
+        supervisor_id="sup-e2e",
+        supervisee_ids=(supervisee,),
+        site_id=AUSTIN,
+    )
+    return OutboxMessage(
+        event_id=event_id,
+        topic=SUPERVISION_EVENTS.name,
+        key=event.key(),
+        ce_type=SessionLogged.ce_type(),
+        source="/continuum/supervision",
+        subject=f"session-{session_id}",
+        occurred_at=dt.datetime.now(dt.UTC),
+        data=event.model_dump(mode="json"),
+        metadata=EventMetadata(correlation_id="e2e"),
+    )
+
+
+async def _produce(
+    bootstrap: str, records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for key, value, headers in records:
+            await producer.send_and_wait(SUPERVISION_EVENTS.name, value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+
+def test_the_same_event_delivered_twice_is_counted_once(stack: Stack, app: StaffApp) -> None:
+    supervisee = unique("see")
+    key, value, headers = encode(_session_message(uuid.uuid4(), supervisee, unique("ses")))
+    assert stack.bootstrap_servers is not None
+
+    asyncio.run(_produce(stack.bootstrap_servers, [(key, value, headers)] * 2))
+
+    eventually(lambda: app.hours(supervisee), lambda v: len(v.sessions) == 1)
+    time.sleep(1.5)
+    assert app.hours(supervisee).total_minutes == 50
+
+
+async def _dead_letters(
+    bootstrap: str, group: str, marker: bytes, seconds: float
+) -> dict[str, bytes]:
+    consumer = AIOKafkaConsumer(
+        dead_letter_topic(group).name,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        async with asyncio.timeout(seconds):
+            while True:
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    for record in records:
+                        if record.value == marker:
+                            return {k: v for k, v in record.headers}
+    finally:
+        await consumer.stop()
+
+
+def test_a_malformed_message_is_dead_lettered_and_the_consumer_goes_on(
+    stack: Stack, app: StaffApp
+) -> None:
+    assert stack.bootstrap_servers is not None
+    marker = f"not a cloudevent {uuid.uuid4()}".encode()
+
+    asyncio.run(_produce(stack.bootstrap_servers, [(b"junk", marker, [])]))
+
+    headers = asyncio.run(
+        _dead_letters(stack.bootstrap_servers, "continuum.compliance", marker, 60)
+    )
+    assert headers["dlt.reason"]
+    assert headers["dlt.original.topic"] == SUPERVISION_EVENTS.name.encode()
+    # The compliance consumer carries on with the next message.
+    supervisee = supervisee_with_agreement(app)
+    app.log(unique("ses"), "sup-e2e", [supervisee], AUSTIN, dt.date(2026, 10, 8), 60)
+    eventually(lambda: app.hours(supervisee), lambda v: v.total_minutes == 60)
