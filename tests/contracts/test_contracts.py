@@ -1,0 +1,52 @@
+"""The contracts stay what clients and consumers were promised."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from contracts.codegen import OUTPUT_ROOT, PACKAGE, differences, generate
+from contracts.events import REGISTRY, SessionLogged, UnknownEventType, parse
+from contracts.topics import ALL_TOPICS
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_committed_grpc_code_is_what_the_protos_generate(tmp_path: Path) -> None:
+    generate(tmp_path)
+    assert differences(OUTPUT_ROOT / PACKAGE, tmp_path / PACKAGE) == []
+
+
+def test_every_published_event_names_a_declared_topic() -> None:
+    declared = {topic.name for topic in ALL_TOPICS}
+    assert {schema.topic for schema in REGISTRY.values()} <= declared
+
+
+def test_topic_names_are_unique() -> None:
+    names = [topic.name for topic in ALL_TOPICS]
+    assert len(names) == len(set(names))
+
+
+def test_a_consumer_parses_a_known_type_and_ignores_fields_it_does_not_know() -> None:
+    data = {
+        "session_id": "s-1",
+        "format": "group",
+        "modality": "video",
+        "date": "2026-10-06",
+        "minutes": 90,
+        "supervisor_id": "sup-1",
+        "supervisee_ids": ["a", "b", "c"],
+        "site_id": "site-1",
+        "added_in_a_later_minor_change": True,
+    }
+    event = parse(SessionLogged.ce_type(), data)
+    assert isinstance(event, SessionLogged)
+    assert event.date == dt.date(2026, 10, 6)
+    assert event.key() == "s-1"
+
+
+def test_an_unknown_event_type_is_refused_by_name() -> None:
+    with pytest.raises(UnknownEventType, match=r"continuum\.nothing\.Such\.v1"):
+        parse("continuum.nothing.Such.v1", {})
