@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run demo test test-unit test-integration test-e2e lint typecheck contracts clean
+.PHONY: help setup run demo test test-unit test-integration test-e2e lint typecheck contracts manifests clean
 
 help: ## list the verbs
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,6 +54,9 @@ typecheck: $(STAMP) ## mypy strict over contracts, infra and the services
 
 contracts: $(STAMP) ## regenerate the gRPC code in contracts/src/continuum from contracts/proto
 	$(PY) -m contracts.codegen
+
+manifests: $(STAMP) ## regenerate deploy/kubernetes manifests from the declarations (topics)
+	$(PY) -m infra.manifests
 
 clean: ## remove the environment, caches and local data
 	rm -rf $(VENV) $(TOOLS) .data .pytest_cache .mypy_cache .ruff_cache

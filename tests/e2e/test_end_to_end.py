@@ -272,3 +272,21 @@ def test_a_malformed_message_is_dead_lettered_and_the_consumer_goes_on(
     supervisee = supervisee_with_agreement(app)
     app.log(unique("ses"), "sup-e2e", [supervisee], AUSTIN, dt.date(2026, 10, 8), 60)
     eventually(lambda: app.hours(supervisee), lambda v: v.total_minutes == 60)
+
+
+def test_restarting_a_producer_republishes_its_log_and_nothing_counts_twice(
+    stack: Stack, app: StaffApp
+) -> None:
+    supervisee = supervisee_with_agreement(app)
+    app.log(unique("ses"), "sup-e2e", [supervisee], AUSTIN, dt.date(2026, 10, 9), 60)
+    eventually(lambda: app.hours(supervisee), lambda v: v.total_minutes == 60)
+
+    # On the embedded broker a restarted service re-publishes its whole log (see infra.devstack).
+    assert stack.stop_service("supervision") == 0
+    stack.start_service("supervision")
+    stack.wait_until_serving("supervision")
+    app.log(unique("ses"), "sup-e2e", [supervisee], AUSTIN, dt.date(2026, 10, 10), 30)
+
+    eventually(lambda: app.hours(supervisee), lambda v: v.total_minutes == 90)
+    time.sleep(1.5)
+    assert app.hours(supervisee).total_minutes == 90
