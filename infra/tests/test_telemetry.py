@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -29,35 +27,14 @@ def _no_otlp_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(variable, raising=False)
 
 
-@pytest.fixture
-def spans() -> InMemorySpanExporter:
-    return InMemorySpanExporter()
-
-
-@pytest.fixture
-def metric_reader() -> InMemoryMetricReader:
-    return InMemoryMetricReader()
-
-
-@pytest.fixture
-def telemetry(
-    spans: InMemorySpanExporter, metric_reader: InMemoryMetricReader
-) -> Iterator[TelemetryHandle]:
-    handle = setup_telemetry(
-        "referral", span_exporter=spans, metric_reader=metric_reader, set_global=False
-    )
-    yield handle
-    handle.shutdown()
-
-
 def test_spans_carry_the_service_name_as_resource(
-    telemetry: TelemetryHandle, spans: InMemorySpanExporter
+    telemetry: TelemetryHandle, span_exporter: InMemorySpanExporter
 ) -> None:
     with telemetry.tracer.start_as_current_span("accept referral"):
         pass
 
-    (span,) = spans.get_finished_spans()
-    assert span.resource.attributes["service.name"] == "referral"
+    (span,) = span_exporter.get_finished_spans()
+    assert span.resource.attributes["service.name"] == "continuum-test"
 
 
 def test_nothing_is_exported_over_otlp_without_an_endpoint(telemetry: TelemetryHandle) -> None:
@@ -96,7 +73,7 @@ def test_commands_handled_counter_reaches_the_metric_reader(
     ]
     (point,) = metric.data.data_points
     assert point.value == 2
-    assert data.resource_metrics[0].resource.attributes["service.name"] == "referral"
+    assert data.resource_metrics[0].resource.attributes["service.name"] == "continuum-test"
 
 
 def test_there_are_no_trace_headers_outside_a_span() -> None:
@@ -119,7 +96,7 @@ def test_trace_headers_name_the_active_span(telemetry: TelemetryHandle) -> None:
 
 
 def test_a_span_started_from_stored_headers_continues_the_same_trace(
-    telemetry: TelemetryHandle, spans: InMemorySpanExporter
+    telemetry: TelemetryHandle, span_exporter: InMemorySpanExporter
 ) -> None:
     with telemetry.tracer.start_as_current_span("log session"):
         traceparent, tracestate = current_trace_headers()
@@ -130,7 +107,7 @@ def test_a_span_started_from_stored_headers_continues_the_same_trace(
     ):
         pass
 
-    producer, consumer = spans.get_finished_spans()
+    producer, consumer = span_exporter.get_finished_spans()
     assert consumer.context.trace_id == producer.context.trace_id
     assert consumer.parent is not None
     assert consumer.parent.span_id == producer.context.span_id
@@ -148,7 +125,7 @@ def test_tracestate_survives_the_round_trip() -> None:
 
 @pytest.mark.parametrize("traceparent", [None, "", "not-a-traceparent"])
 def test_without_a_valid_traceparent_a_span_starts_a_new_trace(
-    telemetry: TelemetryHandle, spans: InMemorySpanExporter, traceparent: str | None
+    telemetry: TelemetryHandle, span_exporter: InMemorySpanExporter, traceparent: str | None
 ) -> None:
     with (
         telemetry.tracer.start_as_current_span("outer"),
@@ -156,7 +133,7 @@ def test_without_a_valid_traceparent_a_span_starts_a_new_trace(
     ):
         pass
 
-    consume, outer = spans.get_finished_spans()
+    consume, outer = span_exporter.get_finished_spans()
     assert consume.parent is None
     assert consume.context.trace_id != outer.context.trace_id
 

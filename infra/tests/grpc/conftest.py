@@ -4,7 +4,7 @@ request chooses, and an aio channel to it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,8 +12,6 @@ import grpc
 import pydantic
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from continuum.supervision.v1 import supervision_service_pb2 as pb
 from continuum.supervision.v1 import supervision_service_pb2_grpc as pb_grpc
@@ -21,7 +19,7 @@ from infra.ddd import AlreadyRecorded, InvalidInput, NotFound, RuleViolated
 from infra.eventstore.model import ConcurrencyError
 from infra.grpc.metadata import call_context
 from infra.grpc.server import GrpcServer, ServiceBinding
-from infra.telemetry import TelemetryHandle, current_trace_headers, setup_telemetry
+from infra.telemetry import TelemetryHandle, current_trace_headers
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["SupervisionService"].full_name
 LEAKED_SECRET = "db password is hunter2"
@@ -81,30 +79,6 @@ class ScriptedSupervision(pb_grpc.SupervisionServiceServicer):
             [caller.actor, caller.correlation_id, caller.site_id or "", traceparent or ""]
         )
         return pb.LogSessionResponse(session_id=echo)
-
-
-@pytest.fixture
-def span_exporter() -> InMemorySpanExporter:
-    return InMemorySpanExporter()
-
-
-@pytest.fixture
-def metric_reader() -> InMemoryMetricReader:
-    return InMemoryMetricReader()
-
-
-@pytest.fixture
-def telemetry(
-    span_exporter: InMemorySpanExporter, metric_reader: InMemoryMetricReader
-) -> Iterator[TelemetryHandle]:
-    handle = setup_telemetry(
-        "supervision-test",
-        span_exporter=span_exporter,
-        metric_reader=metric_reader,
-        set_global=False,
-    )
-    yield handle
-    handle.shutdown()
 
 
 @pytest.fixture

@@ -102,7 +102,7 @@ async def test_a_server_span_covers_each_call_and_continues_the_callers_trace(
     assert span.name == f"/{SERVICE}/LogSession"
     assert span.kind is SpanKind.SERVER
     assert format_trace_id(span.context.trace_id) == caller_trace_id
-    assert span.resource.attributes["service.name"] == "supervision-test"
+    assert span.resource.attributes["service.name"] == "continuum-test"
     # The handler runs inside the server span: what it would store with its events is that span.
     handler_traceparent = response.session_id.split("|")[3]
     assert handler_traceparent.split("-")[1:3] == [caller_trace_id, f"{span.context.span_id:016x}"]
