@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from contracts.codegen import OUTPUT_ROOT, PACKAGE, differences, generate
-from contracts.events import REGISTRY, SessionLogged, UnknownEventType, parse
+from contracts.events import REGISTRY, SessionLogged, SessionLoggedV1, UnknownEventType, parse
 from contracts.topics import ALL_TOPICS
 
 pytestmark = pytest.mark.unit
@@ -41,10 +41,12 @@ def test_a_consumer_parses_a_known_type_and_ignores_fields_it_does_not_know() ->
         "site_id": "site-1",
         "added_in_a_later_minor_change": True,
     }
-    event = parse(SessionLogged.ce_type(), data)
+    event = parse(SessionLoggedV1.ce_type(), data)
     assert isinstance(event, SessionLogged)
     assert event.date == dt.date(2026, 10, 6)
     assert event.key() == "s-1"
+    # v1 knew only clinical supervision: it upcasts to v2 as such.
+    assert (event.kind, event.techniques, event.focus) == ("clinical", (), ())
 
 
 def test_an_unknown_event_type_is_refused_by_name() -> None:

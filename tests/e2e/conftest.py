@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 from infra.devstack import SERVICES, Stack
+from tests.e2e.support import Stubs, stubs_for
 from tests.scenarios.demo import Addresses, StaffApp
+
+# The services' clocks run their timers (service-level checks, expiry reminders) every second.
+CLOCK_TICK_SECONDS = "1"
 
 
 def _free_port() -> int:
@@ -20,6 +24,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CONTINUUM_CLOCK_TICK_SECONDS", CLOCK_TICK_SECONDS)
     data_dir: Path = tmp_path_factory.mktemp("continuum")
     stack = Stack(
         data_dir=data_dir,
@@ -32,6 +38,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield stack
     finally:
         stack.stop()
+        patch.undo()
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +46,9 @@ def app(stack: Stack) -> Iterator[StaffApp]:
     staff = StaffApp(Addresses(**stack.addresses))
     yield staff
     staff.close()
+
+
+@pytest.fixture(scope="session")
+def stubs(stack: Stack) -> Iterator[Stubs]:
+    with stubs_for(stack.addresses) as service_stubs:
+        yield service_stubs

@@ -7,8 +7,6 @@ import datetime as dt
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from typing import TypeVar
 
 import grpc
 import pytest
@@ -20,28 +18,12 @@ from contracts.topics import SUPERVISION_EVENTS, dead_letter_topic
 from infra.devstack import Stack
 from infra.eventstore import EventMetadata, OutboxMessage
 from infra.messaging.cloudevents import encode
+from tests.e2e.support import eventually, unique
 from tests.scenarios.demo import AUSTIN, GROUP, StaffApp
 
 pytestmark = pytest.mark.e2e
 
 TRACK = "TX-LPC-ASSOCIATE"
-T = TypeVar("T")
-
-
-def eventually(probe: Callable[[], T], done: Callable[[T], bool], timeout: float = 60) -> T:
-    """Polls until the asynchronous flow has caught up; fails with the last value seen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if done(value):
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"still {value!r} after {timeout} s")
-        time.sleep(0.2)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def supervisee_with_agreement(app: StaffApp, supervisor: str = "sup-e2e") -> str:

@@ -47,6 +47,11 @@ EVENT_TOPICS: tuple[Topic, ...] = (
 )
 
 # One consumer group per consuming service.
-CONSUMER_GROUPS: tuple[str, ...] = ("continuum.referral", "continuum.compliance")
+CONSUMER_GROUPS: tuple[str, ...] = (
+    "continuum.supervision",
+    "continuum.coaching",
+    "continuum.referral",
+    "continuum.compliance",
+)
 
 ALL_TOPICS: tuple[Topic, ...] = EVENT_TOPICS + tuple(dead_letter_topic(g) for g in CONSUMER_GROUPS)

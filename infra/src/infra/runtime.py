@@ -30,6 +30,7 @@ from infra.messaging.consumer import Subscription
 from infra.messaging.publisher import KafkaPublisher
 from infra.outbox import OutboxRelay, republish_log
 from infra.telemetry import TelemetryHandle, current_trace_headers, setup_telemetry
+from infra.timers import Timer, run_timer
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class PlatformSettings(BaseSettings):
     # Set by `make run` on a fresh embedded broker, which holds none of the stored events.
     continuum_republish_on_start: bool = False
     continuum_shutdown_grace_seconds: float = Field(default=10.0, gt=0)
+    # How often a service's clock runs its timers (service-level checks, expiry reminders).
+    continuum_clock_tick_seconds: float = Field(default=60.0, gt=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +119,11 @@ class Runtime:
 
 @dataclass
 class ServiceParts:
-    """What a service brings: its API, its subscriptions."""
+    """What a service brings: its API, its subscriptions, the jobs its clock runs."""
 
     grpc: Sequence[ServiceBinding[Any]]
     subscriptions: Sequence[Subscription] = field(default_factory=tuple)
+    timers: Sequence[Timer] = field(default_factory=tuple)
 
 
 async def run_service(
@@ -151,12 +155,18 @@ async def run_service(
     stopping = asyncio.Event()
     uninstall = install_signal_handlers(asyncio.get_running_loop(), stopping.set)
     relay_task: asyncio.Task[None] | None = None
+    timer_tasks: list[asyncio.Task[None]] = []
     serving = False
     try:
         await publisher.start()
         if parts.subscriptions:
             await publisher.broker.start()  # starts the subscribers on the same connection
         relay_task = asyncio.create_task(relay.run(stopping), name=f"{settings.name}-relay")
+        tick = settings.platform.continuum_clock_tick_seconds
+        timer_tasks = [
+            asyncio.create_task(run_timer(timer, runtime.clock, stopping, tick), name=timer.name)
+            for timer in parts.timers
+        ]
         await server.start()
         serving = True
         log.info("%s serving gRPC on %s", settings.name, settings.grpc_address)
@@ -171,6 +181,7 @@ async def run_service(
             await subscription.stop()
         if relay_task is not None:
             await relay_task
+        await asyncio.gather(*timer_tasks)
         await publisher.stop()
         await db.dispose()
         telemetry.shutdown()

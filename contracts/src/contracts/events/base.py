@@ -44,6 +44,31 @@ def register(cls: type[EventContract]) -> type[EventContract]:
     return cls
 
 
+def register_upcaster(
+    older: type[EventContract], newer: type[EventContract], upcast: Upcaster
+) -> None:
+    """Declares how data of `older` becomes data of `newer` (the next version of the same event)."""
+    if older.name != newer.name or newer.version != older.version + 1:
+        raise ValueError(f"{newer.ce_type()} is not the version after {older.ce_type()}")
+    UPCASTERS[older.ce_type()] = (newer.ce_type(), upcast)
+
+
+def current_schemas() -> list[type[EventContract]]:
+    """The newest version of every published event, sorted by name: what producers publish."""
+    newest: dict[str, type[EventContract]] = {}
+    for schema in REGISTRY.values():
+        if schema.name not in newest or schema.version > newest[schema.name].version:
+            newest[schema.name] = schema
+    return [newest[name] for name in sorted(newest)]
+
+
+def current_type(ce_type: str) -> str:
+    """The newest version an event type upcasts to (itself when it is the newest)."""
+    while ce_type in UPCASTERS:
+        ce_type = UPCASTERS[ce_type][0]
+    return ce_type
+
+
 def parse(ce_type: str, data: Mapping[str, Any]) -> EventContract:
     """Parses event data of a known type, upcasting older versions; raises on unknown types."""
     payload = dict(data)

@@ -8,6 +8,8 @@ from typing import Literal
 from contracts.events.base import EventContract, register
 from contracts.topics import COACHING_EVENTS
 
+__all__ = ["CoachingConcernRaised", "EngagementOpened"]
+
 ConcernUrgency = Literal["routine", "urgent"]
 
 

@@ -35,7 +35,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contracts.events import UnknownEventType
+from contracts.events import UnknownEventType, current_type
 from contracts.topics import Topic, dead_letter_topic
 from infra.db import Database
 from infra.inbox import first_delivery
@@ -185,7 +185,10 @@ class Subscription:
         except MalformedMessage as exc:
             await self._dead_letter(record, exc, attempts=0)
             return
-        handler = self._handlers.get(event.ce_type)
+        # A handler written for the newest version also takes older ones (upcast on parse).
+        handler = self._handlers.get(event.ce_type) or self._handlers.get(
+            current_type(event.ce_type)
+        )
         if handler is None:
             return
         with self._tracer.start_as_current_span(

@@ -17,7 +17,9 @@ def translate(recorded: RecordedEvent) -> OutboxMessage | None:
         case AgreementSigned():
             public: contract.EventContract = contract.AgreementSigned(**event.to_data())
         case SessionLogged():
-            public = contract.SessionLogged(**event.to_data())
+            public = contract.SessionLogged(
+                **event.to_data(), kind="clinical", start_time=None, techniques=(), focus=()
+            )
         case _:
             return None
     return published(recorded, public, source=SOURCE)

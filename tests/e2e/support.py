@@ -1,0 +1,67 @@
+"""What the end-to-end tests share: stubs over real sockets, unique ids, waiting for the flow."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+import grpc
+import pytest
+
+from continuum.coaching.v1 import coaching_service_pb2_grpc as coaching_grpc
+from continuum.compliance.v1 import compliance_service_pb2_grpc as compliance_grpc
+from continuum.referral.v1 import referral_service_pb2_grpc as referral_grpc
+from continuum.supervision.v1 import supervision_service_pb2_grpc as supervision_grpc
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T], done: Callable[[T], bool], timeout: float = 60) -> T:
+    """Polls until the asynchronous flow has caught up; fails with the last value seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"still {value!r} after {timeout} s")
+        time.sleep(0.2)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass(frozen=True)
+class Stubs:
+    """One stub per service, each on its own real channel."""
+
+    supervision: supervision_grpc.SupervisionServiceStub
+    coaching: coaching_grpc.CoachingServiceStub
+    referral: referral_grpc.ReferralServiceStub
+    compliance: compliance_grpc.ComplianceServiceStub
+
+
+@contextmanager
+def stubs_for(addresses: Mapping[str, str]) -> Iterator[Stubs]:
+    channels = {name: grpc.insecure_channel(address) for name, address in addresses.items()}
+    try:
+        yield Stubs(
+            supervision=supervision_grpc.SupervisionServiceStub(channels["supervision"]),
+            coaching=coaching_grpc.CoachingServiceStub(channels["coaching"]),
+            referral=referral_grpc.ReferralServiceStub(channels["referral"]),
+            compliance=compliance_grpc.ComplianceServiceStub(channels["compliance"]),
+        )
+    finally:
+        for channel in channels.values():
+            channel.close()
+
+
+def invalid_field(error: grpc.RpcError) -> str:
+    """The field an INVALID_ARGUMENT names: its details read "<field>: <reason>"."""
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, error
+    return str(error.details()).split(":", 1)[0]
