@@ -52,8 +52,11 @@ lint: $(STAMP) ## ruff, import boundaries (pure domains, independent services)
 typecheck: $(STAMP) ## mypy strict over contracts, infra and the services
 	$(VENV)/bin/mypy -p contracts -p infra -p supervision -p coaching -p referral -p compliance
 
-contracts: $(STAMP) ## regenerate the gRPC code in contracts/src/continuum from contracts/proto
+contracts: $(STAMP) ## regenerate gRPC code, event schema snapshots, the event catalogue and AsyncAPI
 	$(PY) -m contracts.codegen
+	$(PY) -m contracts.schemas
+	$(PY) -m contracts.catalogue
+	$(PY) -m infra.messaging.asyncapi
 
 manifests: $(STAMP) ## regenerate deploy/kubernetes manifests from the declarations (topics)
 	$(PY) -m infra.manifests

@@ -146,6 +146,11 @@ class Subscription:
         self._subscriber(self._on_message)
 
     @property
+    def event_types(self) -> frozenset[str]:
+        """The CloudEvents types this subscription handles (older versions are upcast)."""
+        return frozenset(self._handlers)
+
+    @property
     def running(self) -> bool:
         return bool(self._subscriber.running)
 

@@ -1,0 +1,166 @@
+"""Event schema snapshots: the compatibility promise to consumers, checked on every change.
+
+`contracts/schemas/<type>.json` holds the JSON schema of every published event version as it
+was last released. A change to an event is compatible when a consumer built on the snapshot
+still reads what the producer now writes, and a consumer built on the new schema still reads
+what the producer wrote before (the log is replayed):
+
+- no field is removed, and a required field stays required;
+- a new field has a default (is optional);
+- a field keeps its type, format and, for enumerations, exactly its set of values (a new value
+  would be refused by a consumer that validates against the old set).
+
+Anything else needs a new version of the event with an upcaster from the old one
+(`contracts.events.base.register_upcaster`), which gets a snapshot of its own.
+
+`python -m contracts.schemas` writes the snapshots of new event versions and of compatible
+changes, and refuses an incompatible one; `--check` only reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from contracts.events import REGISTRY, EventContract
+
+SNAPSHOTS = Path(__file__).resolve().parents[2] / "schemas"
+
+Schema = Mapping[str, Any]
+_IGNORED_KEYS = frozenset({"title", "description", "default", "examples"})
+
+
+def schema_of(event: type[EventContract]) -> dict[str, Any]:
+    return event.model_json_schema(mode="serialization")
+
+
+def snapshot_path(ce_type: str, root: Path = SNAPSHOTS) -> Path:
+    return root / f"{ce_type}.json"
+
+
+def breaking_changes(old: Schema, new: Schema) -> list[str]:
+    """What in `new` breaks a consumer of `old`, one sentence per break; [] when compatible."""
+    problems: list[str] = []
+    old_props: Mapping[str, Any] = old.get("properties", {})
+    new_props: Mapping[str, Any] = new.get("properties", {})
+    old_required = set(old.get("required", ()))
+    new_required = set(new.get("required", ()))
+    for field in sorted(old_props):
+        if field not in new_props:
+            problems.append(f"field {field!r} was removed")
+            continue
+        before = _shape(old_props[field], old)
+        after = _shape(new_props[field], new)
+        if before != after:
+            problems.append(f"field {field!r} changed from {before} to {after}")
+        if field in old_required and field not in new_required:
+            problems.append(f"field {field!r} is no longer required")
+    for field in sorted(new_required - old_required):
+        if field not in old_props:
+            problems.append(f"new field {field!r} is required (give it a default)")
+        else:
+            problems.append(f"field {field!r} became required")
+    return problems
+
+
+def _shape(schema: Schema, root: Schema) -> Any:
+    """A field's type with names and prose stripped and references resolved: what a consumer's
+    validation depends on."""
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        name = ref.rsplit("/", 1)[-1]
+        return _shape(root.get("$defs", {})[name], root)
+    shape: dict[str, Any] = {}
+    for key, value in sorted(schema.items()):
+        if key in _IGNORED_KEYS:
+            continue
+        if key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+            shape[key] = sorted((_shape(item, root) for item in value), key=repr)
+        elif key in ("items", "additionalProperties") and isinstance(value, Mapping):
+            shape[key] = _shape(value, root)
+        elif key == "properties":
+            shape[key] = {name: _shape(prop, root) for name, prop in sorted(value.items())}
+        elif key == "enum":
+            shape[key] = sorted(value, key=repr)
+        elif key == "required":
+            shape[key] = sorted(value)
+        else:
+            shape[key] = value
+    return shape
+
+
+def _render(schema: Schema) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def review(root: Path = SNAPSHOTS) -> tuple[dict[str, list[str]], list[str], list[str]]:
+    """(breaks per type, types without a snapshot, snapshots whose type is gone), comparing
+    every registered event with its snapshot under `root`."""
+    breaks: dict[str, list[str]] = {}
+    missing: list[str] = []
+    for ce_type, event in sorted(REGISTRY.items()):
+        path = snapshot_path(ce_type, root)
+        if not path.exists():
+            missing.append(ce_type)
+            continue
+        problems = breaking_changes(json.loads(path.read_text()), schema_of(event))
+        if problems:
+            breaks[ce_type] = problems
+    gone = sorted(path.stem for path in root.glob("*.json") if path.stem not in REGISTRY)
+    return breaks, missing, gone
+
+
+def stale(root: Path = SNAPSHOTS) -> list[str]:
+    """Types whose snapshot differs from the schema (compatibly or not)."""
+    return [
+        ce_type
+        for ce_type, event in sorted(REGISTRY.items())
+        if not snapshot_path(ce_type, root).exists()
+        or snapshot_path(ce_type, root).read_text() != _render(schema_of(event))
+    ]
+
+
+def write(root: Path = SNAPSHOTS) -> list[str]:
+    """Writes the snapshots of new and compatibly changed events; refuses any break."""
+    breaks, _, gone = review(root)
+    if breaks or gone:
+        raise SystemExit(_explain(breaks, gone))
+    root.mkdir(parents=True, exist_ok=True)
+    written = stale(root)
+    for ce_type in written:
+        snapshot_path(ce_type, root).write_text(_render(schema_of(REGISTRY[ce_type])))
+    return written
+
+
+def _explain(breaks: Mapping[str, list[str]], gone: list[str]) -> str:
+    lines = [f"{ce_type}: {problem}" for ce_type, found in breaks.items() for problem in found]
+    lines += [f"{ce_type}: a released event version was removed" for ce_type in gone]
+    lines.append(
+        "publish a new version with an upcaster from the old one instead "
+        "(contracts.events.base.register_upcaster)"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="report, write nothing")
+    args = parser.parse_args()
+    if args.check:
+        breaks, missing, gone = review()
+        drift = stale()
+        if breaks or gone or drift:
+            print(_explain(breaks, gone) if breaks or gone else "", file=sys.stderr)
+            print(f"snapshots to write (make contracts): {missing or drift}", file=sys.stderr)
+            raise SystemExit(1)
+        return
+    written = write()
+    print(f"{len(written)} event schema snapshots written to {SNAPSHOTS}")
+
+
+if __name__ == "__main__":
+    main()
