@@ -28,6 +28,7 @@ TRACK = "TX-LPC-ASSOCIATE"
 
 def supervisee_with_agreement(app: StaffApp, supervisor: str = "sup-e2e") -> str:
     supervisee = unique("see")
+    assert app.register(supervisee, TRACK, "LPC-A-1", AUSTIN)
     assert app.sign(unique("agr"), supervisor, supervisee, AUSTIN, TRACK)
     return supervisee
 
@@ -104,6 +105,7 @@ def test_an_invalid_session_is_invalid_argument_naming_the_field_and_records_not
     supervisee = supervisee_with_agreement(app)
     valid = {
         "session_id": unique("ses"),
+        "kind": pb.SESSION_KIND_CLINICAL,
         "format": pb.SESSION_FORMAT_INDIVIDUAL,
         "modality": pb.SESSION_MODALITY_IN_PERSON,
         "date": "2026-10-06",
@@ -170,6 +172,10 @@ def test_killing_compliance_while_events_flow_loses_nothing_and_counts_nothing_t
 def _session_message(event_id: uuid.UUID, supervisee: str, session_id: str) -> OutboxMessage:
     event = SessionLogged(
         session_id=session_id,
+        kind="clinical",
+        start_time=None,
+        techniques=(),
+        focus=(),
         format="individual",
         modality="in_person",
         date=dt.date(2026, 10, 7),

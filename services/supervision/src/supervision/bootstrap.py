@@ -5,9 +5,13 @@ from __future__ import annotations
 from continuum.supervision.v1 import supervision_service_pb2 as pb
 from continuum.supervision.v1 import supervision_service_pb2_grpc as pb_grpc
 from infra.grpc.server import ServiceBinding
+from infra.messaging.consumer import Subscription
 from infra.runtime import Runtime, ServiceParts, ServiceSettings, run_service
 from supervision.adapters.publishing import translate
+from supervision.entrypoints.consumers import CONSUMER_GROUP, TOPICS, LicenseConsumer
 from supervision.entrypoints.grpc_api import SupervisionApi
+from supervision.entrypoints.grpc_competency import competency_binding
+from supervision.entrypoints.grpc_consultation import consultation_binding
 
 NAME = "supervision"
 DEFAULT_PORT = 50051
@@ -16,8 +20,18 @@ GRPC_SERVICE = pb.DESCRIPTOR.services_by_name["SupervisionService"].full_name
 
 def compose(runtime: Runtime) -> ServiceParts:
     api = SupervisionApi(runtime.store, translate, runtime.clock)
+    licenses = LicenseConsumer(runtime.store, translate, runtime.clock)
     return ServiceParts(
-        grpc=[ServiceBinding(GRPC_SERVICE, api, pb_grpc.add_SupervisionServiceServicer_to_server)]
+        grpc=[
+            ServiceBinding(GRPC_SERVICE, api, pb_grpc.add_SupervisionServiceServicer_to_server),
+            # Competency evaluations and consultations: APIs of their own in the same process.
+            competency_binding(runtime.store, translate, runtime.clock),
+            consultation_binding(runtime.store, translate, runtime.clock),
+        ],
+        subscriptions=[
+            # A supervisor's license standing, from the compliance service's credential registry.
+            Subscription(runtime.broker, runtime.db, CONSUMER_GROUP, TOPICS, licenses.handlers())
+        ],
     )
 
 

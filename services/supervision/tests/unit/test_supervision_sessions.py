@@ -7,19 +7,30 @@ from typing import Any
 
 import pytest
 
-from infra.ddd import InvalidInput, RuleViolated
+from infra.ddd import DomainEvent, InvalidInput, RuleViolated
 from supervision.domain import (
     EVENT_TYPES,
+    AgreementAmended,
     AgreementSigned,
+    AgreementTerminated,
     LogSession,
+    MonthReopened,
+    MonthSignedOff,
     SessionLogged,
     SessionState,
+    SupervisedSessionNoted,
     SupervisionReceived,
-    decide_log_session,
+    SupervisorLapseMarked,
+    SupervisorLicenseChanged,
+    SupervisorState,
+    WellbeingCheck,
     session,
     supervisee,
+    supervisor,
 )
+from supervision.domain.decision import Decision
 from supervision.domain.errors import (
+    MonthMustBeOpenToChange,
     SessionIdMustNotBeReused,
     SessionMustNotBeDatedInTheFuture,
     SessionSizeMustFitItsFormat,
@@ -45,16 +56,30 @@ def agreement(supervisee_id: str, **overrides: Any) -> AgreementSigned:
     return AgreementSigned(**(fields | overrides))
 
 
-def supervisees(*events: AgreementSigned) -> dict[str, supervisee.SuperviseeState]:
-    by_id: dict[str, list[AgreementSigned]] = {}
+def supervisees(*events: DomainEvent) -> dict[str, supervisee.SuperviseeState]:
+    by_id: dict[str, list[DomainEvent]] = {}
     for event in events:
-        by_id.setdefault(event.supervisee_id, []).append(event)
+        by_id.setdefault(getattr(event, "supervisee_id"), []).append(event)  # noqa: B009
     return {sid: supervisee.fold(stream) for sid, stream in by_id.items()}
+
+
+NO_STANDING = supervisor.INITIAL
+
+
+def decide_log_session(
+    state: SessionState,
+    states: dict[str, supervisee.SuperviseeState],
+    command: LogSession,
+    today: dt.date,
+    standing: SupervisorState = NO_STANDING,
+) -> Decision:
+    return session.decide_log_session(state, states, standing, command, today)
 
 
 def log(**overrides: Any) -> LogSession:
     fields: dict[str, Any] = {
         "session_id": "ses-1",
+        "kind": "clinical",
         "format": "individual",
         "modality": "in_person",
         "date": "2026-03-02",
@@ -84,6 +109,7 @@ def test_logging_an_individual_session_records_it_on_the_session_and_the_supervi
         "session-ses-1": (
             SessionLogged(
                 session_id="ses-1",
+                kind="clinical",
                 format="individual",
                 modality="in_person",
                 date=D("2026-03-02"),
@@ -104,10 +130,55 @@ def test_logging_an_individual_session_records_it_on_the_session_and_the_supervi
                 modality="in_person",
                 supervisor_id="sup-1",
                 site_id="site-a",
+                kind="clinical",
             ),
+        ),
+        "supervisor-sup-1": (
+            SupervisedSessionNoted(supervisor_id="sup-1", session_id="ses-1", date=D("2026-03-02")),
         ),
     }
     assert not decision.already_recorded
+    assert not decision.lapse_marked
+
+
+def test_what_happened_in_a_session_is_recorded_with_it() -> None:
+    command = log(
+        kind="administrative",
+        modality="phone",
+        start_time="08:15",
+        techniques=["corrective_feedback", "recording_review"],
+        focus=["conceptualization", "personalization"],
+    )
+
+    decision = decide_log_session(session.INITIAL, supervisees(agreement("see-1")), command, TODAY)
+
+    (logged_event,) = decision.events_by_stream["session-ses-1"]
+    assert isinstance(logged_event, SessionLogged)
+    assert logged_event.kind == "administrative"
+    assert logged_event.modality == "phone"
+    assert logged_event.start_time == dt.time(8, 15)
+    assert logged_event.techniques == ("corrective_feedback", "recording_review")
+    assert logged_event.focus == ("conceptualization", "personalization")
+
+
+def test_the_wellbeing_check_goes_to_the_supervisees_own_record_only() -> None:
+    ids, states = group_of(3)
+    command = log(
+        format="group",
+        supervisee_ids=ids,
+        wellbeing=[{"supervisee_id": "see-2", "burnout": 4, "vicarious_trauma": 2}],
+    )
+
+    decision = decide_log_session(session.INITIAL, states, command, TODAY)
+
+    by_stream = decision.events_by_stream
+    (see_2,) = by_stream["supervisee-see-2"]
+    (see_1,) = by_stream["supervisee-see-1"]
+    assert isinstance(see_2, SupervisionReceived)
+    assert isinstance(see_1, SupervisionReceived)
+    assert see_2.wellbeing == WellbeingCheck(burnout=4, vicarious_trauma=2)
+    assert see_1.wellbeing is None
+    assert all("wellbeing" not in e.to_data() for e in by_stream["session-ses-1"])
 
 
 def test_a_group_session_gives_every_supervisee_a_record_of_it() -> None:
@@ -125,8 +196,13 @@ def test_a_group_session_gives_every_supervisee_a_record_of_it() -> None:
         "supervisee-see-1",
         "supervisee-see-2",
         "supervisee-see-3",
+        "supervisor-sup-1",
     ]
-    assert [e.type for e in decision.events()] == ["SessionLogged"] + ["SupervisionReceived"] * 3
+    assert [e.type for e in decision.events()] == [
+        "SessionLogged",
+        *["SupervisionReceived"] * 3,
+        "SupervisedSessionNoted",
+    ]
 
 
 def test_logged_events_fold_into_the_session_and_supervisee_states() -> None:
@@ -141,9 +217,11 @@ def test_logged_events_fold_into_the_session_and_supervisee_states() -> None:
     assert session_state.status == "logged"
     assert session_state.session is not None
     assert session_state.session.minutes == 60
-    assert [(r.session_id, r.agreement_id, r.minutes) for r in supervisee_state.supervision] == [
-        ("ses-1", "agr-see-1", 60)
-    ]
+    assert [
+        (r.session_id, r.agreement_id, r.minutes) for r in supervisee_state.supervision.values()
+    ] == [("ses-1", "agr-see-1", 60)]
+    supervisor_state = supervisor.fold(decision.events_by_stream["supervisor-sup-1"])
+    assert supervisor_state.sessions == {"ses-1": D("2026-03-02")}
 
 
 def test_logging_the_same_session_again_records_nothing() -> None:
@@ -246,19 +324,28 @@ def test_the_supervision_is_credited_to_the_agreement_that_covers_it() -> None:
     assert received.agreement_id == "agr-site-a"
 
 
-def test_an_individual_session_with_two_supervisees_is_accepted() -> None:
+def test_a_triadic_session_has_exactly_two_supervisees() -> None:
     ids, states = group_of(2)
 
-    decision = decide_log_session(session.INITIAL, states, log(supervisee_ids=ids), TODAY)
+    decision = decide_log_session(
+        session.INITIAL, states, log(format="triadic", supervisee_ids=ids), TODAY
+    )
 
-    assert len(decision.events_by_stream) == 3
+    assert len(decision.events_by_stream) == 4
 
 
-def test_an_individual_session_with_three_supervisees_is_refused() -> None:
-    ids, states = group_of(3)
+@pytest.mark.parametrize(
+    ("session_format", "size"), [("individual", 2), ("triadic", 1), ("triadic", 3)]
+)
+def test_an_individual_or_triadic_session_of_another_size_is_refused(
+    session_format: str, size: int
+) -> None:
+    ids, states = group_of(size)
 
     with pytest.raises(SessionSizeMustFitItsFormat) as refused:
-        decide_log_session(session.INITIAL, states, log(supervisee_ids=ids), TODAY)
+        decide_log_session(
+            session.INITIAL, states, log(format=session_format, supervisee_ids=ids), TODAY
+        )
     assert refused.value.field == "supervisee_ids"
     assert isinstance(refused.value, InvalidInput)
 
@@ -299,7 +386,7 @@ def test_a_group_within_the_tracks_size_limits_is_accepted(track: str, size: int
         session.INITIAL, states, log(format="group", supervisee_ids=ids), TODAY
     )
 
-    assert len(decision.events_by_stream) == size + 1
+    assert len(decision.events_by_stream) == size + 2
 
 
 def test_each_supervisee_judges_the_group_size_by_their_own_track() -> None:
@@ -328,3 +415,170 @@ def test_session_events_survive_a_round_trip_through_storage() -> None:
 def test_a_session_stream_refuses_events_it_does_not_hold() -> None:
     with pytest.raises(TypeError):
         session.evolve(session.INITIAL, agreement("see-1"))
+
+
+def test_a_retry_with_another_wellbeing_check_is_another_session() -> None:
+    command = log(wellbeing=[{"supervisee_id": "see-1", "burnout": 2, "vicarious_trauma": 2}])
+    states = supervisees(agreement("see-1"))
+    decision = decide_log_session(session.INITIAL, states, command, TODAY)
+    after = {
+        "see-1": supervisee.fold(decision.events_by_stream["supervisee-see-1"], states["see-1"])
+    }
+    state = session.fold(decision.events_by_stream["session-ses-1"])
+
+    assert decide_log_session(state, after, command, TODAY).already_recorded
+    with pytest.raises(SessionIdMustNotBeReused):
+        decide_log_session(state, after, log(), TODAY)
+
+
+def test_a_session_after_the_agreement_was_terminated_is_not_covered() -> None:
+    states = supervisees(
+        agreement("see-1"),
+        AgreementTerminated(
+            supervisee_id="see-1",
+            agreement_id="agr-see-1",
+            terminated_on=D("2026-03-01"),
+            reason="supervisor left",
+            terminated_by="c-1",
+        ),
+    )
+
+    with pytest.raises(SuperviseeMustBeCoveredByAnAgreement):
+        decide_log_session(session.INITIAL, states, log(), TODAY)
+    assert not decide_log_session(
+        session.INITIAL, states, log(date="2026-03-01"), TODAY
+    ).already_recorded
+
+
+def test_a_session_after_an_amended_end_date_is_not_covered() -> None:
+    states = supervisees(
+        agreement("see-1"),
+        AgreementAmended(
+            supervisee_id="see-1",
+            agreement_id="agr-see-1",
+            end_date=D("2026-02-28"),
+            modalities=("video",),
+            sessions_per_period=1,
+            period="week",
+            reason="shortened",
+            amended_by="c-1",
+        ),
+    )
+
+    with pytest.raises(SuperviseeMustBeCoveredByAnAgreement):
+        decide_log_session(session.INITIAL, states, log(), TODAY)
+
+
+def test_a_session_under_an_agreement_awaiting_board_approval_is_still_recorded() -> None:
+    states = supervisees(
+        agreement("see-1", credential_track="FL-RMHCI", board_approval_required=True)
+    )
+
+    decision = decide_log_session(session.INITIAL, states, log(), TODAY)
+
+    assert not decision.already_recorded
+
+
+def signed_off(supervisee_id: str, month: str) -> MonthSignedOff:
+    return MonthSignedOff(
+        supervisee_id=supervisee_id, month=month, supervisor_id="sup-1", signed_on=D("2026-04-01")
+    )
+
+
+def test_a_session_in_a_signed_off_month_is_refused_naming_the_month() -> None:
+    ids, states = group_of(3)
+    states["see-2"] = supervisee.fold([signed_off("see-2", "2026-03")], states["see-2"])
+
+    with pytest.raises(MonthMustBeOpenToChange) as refused:
+        decide_log_session(session.INITIAL, states, log(format="group", supervisee_ids=ids), TODAY)
+    assert refused.value.month == "2026-03"
+    assert refused.value.supervisee_id == "see-2"
+    assert "2026-03" in refused.value.message
+    assert isinstance(refused.value, RuleViolated)
+
+
+def test_a_session_in_a_reopened_month_is_recorded() -> None:
+    reopened = MonthReopened(
+        supervisee_id="see-1",
+        month="2026-03",
+        reopened_by="c-1",
+        reason="late session",
+        reopened_on=D("2026-04-02"),
+    )
+    states = supervisees(agreement("see-1"), signed_off("see-1", "2026-03"), reopened)
+
+    assert not decide_log_session(session.INITIAL, states, log(), TODAY).already_recorded
+
+
+def test_a_signed_off_other_month_does_not_lock_this_one() -> None:
+    states = supervisees(agreement("see-1"), signed_off("see-1", "2026-02"))
+
+    assert not decide_log_session(session.INITIAL, states, log(), TODAY).already_recorded
+
+
+def license_changed(change: str, day: str, **more: Any) -> SupervisorLicenseChanged:
+    return SupervisorLicenseChanged(
+        supervisor_id="sup-1",
+        license_id="lic-1",
+        change=change,
+        effective_on=D(day),
+        **more,
+    )
+
+
+def test_a_session_under_a_suspended_supervisor_is_recorded_and_marked_at_once() -> None:
+    standing = supervisor.fold(
+        [
+            license_changed("recorded", "2020-01-01", expires_on=D("2027-12-31")),
+            license_changed("suspended", "2026-02-20"),
+        ]
+    )
+
+    decision = decide_log_session(
+        session.INITIAL, supervisees(agreement("see-1")), log(), TODAY, standing
+    )
+
+    assert decision.lapse_marked
+    assert decision.events_by_stream["session-ses-1"][1] == SupervisorLapseMarked(
+        session_id="ses-1",
+        supervisor_id="sup-1",
+        date=D("2026-03-02"),
+        license_id="lic-1",
+        lapse="suspended",
+        lapsed_since=D("2026-02-20"),
+    )
+    assert session.fold(decision.events_by_stream["session-ses-1"]).lapse is not None
+
+
+def test_a_session_before_the_suspension_is_not_marked() -> None:
+    standing = supervisor.fold(
+        [
+            license_changed("recorded", "2020-01-01", expires_on=D("2027-12-31")),
+            license_changed("suspended", "2026-03-03"),
+        ]
+    )
+
+    decision = decide_log_session(
+        session.INITIAL, supervisees(agreement("see-1")), log(), TODAY, standing
+    )
+
+    assert not decision.lapse_marked
+    assert [e.type for e in decision.events_by_stream["session-ses-1"]] == ["SessionLogged"]
+
+
+def test_a_supervisor_with_no_license_on_record_is_not_in_lapse() -> None:
+    decision = decide_log_session(session.INITIAL, supervisees(agreement("see-1")), log(), TODAY)
+
+    assert not decision.lapse_marked
+
+
+def test_a_retried_session_reports_its_mark() -> None:
+    standing = supervisor.fold([license_changed("revoked", "2026-01-01")])
+    states = supervisees(agreement("see-1"))
+    decision = decide_log_session(session.INITIAL, states, log(), TODAY, standing)
+    state = session.fold(decision.events_by_stream["session-ses-1"])
+
+    retry = decide_log_session(state, states, log(), TODAY, standing)
+
+    assert retry.already_recorded
+    assert retry.lapse_marked

@@ -36,23 +36,33 @@ def test_tracks_whose_board_states_no_supervisor_limit_have_none(track_id: str) 
 
 
 @pytest.mark.parametrize(
-    ("track_id", "individual", "group"),
+    ("track_id", "group"),
     [
-        ("TX-LPC-ASSOCIATE", (1, 2), (3, 6)),
-        ("TX-LMSW-TO-LCSW", (1, 2), (2, 6)),
-        ("FL-RMHCI", (1, 2), (3, 6)),
-        ("CA-AMFT", (1, 2), (3, 8)),
-        ("CA-ASW", (1, 2), (3, 8)),
-        ("IL-LPC-TO-LCPC", (1, 2), (3, 6)),
-        ("NY-LMHC-LIMITED-PERMIT", (1, 2), (3, 6)),
+        ("TX-LPC-ASSOCIATE", (3, 6)),
+        ("TX-LMSW-TO-LCSW", (2, 6)),
+        ("FL-RMHCI", (3, 6)),
+        ("CA-AMFT", (3, 8)),
+        ("CA-ASW", (3, 8)),
+        ("IL-LPC-TO-LCPC", (3, 6)),
+        ("NY-LMHC-LIMITED-PERMIT", (3, 6)),
     ],
 )
-def test_each_track_defines_individual_and_group_session_sizes(
-    track_id: str, individual: tuple[int, int], group: tuple[int, int]
-) -> None:
+def test_each_track_defines_its_session_sizes(track_id: str, group: tuple[int, int]) -> None:
     rules = track_rules(track_id)
-    assert rules.supervisee_range("individual") == individual
+    assert rules.supervisee_range("individual") == (1, 1)
+    assert rules.supervisee_range("triadic") == (2, 2)
     assert rules.supervisee_range("group") == group
+
+
+def test_florida_counts_no_hour_before_the_board_approves_the_agreement() -> None:
+    rules = track_rules("FL-RMHCI")
+    assert rules.board_approval_before_hours_count
+    assert "FL5" in rules.sources
+
+
+@pytest.mark.parametrize("track_id", sorted(PACK_TRACKS - {"FL-RMHCI"}))
+def test_other_tracks_need_no_board_approval_of_agreements(track_id: str) -> None:
+    assert not track_rules(track_id).board_approval_before_hours_count
 
 
 def test_every_track_says_where_its_figures_come_from() -> None:

@@ -27,17 +27,21 @@ class _SessionFormatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Session
     DESCRIPTOR: _descriptor.EnumDescriptor
     SESSION_FORMAT_UNSPECIFIED: _SessionFormat.ValueType  # 0
     SESSION_FORMAT_INDIVIDUAL: _SessionFormat.ValueType  # 1
-    """One or two supervisees with one supervisor (the board's "individual" definition)."""
+    """One supervisee with one supervisor."""
     SESSION_FORMAT_GROUP: _SessionFormat.ValueType  # 2
-    """Three or more supervisees, up to the track's cap."""
+    """Three or more supervisees (two under some tracks), up to the track's cap."""
+    SESSION_FORMAT_TRIADIC: _SessionFormat.ValueType  # 3
+    """Exactly two supervisees with one supervisor (most boards count it as individual)."""
 
 class SessionFormat(_SessionFormat, metaclass=_SessionFormatEnumTypeWrapper): ...
 
 SESSION_FORMAT_UNSPECIFIED: SessionFormat.ValueType  # 0
 SESSION_FORMAT_INDIVIDUAL: SessionFormat.ValueType  # 1
-"""One or two supervisees with one supervisor (the board's "individual" definition)."""
+"""One supervisee with one supervisor."""
 SESSION_FORMAT_GROUP: SessionFormat.ValueType  # 2
-"""Three or more supervisees, up to the track's cap."""
+"""Three or more supervisees (two under some tracks), up to the track's cap."""
+SESSION_FORMAT_TRIADIC: SessionFormat.ValueType  # 3
+"""Exactly two supervisees with one supervisor (most boards count it as individual)."""
 Global___SessionFormat: _TypeAlias = SessionFormat  # noqa: Y015
 
 class _SessionModality:
@@ -50,6 +54,8 @@ class _SessionModalityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Sessi
     SESSION_MODALITY_IN_PERSON: _SessionModality.ValueType  # 1
     SESSION_MODALITY_VIDEO: _SessionModality.ValueType  # 2
     """Synchronous audio and video."""
+    SESSION_MODALITY_PHONE: _SessionModality.ValueType  # 3
+    """Audio only; most boards do not count it."""
 
 class SessionModality(_SessionModality, metaclass=_SessionModalityEnumTypeWrapper): ...
 
@@ -57,7 +63,196 @@ SESSION_MODALITY_UNSPECIFIED: SessionModality.ValueType  # 0
 SESSION_MODALITY_IN_PERSON: SessionModality.ValueType  # 1
 SESSION_MODALITY_VIDEO: SessionModality.ValueType  # 2
 """Synchronous audio and video."""
+SESSION_MODALITY_PHONE: SessionModality.ValueType  # 3
+"""Audio only; most boards do not count it."""
 Global___SessionModality: _TypeAlias = SessionModality  # noqa: Y015
+
+class _SessionKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SessionKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SessionKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SESSION_KIND_UNSPECIFIED: _SessionKind.ValueType  # 0
+    SESSION_KIND_CLINICAL: _SessionKind.ValueType  # 1
+    SESSION_KIND_ADMINISTRATIVE: _SessionKind.ValueType  # 2
+    """Caseload, scheduling, policy: never counts toward licensure."""
+
+class SessionKind(_SessionKind, metaclass=_SessionKindEnumTypeWrapper): ...
+
+SESSION_KIND_UNSPECIFIED: SessionKind.ValueType  # 0
+SESSION_KIND_CLINICAL: SessionKind.ValueType  # 1
+SESSION_KIND_ADMINISTRATIVE: SessionKind.ValueType  # 2
+"""Caseload, scheduling, policy: never counts toward licensure."""
+Global___SessionKind: _TypeAlias = SessionKind  # noqa: Y015
+
+class _SupervisionTechnique:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SupervisionTechniqueEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SupervisionTechnique.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SUPERVISION_TECHNIQUE_UNSPECIFIED: _SupervisionTechnique.ValueType  # 0
+    SUPERVISION_TECHNIQUE_CORRECTIVE_FEEDBACK: _SupervisionTechnique.ValueType  # 1
+    SUPERVISION_TECHNIQUE_DISCUSSION_OF_INTERVENTIONS: _SupervisionTechnique.ValueType  # 2
+    SUPERVISION_TECHNIQUE_ROLE_PLAY: _SupervisionTechnique.ValueType  # 3
+    SUPERVISION_TECHNIQUE_DIRECT_OBSERVATION: _SupervisionTechnique.ValueType  # 4
+    SUPERVISION_TECHNIQUE_CASE_REVIEW: _SupervisionTechnique.ValueType  # 5
+    SUPERVISION_TECHNIQUE_RECORDING_REVIEW: _SupervisionTechnique.ValueType  # 6
+
+class SupervisionTechnique(_SupervisionTechnique, metaclass=_SupervisionTechniqueEnumTypeWrapper): ...
+
+SUPERVISION_TECHNIQUE_UNSPECIFIED: SupervisionTechnique.ValueType  # 0
+SUPERVISION_TECHNIQUE_CORRECTIVE_FEEDBACK: SupervisionTechnique.ValueType  # 1
+SUPERVISION_TECHNIQUE_DISCUSSION_OF_INTERVENTIONS: SupervisionTechnique.ValueType  # 2
+SUPERVISION_TECHNIQUE_ROLE_PLAY: SupervisionTechnique.ValueType  # 3
+SUPERVISION_TECHNIQUE_DIRECT_OBSERVATION: SupervisionTechnique.ValueType  # 4
+SUPERVISION_TECHNIQUE_CASE_REVIEW: SupervisionTechnique.ValueType  # 5
+SUPERVISION_TECHNIQUE_RECORDING_REVIEW: SupervisionTechnique.ValueType  # 6
+Global___SupervisionTechnique: _TypeAlias = SupervisionTechnique  # noqa: Y015
+
+class _SupervisionFocus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SupervisionFocusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SupervisionFocus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SUPERVISION_FOCUS_UNSPECIFIED: _SupervisionFocus.ValueType  # 0
+    SUPERVISION_FOCUS_INTERVENTION: _SupervisionFocus.ValueType  # 1
+    SUPERVISION_FOCUS_CONCEPTUALIZATION: _SupervisionFocus.ValueType  # 2
+    SUPERVISION_FOCUS_PERSONALIZATION: _SupervisionFocus.ValueType  # 3
+
+class SupervisionFocus(_SupervisionFocus, metaclass=_SupervisionFocusEnumTypeWrapper):
+    """Bernard's discrimination model: what the supervisor attended to."""
+
+SUPERVISION_FOCUS_UNSPECIFIED: SupervisionFocus.ValueType  # 0
+SUPERVISION_FOCUS_INTERVENTION: SupervisionFocus.ValueType  # 1
+SUPERVISION_FOCUS_CONCEPTUALIZATION: SupervisionFocus.ValueType  # 2
+SUPERVISION_FOCUS_PERSONALIZATION: SupervisionFocus.ValueType  # 3
+Global___SupervisionFocus: _TypeAlias = SupervisionFocus  # noqa: Y015
+
+class _AgreementPeriod:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AgreementPeriodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AgreementPeriod.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    AGREEMENT_PERIOD_UNSPECIFIED: _AgreementPeriod.ValueType  # 0
+    AGREEMENT_PERIOD_WEEK: _AgreementPeriod.ValueType  # 1
+    AGREEMENT_PERIOD_TWO_WEEKS: _AgreementPeriod.ValueType  # 2
+    AGREEMENT_PERIOD_MONTH: _AgreementPeriod.ValueType  # 3
+
+class AgreementPeriod(_AgreementPeriod, metaclass=_AgreementPeriodEnumTypeWrapper):
+    """The period an agreement's frequency counts sessions in."""
+
+AGREEMENT_PERIOD_UNSPECIFIED: AgreementPeriod.ValueType  # 0
+AGREEMENT_PERIOD_WEEK: AgreementPeriod.ValueType  # 1
+AGREEMENT_PERIOD_TWO_WEEKS: AgreementPeriod.ValueType  # 2
+AGREEMENT_PERIOD_MONTH: AgreementPeriod.ValueType  # 3
+Global___AgreementPeriod: _TypeAlias = AgreementPeriod  # noqa: Y015
+
+@_typing.final
+class RegisterSuperviseeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    CREDENTIAL_TRACK_FIELD_NUMBER: _builtins.int
+    LICENSE_NUMBER_FIELD_NUMBER: _builtins.int
+    HOME_SITE_ID_FIELD_NUMBER: _builtins.int
+    REGISTERED_ON_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    """Client-chosen id; registering the same supervisee again with the same details changes nothing."""
+    credential_track: _builtins.str
+    """A credential track id from the rule pack, for example "TX-LPC-ASSOCIATE"."""
+    license_number: _builtins.str
+    """The provisional license, registration or permit number the board issued."""
+    home_site_id: _builtins.str
+    registered_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        credential_track: _builtins.str = ...,
+        license_number: _builtins.str = ...,
+        home_site_id: _builtins.str = ...,
+        registered_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credential_track", b"credential_track", "home_site_id", b"home_site_id", "license_number", b"license_number", "registered_on", b"registered_on", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterSuperviseeRequest: _TypeAlias = RegisterSuperviseeRequest  # noqa: Y015
+
+@_typing.final
+class RegisterSuperviseeResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterSuperviseeResponse: _TypeAlias = RegisterSuperviseeResponse  # noqa: Y015
+
+@_typing.final
+class TransferSuperviseeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    TO_SITE_ID_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_ON_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    to_site_id: _builtins.str
+    effective_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        to_site_id: _builtins.str = ...,
+        effective_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["effective_on", b"effective_on", "supervisee_id", b"supervisee_id", "to_site_id", b"to_site_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransferSuperviseeRequest: _TypeAlias = TransferSuperviseeRequest  # noqa: Y015
+
+@_typing.final
+class TransferSuperviseeResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransferSuperviseeResponse: _TypeAlias = TransferSuperviseeResponse  # noqa: Y015
 
 @_typing.final
 class SignAgreementRequest(_message.Message):
@@ -70,15 +265,27 @@ class SignAgreementRequest(_message.Message):
     CREDENTIAL_TRACK_FIELD_NUMBER: _builtins.int
     START_DATE_FIELD_NUMBER: _builtins.int
     END_DATE_FIELD_NUMBER: _builtins.int
+    MODALITIES_FIELD_NUMBER: _builtins.int
+    SESSIONS_PER_PERIOD_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
     agreement_id: _builtins.str
     """Client-chosen id; signing the same agreement again changes nothing."""
     supervisor_id: _builtins.str
     supervisee_id: _builtins.str
+    """A registered supervisee."""
     site_id: _builtins.str
     credential_track: _builtins.str
-    """A credential track id from the rule pack, for example "TX-LPC-ASSOCIATE"."""
+    """Optional: the agreement is on the supervisee's registered track; if given, it must be that."""
     start_date: _builtins.str
     end_date: _builtins.str
+    """The last day the agreement is in force."""
+    sessions_per_period: _builtins.int
+    """The agreed frequency: sessions_per_period sessions every period."""
+    period: Global___AgreementPeriod.ValueType
+    @_builtins.property
+    def modalities(self) -> _containers.RepeatedScalarFieldContainer[Global___SessionModality.ValueType]:
+        """The modalities the supervision will use (at least one)."""
+
     def __init__(
         self,
         *,
@@ -89,10 +296,13 @@ class SignAgreementRequest(_message.Message):
         credential_track: _builtins.str = ...,
         start_date: _builtins.str = ...,
         end_date: _builtins.str = ...,
+        modalities: _abc.Iterable[Global___SessionModality.ValueType] | None = ...,
+        sessions_per_period: _builtins.int = ...,
+        period: Global___AgreementPeriod.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "credential_track", b"credential_track", "end_date", b"end_date", "site_id", b"site_id", "start_date", b"start_date", "supervisee_id", b"supervisee_id", "supervisor_id", b"supervisor_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "credential_track", b"credential_track", "end_date", b"end_date", "modalities", b"modalities", "period", b"period", "sessions_per_period", b"sessions_per_period", "site_id", b"site_id", "start_date", b"start_date", "supervisee_id", b"supervisee_id", "supervisor_id", b"supervisor_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -104,9 +314,64 @@ class SignAgreementResponse(_message.Message):
 
     AGREEMENT_ID_FIELD_NUMBER: _builtins.int
     ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    BOARD_APPROVAL_REQUIRED_FIELD_NUMBER: _builtins.int
     agreement_id: _builtins.str
     already_recorded: _builtins.bool
     """True when this agreement had already been recorded and nothing changed."""
+    board_approval_required: _builtins.bool
+    """Whether the board must approve the agreement before sessions under it count."""
+    def __init__(
+        self,
+        *,
+        agreement_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+        board_approval_required: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "already_recorded", b"already_recorded", "board_approval_required", b"board_approval_required"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignAgreementResponse: _TypeAlias = SignAgreementResponse  # noqa: Y015
+
+@_typing.final
+class ApproveAgreementRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    AGREEMENT_ID_FIELD_NUMBER: _builtins.int
+    APPROVED_ON_FIELD_NUMBER: _builtins.int
+    APPROVAL_REFERENCE_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    agreement_id: _builtins.str
+    approved_on: _builtins.str
+    approval_reference: _builtins.str
+    """The board's reference for the approval, for example a letter or portal number."""
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        agreement_id: _builtins.str = ...,
+        approved_on: _builtins.str = ...,
+        approval_reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "approval_reference", b"approval_reference", "approved_on", b"approved_on", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApproveAgreementRequest: _TypeAlias = ApproveAgreementRequest  # noqa: Y015
+
+@_typing.final
+class ApproveAgreementResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AGREEMENT_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    agreement_id: _builtins.str
+    already_recorded: _builtins.bool
     def __init__(
         self,
         *,
@@ -119,7 +384,148 @@ class SignAgreementResponse(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___SignAgreementResponse: _TypeAlias = SignAgreementResponse  # noqa: Y015
+Global___ApproveAgreementResponse: _TypeAlias = ApproveAgreementResponse  # noqa: Y015
+
+@_typing.final
+class AmendAgreementRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    AGREEMENT_ID_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    MODALITIES_FIELD_NUMBER: _builtins.int
+    SESSIONS_PER_PERIOD_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    agreement_id: _builtins.str
+    end_date: _builtins.str
+    """The terms in force from now on."""
+    sessions_per_period: _builtins.int
+    period: Global___AgreementPeriod.ValueType
+    reason: _builtins.str
+    @_builtins.property
+    def modalities(self) -> _containers.RepeatedScalarFieldContainer[Global___SessionModality.ValueType]: ...
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        agreement_id: _builtins.str = ...,
+        end_date: _builtins.str = ...,
+        modalities: _abc.Iterable[Global___SessionModality.ValueType] | None = ...,
+        sessions_per_period: _builtins.int = ...,
+        period: Global___AgreementPeriod.ValueType = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "end_date", b"end_date", "modalities", b"modalities", "period", b"period", "reason", b"reason", "sessions_per_period", b"sessions_per_period", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AmendAgreementRequest: _TypeAlias = AmendAgreementRequest  # noqa: Y015
+
+@_typing.final
+class AmendAgreementResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AGREEMENT_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    agreement_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        agreement_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "already_recorded", b"already_recorded"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AmendAgreementResponse: _TypeAlias = AmendAgreementResponse  # noqa: Y015
+
+@_typing.final
+class TerminateAgreementRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    AGREEMENT_ID_FIELD_NUMBER: _builtins.int
+    TERMINATED_ON_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    agreement_id: _builtins.str
+    terminated_on: _builtins.str
+    """The last day the agreement is in force."""
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        agreement_id: _builtins.str = ...,
+        terminated_on: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "reason", b"reason", "supervisee_id", b"supervisee_id", "terminated_on", b"terminated_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TerminateAgreementRequest: _TypeAlias = TerminateAgreementRequest  # noqa: Y015
+
+@_typing.final
+class TerminateAgreementResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AGREEMENT_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    agreement_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        agreement_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "already_recorded", b"already_recorded"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TerminateAgreementResponse: _TypeAlias = TerminateAgreementResponse  # noqa: Y015
+
+@_typing.final
+class WellbeingCheck(_message.Message):
+    """A supervisee's wellbeing at a session: scores only, 1 (none) to 5 (severe). Kept in the
+    supervisee's own record and never published.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    BURNOUT_FIELD_NUMBER: _builtins.int
+    VICARIOUS_TRAUMA_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    burnout: _builtins.int
+    vicarious_trauma: _builtins.int
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        burnout: _builtins.int = ...,
+        vicarious_trauma: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["burnout", b"burnout", "supervisee_id", b"supervisee_id", "vicarious_trauma", b"vicarious_trauma"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WellbeingCheck: _TypeAlias = WellbeingCheck  # noqa: Y015
 
 @_typing.final
 class LogSessionRequest(_message.Message):
@@ -133,6 +539,11 @@ class LogSessionRequest(_message.Message):
     SUPERVISOR_ID_FIELD_NUMBER: _builtins.int
     SUPERVISEE_IDS_FIELD_NUMBER: _builtins.int
     SITE_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    TECHNIQUES_FIELD_NUMBER: _builtins.int
+    FOCUS_FIELD_NUMBER: _builtins.int
+    WELLBEING_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     """Client-chosen id; logging the same session again changes nothing."""
     format: Global___SessionFormat.ValueType
@@ -141,8 +552,19 @@ class LogSessionRequest(_message.Message):
     minutes: _builtins.int
     supervisor_id: _builtins.str
     site_id: _builtins.str
+    kind: Global___SessionKind.ValueType
+    start_time: _builtins.str
+    """Optional, "HH:MM" in the site's local time."""
     @_builtins.property
     def supervisee_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def techniques(self) -> _containers.RepeatedScalarFieldContainer[Global___SupervisionTechnique.ValueType]: ...
+    @_builtins.property
+    def focus(self) -> _containers.RepeatedScalarFieldContainer[Global___SupervisionFocus.ValueType]: ...
+    @_builtins.property
+    def wellbeing(self) -> _containers.RepeatedCompositeFieldContainer[Global___WellbeingCheck]:
+        """At most one per supervisee of the session."""
+
     def __init__(
         self,
         *,
@@ -154,10 +576,15 @@ class LogSessionRequest(_message.Message):
         supervisor_id: _builtins.str = ...,
         supervisee_ids: _abc.Iterable[_builtins.str] | None = ...,
         site_id: _builtins.str = ...,
+        kind: Global___SessionKind.ValueType = ...,
+        start_time: _builtins.str = ...,
+        techniques: _abc.Iterable[Global___SupervisionTechnique.ValueType] | None = ...,
+        focus: _abc.Iterable[Global___SupervisionFocus.ValueType] | None = ...,
+        wellbeing: _abc.Iterable[Global___WellbeingCheck] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "format", b"format", "minutes", b"minutes", "modality", b"modality", "session_id", b"session_id", "site_id", b"site_id", "supervisee_ids", b"supervisee_ids", "supervisor_id", b"supervisor_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "focus", b"focus", "format", b"format", "kind", b"kind", "minutes", b"minutes", "modality", b"modality", "session_id", b"session_id", "site_id", b"site_id", "start_time", b"start_time", "supervisee_ids", b"supervisee_ids", "supervisor_id", b"supervisor_id", "techniques", b"techniques", "wellbeing", b"wellbeing"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -165,6 +592,132 @@ Global___LogSessionRequest: _TypeAlias = LogSessionRequest  # noqa: Y015
 
 @_typing.final
 class LogSessionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    LAPSE_MARKED_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    already_recorded: _builtins.bool
+    lapse_marked: _builtins.bool
+    """The supervisor's license was not in good standing on the session's date: the session is
+    recorded and marked for review.
+    """
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+        lapse_marked: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "lapse_marked", b"lapse_marked", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LogSessionResponse: _TypeAlias = LogSessionResponse  # noqa: Y015
+
+@_typing.final
+class AmendSessionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    MODALITY_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    MINUTES_FIELD_NUMBER: _builtins.int
+    TECHNIQUES_FIELD_NUMBER: _builtins.int
+    FOCUS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    kind: Global___SessionKind.ValueType
+    """The session as it now stands; its supervisor, supervisees and site do not change (a session
+    with the wrong people is voided and logged again).
+    """
+    format: Global___SessionFormat.ValueType
+    modality: Global___SessionModality.ValueType
+    date: _builtins.str
+    start_time: _builtins.str
+    minutes: _builtins.int
+    reason: _builtins.str
+    @_builtins.property
+    def techniques(self) -> _containers.RepeatedScalarFieldContainer[Global___SupervisionTechnique.ValueType]: ...
+    @_builtins.property
+    def focus(self) -> _containers.RepeatedScalarFieldContainer[Global___SupervisionFocus.ValueType]: ...
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        kind: Global___SessionKind.ValueType = ...,
+        format: Global___SessionFormat.ValueType = ...,
+        modality: Global___SessionModality.ValueType = ...,
+        date: _builtins.str = ...,
+        start_time: _builtins.str = ...,
+        minutes: _builtins.int = ...,
+        techniques: _abc.Iterable[Global___SupervisionTechnique.ValueType] | None = ...,
+        focus: _abc.Iterable[Global___SupervisionFocus.ValueType] | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "focus", b"focus", "format", b"format", "kind", b"kind", "minutes", b"minutes", "modality", b"modality", "reason", b"reason", "session_id", b"session_id", "start_time", b"start_time", "techniques", b"techniques"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AmendSessionRequest: _TypeAlias = AmendSessionRequest  # noqa: Y015
+
+@_typing.final
+class AmendSessionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    LAPSE_MARKED_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    already_recorded: _builtins.bool
+    lapse_marked: _builtins.bool
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+        lapse_marked: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "lapse_marked", b"lapse_marked", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AmendSessionResponse: _TypeAlias = AmendSessionResponse  # noqa: Y015
+
+@_typing.final
+class VoidSessionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VoidSessionRequest: _TypeAlias = VoidSessionRequest  # noqa: Y015
+
+@_typing.final
+class VoidSessionResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     SESSION_ID_FIELD_NUMBER: _builtins.int
@@ -183,4 +736,328 @@ class LogSessionResponse(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___LogSessionResponse: _TypeAlias = LogSessionResponse  # noqa: Y015
+Global___VoidSessionResponse: _TypeAlias = VoidSessionResponse  # noqa: Y015
+
+@_typing.final
+class RecordPracticeHoursRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    WEEK_START_FIELD_NUMBER: _builtins.int
+    DIRECT_MINUTES_FIELD_NUMBER: _builtins.int
+    INDIRECT_MINUTES_FIELD_NUMBER: _builtins.int
+    CORRECTION_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    site_id: _builtins.str
+    week_start: _builtins.str
+    """The Monday the week starts on."""
+    direct_minutes: _builtins.int
+    indirect_minutes: _builtins.int
+    correction: _builtins.str
+    """Required when the week and site are already recorded with other figures: why they changed."""
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        site_id: _builtins.str = ...,
+        week_start: _builtins.str = ...,
+        direct_minutes: _builtins.int = ...,
+        indirect_minutes: _builtins.int = ...,
+        correction: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["correction", b"correction", "direct_minutes", b"direct_minutes", "indirect_minutes", b"indirect_minutes", "site_id", b"site_id", "supervisee_id", b"supervisee_id", "week_start", b"week_start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordPracticeHoursRequest: _TypeAlias = RecordPracticeHoursRequest  # noqa: Y015
+
+@_typing.final
+class RecordPracticeHoursResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordPracticeHoursResponse: _TypeAlias = RecordPracticeHoursResponse  # noqa: Y015
+
+@_typing.final
+class SignOffMonthRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    SUPERVISOR_ID_FIELD_NUMBER: _builtins.int
+    SIGNED_ON_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    month: _builtins.str
+    """"YYYY-MM"."""
+    supervisor_id: _builtins.str
+    """A supervisor with an agreement with the supervisee in force during the month."""
+    signed_on: _builtins.str
+    """On or after the month's last day."""
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        supervisor_id: _builtins.str = ...,
+        signed_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["month", b"month", "signed_on", b"signed_on", "supervisee_id", b"supervisee_id", "supervisor_id", b"supervisor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignOffMonthRequest: _TypeAlias = SignOffMonthRequest  # noqa: Y015
+
+@_typing.final
+class SignOffMonthResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    month: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "month", b"month", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignOffMonthResponse: _TypeAlias = SignOffMonthResponse  # noqa: Y015
+
+@_typing.final
+class ReopenMonthRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REOPENED_ON_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    month: _builtins.str
+    reason: _builtins.str
+    reopened_on: _builtins.str
+    """Optional; today when empty."""
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        reopened_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["month", b"month", "reason", b"reason", "reopened_on", b"reopened_on", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReopenMonthRequest: _TypeAlias = ReopenMonthRequest  # noqa: Y015
+
+@_typing.final
+class ReopenMonthResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    month: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "month", b"month", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReopenMonthResponse: _TypeAlias = ReopenMonthResponse  # noqa: Y015
+
+@_typing.final
+class GetSuperviseeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["supervisee_id", b"supervisee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSuperviseeRequest: _TypeAlias = GetSuperviseeRequest  # noqa: Y015
+
+@_typing.final
+class Agreement(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AGREEMENT_ID_FIELD_NUMBER: _builtins.int
+    SUPERVISOR_ID_FIELD_NUMBER: _builtins.int
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    CREDENTIAL_TRACK_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    MODALITIES_FIELD_NUMBER: _builtins.int
+    SESSIONS_PER_PERIOD_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    BOARD_APPROVAL_REQUIRED_FIELD_NUMBER: _builtins.int
+    APPROVED_ON_FIELD_NUMBER: _builtins.int
+    APPROVAL_REFERENCE_FIELD_NUMBER: _builtins.int
+    TERMINATED_ON_FIELD_NUMBER: _builtins.int
+    AMENDMENTS_FIELD_NUMBER: _builtins.int
+    LAST_DAY_FIELD_NUMBER: _builtins.int
+    agreement_id: _builtins.str
+    supervisor_id: _builtins.str
+    site_id: _builtins.str
+    credential_track: _builtins.str
+    start_date: _builtins.str
+    end_date: _builtins.str
+    """As amended."""
+    sessions_per_period: _builtins.int
+    period: Global___AgreementPeriod.ValueType
+    board_approval_required: _builtins.bool
+    approved_on: _builtins.str
+    """Empty until approved."""
+    approval_reference: _builtins.str
+    terminated_on: _builtins.str
+    """Empty unless terminated."""
+    amendments: _builtins.int
+    last_day: _builtins.str
+    """The last day the agreement is in force: the end date, or the termination date."""
+    @_builtins.property
+    def modalities(self) -> _containers.RepeatedScalarFieldContainer[Global___SessionModality.ValueType]: ...
+    def __init__(
+        self,
+        *,
+        agreement_id: _builtins.str = ...,
+        supervisor_id: _builtins.str = ...,
+        site_id: _builtins.str = ...,
+        credential_track: _builtins.str = ...,
+        start_date: _builtins.str = ...,
+        end_date: _builtins.str = ...,
+        modalities: _abc.Iterable[Global___SessionModality.ValueType] | None = ...,
+        sessions_per_period: _builtins.int = ...,
+        period: Global___AgreementPeriod.ValueType = ...,
+        board_approval_required: _builtins.bool = ...,
+        approved_on: _builtins.str = ...,
+        approval_reference: _builtins.str = ...,
+        terminated_on: _builtins.str = ...,
+        amendments: _builtins.int = ...,
+        last_day: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "amendments", b"amendments", "approval_reference", b"approval_reference", "approved_on", b"approved_on", "board_approval_required", b"board_approval_required", "credential_track", b"credential_track", "end_date", b"end_date", "last_day", b"last_day", "modalities", b"modalities", "period", b"period", "sessions_per_period", b"sessions_per_period", "site_id", b"site_id", "start_date", b"start_date", "supervisor_id", b"supervisor_id", "terminated_on", b"terminated_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Agreement: _TypeAlias = Agreement  # noqa: Y015
+
+@_typing.final
+class SignedMonth(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MONTH_FIELD_NUMBER: _builtins.int
+    SUPERVISOR_ID_FIELD_NUMBER: _builtins.int
+    SIGNED_ON_FIELD_NUMBER: _builtins.int
+    month: _builtins.str
+    supervisor_id: _builtins.str
+    signed_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        month: _builtins.str = ...,
+        supervisor_id: _builtins.str = ...,
+        signed_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["month", b"month", "signed_on", b"signed_on", "supervisor_id", b"supervisor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignedMonth: _TypeAlias = SignedMonth  # noqa: Y015
+
+@_typing.final
+class GetSuperviseeResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    CREDENTIAL_TRACK_FIELD_NUMBER: _builtins.int
+    LICENSE_NUMBER_FIELD_NUMBER: _builtins.int
+    HOME_SITE_ID_FIELD_NUMBER: _builtins.int
+    REGISTERED_ON_FIELD_NUMBER: _builtins.int
+    HOME_SINCE_FIELD_NUMBER: _builtins.int
+    AGREEMENTS_FIELD_NUMBER: _builtins.int
+    SIGNED_MONTHS_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    credential_track: _builtins.str
+    """Empty for a supervisee on record from before registration existed."""
+    license_number: _builtins.str
+    home_site_id: _builtins.str
+    registered_on: _builtins.str
+    home_since: _builtins.str
+    """Since when the home site has been the home site."""
+    @_builtins.property
+    def agreements(self) -> _containers.RepeatedCompositeFieldContainer[Global___Agreement]: ...
+    @_builtins.property
+    def signed_months(self) -> _containers.RepeatedCompositeFieldContainer[Global___SignedMonth]:
+        """The months signed off and not reopened since, oldest first."""
+
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        credential_track: _builtins.str = ...,
+        license_number: _builtins.str = ...,
+        home_site_id: _builtins.str = ...,
+        registered_on: _builtins.str = ...,
+        home_since: _builtins.str = ...,
+        agreements: _abc.Iterable[Global___Agreement] | None = ...,
+        signed_months: _abc.Iterable[Global___SignedMonth] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreements", b"agreements", "credential_track", b"credential_track", "home_since", b"home_since", "home_site_id", b"home_site_id", "license_number", b"license_number", "registered_on", b"registered_on", "signed_months", b"signed_months", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSuperviseeResponse: _TypeAlias = GetSuperviseeResponse  # noqa: Y015

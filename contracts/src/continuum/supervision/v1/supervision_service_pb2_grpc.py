@@ -27,7 +27,10 @@ if _version_not_supported:
 
 class SupervisionServiceStub:
     """Clinical supervision of pre-licensed clinicians (supervisees) by licensed supervisors.
-    Dates are ISO 8601 calendar dates ("2026-03-14") in the site's local calendar.
+    Dates are ISO 8601 calendar dates ("2026-03-14") in the site's local calendar; months are
+    "YYYY-MM". Every command is safe to retry: a retry that changes nothing answers
+    already_recorded = true. Corrections (amend, terminate, void, reopen) record who made them from
+    the call's x-actor metadata. Reasons say why, never anything about a client.
     """
 
     def __init__(self, channel):
@@ -36,32 +39,172 @@ class SupervisionServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.RegisterSupervisee = channel.unary_unary(
+                '/continuum.supervision.v1.SupervisionService/RegisterSupervisee',
+                request_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.RegisterSuperviseeRequest.SerializeToString,
+                response_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.RegisterSuperviseeResponse.FromString,
+                _registered_method=True)
+        self.TransferSupervisee = channel.unary_unary(
+                '/continuum.supervision.v1.SupervisionService/TransferSupervisee',
+                request_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.TransferSuperviseeRequest.SerializeToString,
+                response_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.TransferSuperviseeResponse.FromString,
+                _registered_method=True)
         self.SignAgreement = channel.unary_unary(
                 '/continuum.supervision.v1.SupervisionService/SignAgreement',
                 request_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.SignAgreementRequest.SerializeToString,
                 response_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.SignAgreementResponse.FromString,
+                _registered_method=True)
+        self.ApproveAgreement = channel.unary_unary(
+                '/continuum.supervision.v1.SupervisionService/ApproveAgreement',
+                request_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.ApproveAgreementRequest.SerializeToString,
+                response_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.ApproveAgreementResponse.FromString,
+                _registered_method=True)
+        self.AmendAgreement = channel.unary_unary(
+                '/continuum.supervision.v1.SupervisionService/AmendAgreement',
+                request_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.AmendAgreementRequest.SerializeToString,
+                response_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.AmendAgreementResponse.FromString,
+                _registered_method=True)
+        self.TerminateAgreement = channel.unary_unary(
+                '/continuum.supervision.v1.SupervisionService/TerminateAgreement',
+                request_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.TerminateAgreementRequest.SerializeToString,
+                response_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.TerminateAgreementResponse.FromString,
                 _registered_method=True)
         self.LogSession = channel.unary_unary(
                 '/continuum.supervision.v1.SupervisionService/LogSession',
                 request_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.LogSessionRequest.SerializeToString,
                 response_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.LogSessionResponse.FromString,
                 _registered_method=True)
+        self.AmendSession = channel.unary_unary(
+                '/continuum.supervision.v1.SupervisionService/AmendSession',
+                request_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.AmendSessionRequest.SerializeToString,
+                response_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.AmendSessionResponse.FromString,
+                _registered_method=True)
+        self.VoidSession = channel.unary_unary(
+                '/continuum.supervision.v1.SupervisionService/VoidSession',
+                request_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.VoidSessionRequest.SerializeToString,
+                response_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.VoidSessionResponse.FromString,
+                _registered_method=True)
+        self.RecordPracticeHours = channel.unary_unary(
+                '/continuum.supervision.v1.SupervisionService/RecordPracticeHours',
+                request_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.RecordPracticeHoursRequest.SerializeToString,
+                response_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.RecordPracticeHoursResponse.FromString,
+                _registered_method=True)
+        self.SignOffMonth = channel.unary_unary(
+                '/continuum.supervision.v1.SupervisionService/SignOffMonth',
+                request_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.SignOffMonthRequest.SerializeToString,
+                response_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.SignOffMonthResponse.FromString,
+                _registered_method=True)
+        self.ReopenMonth = channel.unary_unary(
+                '/continuum.supervision.v1.SupervisionService/ReopenMonth',
+                request_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.ReopenMonthRequest.SerializeToString,
+                response_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.ReopenMonthResponse.FromString,
+                _registered_method=True)
+        self.GetSupervisee = channel.unary_unary(
+                '/continuum.supervision.v1.SupervisionService/GetSupervisee',
+                request_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.GetSuperviseeRequest.SerializeToString,
+                response_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.GetSuperviseeResponse.FromString,
+                _registered_method=True)
 
 
 class SupervisionServiceServicer:
     """Clinical supervision of pre-licensed clinicians (supervisees) by licensed supervisors.
-    Dates are ISO 8601 calendar dates ("2026-03-14") in the site's local calendar.
+    Dates are ISO 8601 calendar dates ("2026-03-14") in the site's local calendar; months are
+    "YYYY-MM". Every command is safe to retry: a retry that changes nothing answers
+    already_recorded = true. Corrections (amend, terminate, void, reopen) record who made them from
+    the call's x-actor metadata. Reasons say why, never anything about a client.
     """
 
+    def RegisterSupervisee(self, request, context):
+        """Registers a pre-licensed clinician for supervision on a credential track.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TransferSupervisee(self, request, context):
+        """Moves a registered supervisee's home site from a date.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SignAgreement(self, request, context):
-        """Records a signed supervision agreement between a supervisor and a supervisee at one site.
+        """Records a signed supervision agreement between a supervisor and a registered supervisee at
+        one site. Where the supervisee's track requires it, the board must approve it before any
+        session under it counts (see ApproveAgreement).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApproveAgreement(self, request, context):
+        """Records the licensing board's approval of an agreement (only where the track requires it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AmendAgreement(self, request, context):
+        """Changes an agreement's terms from now on: end date, modalities and frequency.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TerminateAgreement(self, request, context):
+        """Ends an agreement early: no session after terminated_on falls under it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def LogSession(self, request, context):
-        """Records a supervision session that took place. Retrying with the same session_id records it once.
+        """Records a supervision session that took place. Retrying with the same session_id records it
+        once. A session held while the supervisor's license was suspended, revoked or expired is
+        recorded as it happened and marked (lapse_marked), never refused.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AmendSession(self, request, context):
+        """Corrects a logged session: the request is the session as it now stands. The original stays
+        on the record.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VoidSession(self, request, context):
+        """Voids a logged session: it stays on the record and counts for no one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordPracticeHours(self, request, context):
+        """Records a supervisee's direct and indirect client minutes for one week at one site.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SignOffMonth(self, request, context):
+        """The supervisor signs a supervisee's month: nothing dated in it changes until it is reopened.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReopenMonth(self, request, context):
+        """Reopens a signed-off month for a correction; it needs signing again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSupervisee(self, request, context):
+        """A supervisee's registration, agreements and signed-off months, for the staff app.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -70,15 +213,70 @@ class SupervisionServiceServicer:
 
 def add_SupervisionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'RegisterSupervisee': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterSupervisee,
+                    request_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.RegisterSuperviseeRequest.FromString,
+                    response_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.RegisterSuperviseeResponse.SerializeToString,
+            ),
+            'TransferSupervisee': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransferSupervisee,
+                    request_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.TransferSuperviseeRequest.FromString,
+                    response_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.TransferSuperviseeResponse.SerializeToString,
+            ),
             'SignAgreement': grpc.unary_unary_rpc_method_handler(
                     servicer.SignAgreement,
                     request_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.SignAgreementRequest.FromString,
                     response_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.SignAgreementResponse.SerializeToString,
             ),
+            'ApproveAgreement': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveAgreement,
+                    request_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.ApproveAgreementRequest.FromString,
+                    response_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.ApproveAgreementResponse.SerializeToString,
+            ),
+            'AmendAgreement': grpc.unary_unary_rpc_method_handler(
+                    servicer.AmendAgreement,
+                    request_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.AmendAgreementRequest.FromString,
+                    response_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.AmendAgreementResponse.SerializeToString,
+            ),
+            'TerminateAgreement': grpc.unary_unary_rpc_method_handler(
+                    servicer.TerminateAgreement,
+                    request_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.TerminateAgreementRequest.FromString,
+                    response_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.TerminateAgreementResponse.SerializeToString,
+            ),
             'LogSession': grpc.unary_unary_rpc_method_handler(
                     servicer.LogSession,
                     request_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.LogSessionRequest.FromString,
                     response_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.LogSessionResponse.SerializeToString,
+            ),
+            'AmendSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.AmendSession,
+                    request_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.AmendSessionRequest.FromString,
+                    response_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.AmendSessionResponse.SerializeToString,
+            ),
+            'VoidSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.VoidSession,
+                    request_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.VoidSessionRequest.FromString,
+                    response_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.VoidSessionResponse.SerializeToString,
+            ),
+            'RecordPracticeHours': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordPracticeHours,
+                    request_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.RecordPracticeHoursRequest.FromString,
+                    response_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.RecordPracticeHoursResponse.SerializeToString,
+            ),
+            'SignOffMonth': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignOffMonth,
+                    request_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.SignOffMonthRequest.FromString,
+                    response_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.SignOffMonthResponse.SerializeToString,
+            ),
+            'ReopenMonth': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReopenMonth,
+                    request_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.ReopenMonthRequest.FromString,
+                    response_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.ReopenMonthResponse.SerializeToString,
+            ),
+            'GetSupervisee': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSupervisee,
+                    request_deserializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.GetSuperviseeRequest.FromString,
+                    response_serializer=continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.GetSuperviseeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,8 +288,65 @@ def add_SupervisionServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class SupervisionService:
     """Clinical supervision of pre-licensed clinicians (supervisees) by licensed supervisors.
-    Dates are ISO 8601 calendar dates ("2026-03-14") in the site's local calendar.
+    Dates are ISO 8601 calendar dates ("2026-03-14") in the site's local calendar; months are
+    "YYYY-MM". Every command is safe to retry: a retry that changes nothing answers
+    already_recorded = true. Corrections (amend, terminate, void, reopen) record who made them from
+    the call's x-actor metadata. Reasons say why, never anything about a client.
     """
+
+    @staticmethod
+    def RegisterSupervisee(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.supervision.v1.SupervisionService/RegisterSupervisee',
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.RegisterSuperviseeRequest.SerializeToString,
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.RegisterSuperviseeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransferSupervisee(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.supervision.v1.SupervisionService/TransferSupervisee',
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.TransferSuperviseeRequest.SerializeToString,
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.TransferSuperviseeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def SignAgreement(request,
@@ -121,6 +376,87 @@ class SupervisionService:
             _registered_method=True)
 
     @staticmethod
+    def ApproveAgreement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.supervision.v1.SupervisionService/ApproveAgreement',
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.ApproveAgreementRequest.SerializeToString,
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.ApproveAgreementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AmendAgreement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.supervision.v1.SupervisionService/AmendAgreement',
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.AmendAgreementRequest.SerializeToString,
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.AmendAgreementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TerminateAgreement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.supervision.v1.SupervisionService/TerminateAgreement',
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.TerminateAgreementRequest.SerializeToString,
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.TerminateAgreementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def LogSession(request,
             target,
             options=(),
@@ -137,6 +473,168 @@ class SupervisionService:
             '/continuum.supervision.v1.SupervisionService/LogSession',
             continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.LogSessionRequest.SerializeToString,
             continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.LogSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AmendSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.supervision.v1.SupervisionService/AmendSession',
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.AmendSessionRequest.SerializeToString,
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.AmendSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VoidSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.supervision.v1.SupervisionService/VoidSession',
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.VoidSessionRequest.SerializeToString,
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.VoidSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordPracticeHours(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.supervision.v1.SupervisionService/RecordPracticeHours',
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.RecordPracticeHoursRequest.SerializeToString,
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.RecordPracticeHoursResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignOffMonth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.supervision.v1.SupervisionService/SignOffMonth',
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.SignOffMonthRequest.SerializeToString,
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.SignOffMonthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReopenMonth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.supervision.v1.SupervisionService/ReopenMonth',
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.ReopenMonthRequest.SerializeToString,
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.ReopenMonthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSupervisee(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.supervision.v1.SupervisionService/GetSupervisee',
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.GetSuperviseeRequest.SerializeToString,
+            continuum_dot_supervision_dot_v1_dot_supervision__service__pb2.GetSuperviseeResponse.FromString,
             options,
             channel_credentials,
             insecure,

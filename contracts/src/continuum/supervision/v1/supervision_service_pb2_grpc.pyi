@@ -28,34 +28,119 @@ GRPC_VERSION: str
 
 class SupervisionServiceStub:
     """Clinical supervision of pre-licensed clinicians (supervisees) by licensed supervisors.
-    Dates are ISO 8601 calendar dates ("2026-03-14") in the site's local calendar.
+    Dates are ISO 8601 calendar dates ("2026-03-14") in the site's local calendar; months are
+    "YYYY-MM". Every command is safe to retry: a retry that changes nothing answers
+    already_recorded = true. Corrections (amend, terminate, void, reopen) record who made them from
+    the call's x-actor metadata. Reasons say why, never anything about a client.
     """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> SupervisionServiceAsyncStub: ...
+    RegisterSupervisee: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.RegisterSuperviseeRequest, _supervision_service_pb2.RegisterSuperviseeResponse]
+    """Registers a pre-licensed clinician for supervision on a credential track."""
+    TransferSupervisee: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.TransferSuperviseeRequest, _supervision_service_pb2.TransferSuperviseeResponse]
+    """Moves a registered supervisee's home site from a date."""
     SignAgreement: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.SignAgreementRequest, _supervision_service_pb2.SignAgreementResponse]
-    """Records a signed supervision agreement between a supervisor and a supervisee at one site."""
+    """Records a signed supervision agreement between a supervisor and a registered supervisee at
+    one site. Where the supervisee's track requires it, the board must approve it before any
+    session under it counts (see ApproveAgreement).
+    """
+    ApproveAgreement: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.ApproveAgreementRequest, _supervision_service_pb2.ApproveAgreementResponse]
+    """Records the licensing board's approval of an agreement (only where the track requires it)."""
+    AmendAgreement: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.AmendAgreementRequest, _supervision_service_pb2.AmendAgreementResponse]
+    """Changes an agreement's terms from now on: end date, modalities and frequency."""
+    TerminateAgreement: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.TerminateAgreementRequest, _supervision_service_pb2.TerminateAgreementResponse]
+    """Ends an agreement early: no session after terminated_on falls under it."""
     LogSession: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.LogSessionRequest, _supervision_service_pb2.LogSessionResponse]
-    """Records a supervision session that took place. Retrying with the same session_id records it once."""
+    """Records a supervision session that took place. Retrying with the same session_id records it
+    once. A session held while the supervisor's license was suspended, revoked or expired is
+    recorded as it happened and marked (lapse_marked), never refused.
+    """
+    AmendSession: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.AmendSessionRequest, _supervision_service_pb2.AmendSessionResponse]
+    """Corrects a logged session: the request is the session as it now stands. The original stays
+    on the record.
+    """
+    VoidSession: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.VoidSessionRequest, _supervision_service_pb2.VoidSessionResponse]
+    """Voids a logged session: it stays on the record and counts for no one."""
+    RecordPracticeHours: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.RecordPracticeHoursRequest, _supervision_service_pb2.RecordPracticeHoursResponse]
+    """Records a supervisee's direct and indirect client minutes for one week at one site."""
+    SignOffMonth: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.SignOffMonthRequest, _supervision_service_pb2.SignOffMonthResponse]
+    """The supervisor signs a supervisee's month: nothing dated in it changes until it is reopened."""
+    ReopenMonth: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.ReopenMonthRequest, _supervision_service_pb2.ReopenMonthResponse]
+    """Reopens a signed-off month for a correction; it needs signing again."""
+    GetSupervisee: _grpc.UnaryUnaryMultiCallable[_supervision_service_pb2.GetSuperviseeRequest, _supervision_service_pb2.GetSuperviseeResponse]
+    """A supervisee's registration, agreements and signed-off months, for the staff app."""
 
 @_typing.type_check_only
 class SupervisionServiceAsyncStub(SupervisionServiceStub):
     """Clinical supervision of pre-licensed clinicians (supervisees) by licensed supervisors.
-    Dates are ISO 8601 calendar dates ("2026-03-14") in the site's local calendar.
+    Dates are ISO 8601 calendar dates ("2026-03-14") in the site's local calendar; months are
+    "YYYY-MM". Every command is safe to retry: a retry that changes nothing answers
+    already_recorded = true. Corrections (amend, terminate, void, reopen) record who made them from
+    the call's x-actor metadata. Reasons say why, never anything about a client.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
+    RegisterSupervisee: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.RegisterSuperviseeRequest, _supervision_service_pb2.RegisterSuperviseeResponse]  # type: ignore[assignment]
+    """Registers a pre-licensed clinician for supervision on a credential track."""
+    TransferSupervisee: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.TransferSuperviseeRequest, _supervision_service_pb2.TransferSuperviseeResponse]  # type: ignore[assignment]
+    """Moves a registered supervisee's home site from a date."""
     SignAgreement: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.SignAgreementRequest, _supervision_service_pb2.SignAgreementResponse]  # type: ignore[assignment]
-    """Records a signed supervision agreement between a supervisor and a supervisee at one site."""
+    """Records a signed supervision agreement between a supervisor and a registered supervisee at
+    one site. Where the supervisee's track requires it, the board must approve it before any
+    session under it counts (see ApproveAgreement).
+    """
+    ApproveAgreement: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.ApproveAgreementRequest, _supervision_service_pb2.ApproveAgreementResponse]  # type: ignore[assignment]
+    """Records the licensing board's approval of an agreement (only where the track requires it)."""
+    AmendAgreement: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.AmendAgreementRequest, _supervision_service_pb2.AmendAgreementResponse]  # type: ignore[assignment]
+    """Changes an agreement's terms from now on: end date, modalities and frequency."""
+    TerminateAgreement: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.TerminateAgreementRequest, _supervision_service_pb2.TerminateAgreementResponse]  # type: ignore[assignment]
+    """Ends an agreement early: no session after terminated_on falls under it."""
     LogSession: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.LogSessionRequest, _supervision_service_pb2.LogSessionResponse]  # type: ignore[assignment]
-    """Records a supervision session that took place. Retrying with the same session_id records it once."""
+    """Records a supervision session that took place. Retrying with the same session_id records it
+    once. A session held while the supervisor's license was suspended, revoked or expired is
+    recorded as it happened and marked (lapse_marked), never refused.
+    """
+    AmendSession: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.AmendSessionRequest, _supervision_service_pb2.AmendSessionResponse]  # type: ignore[assignment]
+    """Corrects a logged session: the request is the session as it now stands. The original stays
+    on the record.
+    """
+    VoidSession: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.VoidSessionRequest, _supervision_service_pb2.VoidSessionResponse]  # type: ignore[assignment]
+    """Voids a logged session: it stays on the record and counts for no one."""
+    RecordPracticeHours: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.RecordPracticeHoursRequest, _supervision_service_pb2.RecordPracticeHoursResponse]  # type: ignore[assignment]
+    """Records a supervisee's direct and indirect client minutes for one week at one site."""
+    SignOffMonth: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.SignOffMonthRequest, _supervision_service_pb2.SignOffMonthResponse]  # type: ignore[assignment]
+    """The supervisor signs a supervisee's month: nothing dated in it changes until it is reopened."""
+    ReopenMonth: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.ReopenMonthRequest, _supervision_service_pb2.ReopenMonthResponse]  # type: ignore[assignment]
+    """Reopens a signed-off month for a correction; it needs signing again."""
+    GetSupervisee: _aio.UnaryUnaryMultiCallable[_supervision_service_pb2.GetSuperviseeRequest, _supervision_service_pb2.GetSuperviseeResponse]  # type: ignore[assignment]
+    """A supervisee's registration, agreements and signed-off months, for the staff app."""
 
 class SupervisionServiceServicer(metaclass=_abc_1.ABCMeta):
     """Clinical supervision of pre-licensed clinicians (supervisees) by licensed supervisors.
-    Dates are ISO 8601 calendar dates ("2026-03-14") in the site's local calendar.
+    Dates are ISO 8601 calendar dates ("2026-03-14") in the site's local calendar; months are
+    "YYYY-MM". Every command is safe to retry: a retry that changes nothing answers
+    already_recorded = true. Corrections (amend, terminate, void, reopen) record who made them from
+    the call's x-actor metadata. Reasons say why, never anything about a client.
     """
+
+    @_abc_1.abstractmethod
+    def RegisterSupervisee(
+        self,
+        request: _supervision_service_pb2.RegisterSuperviseeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_supervision_service_pb2.RegisterSuperviseeResponse, _abc.Awaitable[_supervision_service_pb2.RegisterSuperviseeResponse]]:
+        """Registers a pre-licensed clinician for supervision on a credential track."""
+
+    @_abc_1.abstractmethod
+    def TransferSupervisee(
+        self,
+        request: _supervision_service_pb2.TransferSuperviseeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_supervision_service_pb2.TransferSuperviseeResponse, _abc.Awaitable[_supervision_service_pb2.TransferSuperviseeResponse]]:
+        """Moves a registered supervisee's home site from a date."""
 
     @_abc_1.abstractmethod
     def SignAgreement(
@@ -63,7 +148,34 @@ class SupervisionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _supervision_service_pb2.SignAgreementRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_supervision_service_pb2.SignAgreementResponse, _abc.Awaitable[_supervision_service_pb2.SignAgreementResponse]]:
-        """Records a signed supervision agreement between a supervisor and a supervisee at one site."""
+        """Records a signed supervision agreement between a supervisor and a registered supervisee at
+        one site. Where the supervisee's track requires it, the board must approve it before any
+        session under it counts (see ApproveAgreement).
+        """
+
+    @_abc_1.abstractmethod
+    def ApproveAgreement(
+        self,
+        request: _supervision_service_pb2.ApproveAgreementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_supervision_service_pb2.ApproveAgreementResponse, _abc.Awaitable[_supervision_service_pb2.ApproveAgreementResponse]]:
+        """Records the licensing board's approval of an agreement (only where the track requires it)."""
+
+    @_abc_1.abstractmethod
+    def AmendAgreement(
+        self,
+        request: _supervision_service_pb2.AmendAgreementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_supervision_service_pb2.AmendAgreementResponse, _abc.Awaitable[_supervision_service_pb2.AmendAgreementResponse]]:
+        """Changes an agreement's terms from now on: end date, modalities and frequency."""
+
+    @_abc_1.abstractmethod
+    def TerminateAgreement(
+        self,
+        request: _supervision_service_pb2.TerminateAgreementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_supervision_service_pb2.TerminateAgreementResponse, _abc.Awaitable[_supervision_service_pb2.TerminateAgreementResponse]]:
+        """Ends an agreement early: no session after terminated_on falls under it."""
 
     @_abc_1.abstractmethod
     def LogSession(
@@ -71,6 +183,59 @@ class SupervisionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _supervision_service_pb2.LogSessionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_supervision_service_pb2.LogSessionResponse, _abc.Awaitable[_supervision_service_pb2.LogSessionResponse]]:
-        """Records a supervision session that took place. Retrying with the same session_id records it once."""
+        """Records a supervision session that took place. Retrying with the same session_id records it
+        once. A session held while the supervisor's license was suspended, revoked or expired is
+        recorded as it happened and marked (lapse_marked), never refused.
+        """
+
+    @_abc_1.abstractmethod
+    def AmendSession(
+        self,
+        request: _supervision_service_pb2.AmendSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_supervision_service_pb2.AmendSessionResponse, _abc.Awaitable[_supervision_service_pb2.AmendSessionResponse]]:
+        """Corrects a logged session: the request is the session as it now stands. The original stays
+        on the record.
+        """
+
+    @_abc_1.abstractmethod
+    def VoidSession(
+        self,
+        request: _supervision_service_pb2.VoidSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_supervision_service_pb2.VoidSessionResponse, _abc.Awaitable[_supervision_service_pb2.VoidSessionResponse]]:
+        """Voids a logged session: it stays on the record and counts for no one."""
+
+    @_abc_1.abstractmethod
+    def RecordPracticeHours(
+        self,
+        request: _supervision_service_pb2.RecordPracticeHoursRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_supervision_service_pb2.RecordPracticeHoursResponse, _abc.Awaitable[_supervision_service_pb2.RecordPracticeHoursResponse]]:
+        """Records a supervisee's direct and indirect client minutes for one week at one site."""
+
+    @_abc_1.abstractmethod
+    def SignOffMonth(
+        self,
+        request: _supervision_service_pb2.SignOffMonthRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_supervision_service_pb2.SignOffMonthResponse, _abc.Awaitable[_supervision_service_pb2.SignOffMonthResponse]]:
+        """The supervisor signs a supervisee's month: nothing dated in it changes until it is reopened."""
+
+    @_abc_1.abstractmethod
+    def ReopenMonth(
+        self,
+        request: _supervision_service_pb2.ReopenMonthRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_supervision_service_pb2.ReopenMonthResponse, _abc.Awaitable[_supervision_service_pb2.ReopenMonthResponse]]:
+        """Reopens a signed-off month for a correction; it needs signing again."""
+
+    @_abc_1.abstractmethod
+    def GetSupervisee(
+        self,
+        request: _supervision_service_pb2.GetSuperviseeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_supervision_service_pb2.GetSuperviseeResponse, _abc.Awaitable[_supervision_service_pb2.GetSuperviseeResponse]]:
+        """A supervisee's registration, agreements and signed-off months, for the staff app."""
 
 def add_SupervisionServiceServicer_to_server(servicer: SupervisionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

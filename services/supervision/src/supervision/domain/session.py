@@ -1,34 +1,71 @@
 """The Session aggregate: one stream per supervision session.
 
-Logging a session is decided against the session's own stream and the Supervisee streams of
-everyone in it: each supervisee must be covered by an agreement, and each receives a
-SupervisionReceived on their own stream, so a supervisee's record is complete without reading
-other streams (and a later month sign-off can lock it). The result is a `Decision`: the events
-per stream, to be appended in ONE transaction with the versions the states were read at.
+Logging, amending and voiding a session are decided against the session's own stream, the
+Supervisee streams of everyone in it and the Supervisor stream of whoever led it:
+- each supervisee must be covered by an agreement in force that day, in a month not signed off,
+  and receives the session (or its correction) on their own stream, so a supervisee's record is
+  complete without reading other streams;
+- the supervisor's stream notes the session, so a license lapse learnt later finds it; a session
+  held on a day the supervisor was in lapse is recorded as it happened AND marked, never refused.
+The result is a `Decision`: the events per stream, appended in ONE transaction with the versions
+the states were read at.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from infra.ddd import DomainEvent
-from supervision.domain import supervisee
-from supervision.domain.commands import LogSession
+from supervision.domain import supervisee, supervisor
+from supervision.domain.commands import AmendSession, LogSession, VoidSession
+from supervision.domain.decision import Decision
 from supervision.domain.errors import (
     SessionIdMustNotBeReused,
+    SessionMustExist,
     SessionMustNotBeDatedInTheFuture,
+    SessionMustStandToBeChanged,
     SessionSizeMustFitItsFormat,
     SuperviseeMustBeCoveredByAnAgreement,
 )
-from supervision.domain.events import SessionLogged, SupervisionReceived
-from supervision.domain.supervisee import SuperviseeState
+from supervision.domain.events import (
+    SessionAmended,
+    SessionLogged,
+    SessionVoided,
+    SupervisedSessionNoted,
+    SupervisionAmended,
+    SupervisionReceived,
+    SupervisionVoided,
+    SupervisorLapseMarked,
+)
+from supervision.domain.supervisee import Agreement, SuperviseeState
+from supervision.domain.supervisor import SupervisorState
 from supervision.domain.tracks import track_rules
-from supervision.domain.values import SessionFormat, SessionModality
+from supervision.domain.values import (
+    Focus,
+    LicenseLapse,
+    SessionFormat,
+    SessionKind,
+    SessionModality,
+    Technique,
+)
+
+__all__ = [
+    "INITIAL",
+    "Decision",
+    "SessionRecord",
+    "SessionState",
+    "decide_amend_session",
+    "decide_log_session",
+    "decide_void_session",
+    "evolve",
+    "fold",
+    "lapse_mark",
+    "stream_id",
+]
 
 
 def stream_id(session_id: str) -> str:
@@ -39,83 +76,100 @@ class SessionRecord(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     session_id: str
+    kind: SessionKind = "clinical"
     format: SessionFormat
     modality: SessionModality
     date: dt.date
+    start_time: dt.time | None = None
     minutes: int
     supervisor_id: str
     supervisee_ids: tuple[str, ...]
     site_id: str
+    techniques: tuple[Technique, ...] = ()
+    focus: tuple[Focus, ...] = ()
 
-    def same_content_as(self, command: LogSession) -> bool:
-        """Whether a command asks for exactly this session; supervisee order does not matter."""
+    def same_fields_as(self, other: AmendSession | LogSession | SessionRecord) -> bool:
+        """Whether the session's own fields match; the order of lists does not matter."""
         return (
-            self.format == command.format
-            and self.modality == command.modality
-            and self.date == command.date
-            and self.minutes == command.minutes
-            and self.supervisor_id == command.supervisor_id
-            and set(self.supervisee_ids) == set(command.supervisee_ids)
-            and self.site_id == command.site_id
+            self.kind == other.kind
+            and self.format == other.format
+            and self.modality == other.modality
+            and self.date == other.date
+            and self.start_time == other.start_time
+            and self.minutes == other.minutes
+            and set(self.techniques) == set(other.techniques)
+            and set(self.focus) == set(other.focus)
         )
+
+
+class LapseMark(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    license_id: str
+    lapse: LicenseLapse
+    lapsed_since: dt.date
 
 
 class SessionState(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    # Later lifecycle steps (amended, voided) extend this.
-    status: Literal["not_logged", "logged"] = "not_logged"
+    status: Literal["not_logged", "logged", "voided"] = "not_logged"
+    # As first logged (a retried LogSession is compared with it), and as it now stands.
+    logged: SessionRecord | None = None
     session: SessionRecord | None = None
+    amendments: int = 0
+    void_reason: str | None = None
+    lapse: LapseMark | None = None
 
 
 INITIAL = SessionState()
 
 
-@dataclass(frozen=True)
-class Decision:
-    """Events to append, by stream id. Empty when the command was already recorded."""
-
-    events_by_stream: Mapping[str, tuple[DomainEvent, ...]] = field(default_factory=dict)
-
-    @property
-    def already_recorded(self) -> bool:
-        return not self.events_by_stream
-
-    def events(self) -> list[DomainEvent]:
-        """Every event in append order: the session's first, then each supervisee's."""
-        return [event for events in self.events_by_stream.values() for event in events]
-
-
 def decide_log_session(
     state: SessionState,
     supervisees: Mapping[str, SuperviseeState],
+    standing: SupervisorState,
     command: LogSession,
     today: dt.date,
 ) -> Decision:
     """Decides logging a session. `supervisees` maps each supervisee id of the command to that
-    supervisee's state (a missing one counts as a supervisee with no agreements)."""
-    if state.session is not None:
-        if state.session.same_content_as(command):
-            return Decision()
+    supervisee's state (a missing one counts as a supervisee with no record); `standing` is the
+    supervisor's."""
+    if state.logged is not None:
+        if _same_as_logged(state.logged, supervisees, command):
+            return Decision(lapse_marked=state.lapse is not None)
         raise SessionIdMustNotBeReused(command.session_id)
     if command.date > today:
         raise SessionMustNotBeDatedInTheFuture(command.date, today)
-
-    received: dict[str, tuple[DomainEvent, ...]] = {}
-    size = len(command.supervisee_ids)
-    for supervisee_id in command.supervisee_ids:
-        record = supervisees.get(supervisee_id, supervisee.INITIAL)
-        agreement = record.covering_agreement(command.supervisor_id, command.site_id, command.date)
-        if agreement is None:
-            raise SuperviseeMustBeCoveredByAnAgreement(
-                supervisee_id, command.supervisor_id, command.site_id, command.date
-            )
-        # Each supervisee's own board defines what an individual or a group session is.
-        rules = track_rules(agreement.credential_track)
-        lowest, highest = rules.supervisee_range(command.format)
-        if not lowest <= size <= highest:
-            raise SessionSizeMustFitItsFormat(rules.track_id, command.format, size, lowest, highest)
-        received[supervisee.stream_id(supervisee_id)] = (
+    covering = _covering_agreements(
+        supervisees,
+        command.supervisee_ids,
+        command.supervisor_id,
+        command.site_id,
+        command.date,
+        command.format,
+        "logging a session in it",
+    )
+    logged = SessionLogged(
+        session_id=command.session_id,
+        kind=command.kind,
+        format=command.format,
+        modality=command.modality,
+        date=command.date,
+        start_time=command.start_time,
+        minutes=command.minutes,
+        supervisor_id=command.supervisor_id,
+        supervisee_ids=command.supervisee_ids,
+        site_id=command.site_id,
+        techniques=command.techniques,
+        focus=command.focus,
+    )
+    session_events: list[DomainEvent] = [logged]
+    mark = lapse_mark(evolve(state, logged), standing)
+    if mark is not None:
+        session_events.append(mark)
+    received = {
+        supervisee.stream_id(supervisee_id): (
             SupervisionReceived(
                 session_id=command.session_id,
                 supervisee_id=supervisee_id,
@@ -126,37 +180,196 @@ def decide_log_session(
                 modality=command.modality,
                 supervisor_id=command.supervisor_id,
                 site_id=command.site_id,
+                kind=command.kind,
+                wellbeing=command.wellbeing_of(supervisee_id),
             ),
         )
-    logged = SessionLogged(
+        for supervisee_id, agreement in covering.items()
+    }
+    noted = SupervisedSessionNoted(
+        supervisor_id=command.supervisor_id, session_id=command.session_id, date=command.date
+    )
+    return Decision(
+        {
+            stream_id(command.session_id): tuple(session_events),
+            **received,
+            supervisor.stream_id(command.supervisor_id): (noted,),
+        },
+        lapse_marked=mark is not None,
+    )
+
+
+def decide_amend_session(
+    state: SessionState,
+    supervisees: Mapping[str, SuperviseeState],
+    standing: SupervisorState,
+    command: AmendSession,
+    today: dt.date,
+) -> Decision:
+    """Decides a correction: the session as it now stands, recorded as a new event, and followed
+    by each supervisee's record. Both the month it was in and the month it moves to must be
+    open."""
+    current = _standing_session(state, command.session_id, "amended")
+    if current.same_fields_as(command):
+        return Decision(lapse_marked=state.lapse is not None)  # nothing to correct
+    if command.date > today:
+        raise SessionMustNotBeDatedInTheFuture(command.date, today)
+    for supervisee_id in current.supervisee_ids:
+        record = supervisees.get(supervisee_id, supervisee.INITIAL)
+        record.check_open(supervisee_id, current.date, "amending a session in it")
+    covering = _covering_agreements(
+        supervisees,
+        current.supervisee_ids,
+        current.supervisor_id,
+        current.site_id,
+        command.date,
+        command.format,
+        "moving a session into it",
+    )
+    amended = SessionAmended(
         session_id=command.session_id,
+        supervisee_ids=current.supervisee_ids,
+        kind=command.kind,
         format=command.format,
         modality=command.modality,
         date=command.date,
+        start_time=command.start_time,
         minutes=command.minutes,
-        supervisor_id=command.supervisor_id,
-        supervisee_ids=command.supervisee_ids,
-        site_id=command.site_id,
+        techniques=command.techniques,
+        focus=command.focus,
+        reason=command.reason,
+        amended_by=command.actor,
     )
-    return Decision({stream_id(command.session_id): (logged,), **received})
+    session_events: list[DomainEvent] = [amended]
+    mark = lapse_mark(evolve(state, amended), standing)
+    if mark is not None:
+        session_events.append(mark)
+    events: dict[str, tuple[DomainEvent, ...]] = {
+        stream_id(command.session_id): tuple(session_events)
+    }
+    for supervisee_id, agreement in covering.items():
+        events[supervisee.stream_id(supervisee_id)] = (
+            SupervisionAmended(
+                session_id=command.session_id,
+                supervisee_id=supervisee_id,
+                agreement_id=agreement.agreement_id,
+                date=command.date,
+                minutes=command.minutes,
+                format=command.format,
+                modality=command.modality,
+                kind=command.kind,
+                reason=command.reason,
+                amended_by=command.actor,
+            ),
+        )
+    if command.date != current.date:
+        events[supervisor.stream_id(current.supervisor_id)] = (
+            SupervisedSessionNoted(
+                supervisor_id=current.supervisor_id,
+                session_id=command.session_id,
+                date=command.date,
+            ),
+        )
+    return Decision(events, lapse_marked=state.lapse is not None or mark is not None)
+
+
+def decide_void_session(
+    state: SessionState, supervisees: Mapping[str, SuperviseeState], command: VoidSession
+) -> Decision:
+    """Decides voiding: the session stays on the record and counts for no one."""
+    if state.status == "voided" and state.void_reason == command.reason:
+        return Decision(lapse_marked=state.lapse is not None)  # this very voiding, retried
+    current = _standing_session(state, command.session_id, "voided")
+    for supervisee_id in current.supervisee_ids:
+        record = supervisees.get(supervisee_id, supervisee.INITIAL)
+        record.check_open(supervisee_id, current.date, "voiding a session in it")
+    voided = SessionVoided(
+        session_id=command.session_id,
+        supervisee_ids=current.supervisee_ids,
+        date=current.date,
+        reason=command.reason,
+        voided_by=command.actor,
+    )
+    return Decision(
+        {
+            stream_id(command.session_id): (voided,),
+            **{
+                supervisee.stream_id(supervisee_id): (
+                    SupervisionVoided(
+                        session_id=command.session_id,
+                        supervisee_id=supervisee_id,
+                        reason=command.reason,
+                        voided_by=command.actor,
+                    ),
+                )
+                for supervisee_id in current.supervisee_ids
+            },
+        },
+        lapse_marked=state.lapse is not None,
+    )
+
+
+def lapse_mark(state: SessionState, standing: SupervisorState) -> SupervisorLapseMarked | None:
+    """The mark a standing session gets when its supervisor was in lapse on its date; None when
+    they were not, when their standing is unknown, or when it is marked already (once only)."""
+    current = state.session
+    if current is None or state.status != "logged" or state.lapse is not None:
+        return None
+    lapse = standing.lapse_on(current.date)
+    if lapse is None:
+        return None
+    return SupervisorLapseMarked(
+        session_id=current.session_id,
+        supervisor_id=current.supervisor_id,
+        date=current.date,
+        license_id=lapse.license_id,
+        lapse=lapse.lapse,
+        lapsed_since=lapse.since,
+    )
 
 
 def evolve(state: SessionState, event: DomainEvent) -> SessionState:
     match event:
         case SessionLogged():
-            return SessionState(
-                status="logged",
-                session=SessionRecord(
-                    session_id=event.session_id,
-                    format=event.format,
-                    modality=event.modality,
-                    date=event.date,
-                    minutes=event.minutes,
-                    supervisor_id=event.supervisor_id,
-                    supervisee_ids=event.supervisee_ids,
-                    site_id=event.site_id,
-                ),
+            record = SessionRecord(
+                session_id=event.session_id,
+                kind=event.kind,
+                format=event.format,
+                modality=event.modality,
+                date=event.date,
+                start_time=event.start_time,
+                minutes=event.minutes,
+                supervisor_id=event.supervisor_id,
+                supervisee_ids=event.supervisee_ids,
+                site_id=event.site_id,
+                techniques=event.techniques,
+                focus=event.focus,
             )
+            return SessionState(status="logged", logged=record, session=record)
+        case SessionAmended():
+            current = _logged(state, event)
+            amended = current.model_copy(
+                update={
+                    "kind": event.kind,
+                    "format": event.format,
+                    "modality": event.modality,
+                    "date": event.date,
+                    "start_time": event.start_time,
+                    "minutes": event.minutes,
+                    "techniques": event.techniques,
+                    "focus": event.focus,
+                }
+            )
+            return state.model_copy(update={"session": amended, "amendments": state.amendments + 1})
+        case SessionVoided():
+            _logged(state, event)
+            return state.model_copy(update={"status": "voided", "void_reason": event.reason})
+        case SupervisorLapseMarked():
+            _logged(state, event)
+            mark = LapseMark(
+                license_id=event.license_id, lapse=event.lapse, lapsed_since=event.lapsed_since
+            )
+            return state.model_copy(update={"lapse": mark})
         case _:
             raise TypeError(f"a session stream holds no {event.type} events")
 
@@ -165,3 +378,69 @@ def fold(events: Iterable[DomainEvent], state: SessionState = INITIAL) -> Sessio
     for event in events:
         state = evolve(state, event)
     return state
+
+
+def _logged(state: SessionState, event: DomainEvent) -> SessionRecord:
+    if state.session is None:
+        raise ValueError(f"{event.type} on a session stream before SessionLogged")
+    return state.session
+
+
+def _standing_session(state: SessionState, session_id: str, action: str) -> SessionRecord:
+    if state.session is None:
+        raise SessionMustExist(session_id)
+    if state.status == "voided":
+        raise SessionMustStandToBeChanged(session_id, action)
+    return state.session
+
+
+def _same_as_logged(
+    logged: SessionRecord, supervisees: Mapping[str, SuperviseeState], command: LogSession
+) -> bool:
+    """Whether a command asks for exactly the session as logged, wellbeing checks included;
+    the order of supervisees and lists does not matter."""
+    if not (
+        logged.same_fields_as(command)
+        and logged.supervisor_id == command.supervisor_id
+        and logged.site_id == command.site_id
+        and set(logged.supervisee_ids) == set(command.supervisee_ids)
+    ):
+        return False
+    for supervisee_id in command.supervisee_ids:
+        record = supervisees.get(supervisee_id, supervisee.INITIAL).supervision.get(
+            command.session_id
+        )
+        recorded = record.wellbeing if record is not None else None
+        if recorded != command.wellbeing_of(supervisee_id):
+            return False
+    return True
+
+
+def _covering_agreements(
+    supervisees: Mapping[str, SuperviseeState],
+    supervisee_ids: Iterable[str],
+    supervisor_id: str,
+    site_id: str,
+    day: dt.date,
+    session_format: SessionFormat,
+    action: str,
+) -> dict[str, Agreement]:
+    """Each supervisee's agreement covering a session on `day`, checking that their month is
+    open and that the session's size fits the format under their track."""
+    ids = tuple(supervisee_ids)
+    covering: dict[str, Agreement] = {}
+    for supervisee_id in ids:
+        record = supervisees.get(supervisee_id, supervisee.INITIAL)
+        record.check_open(supervisee_id, day, action)
+        agreement = record.covering_agreement(supervisor_id, site_id, day)
+        if agreement is None:
+            raise SuperviseeMustBeCoveredByAnAgreement(supervisee_id, supervisor_id, site_id, day)
+        # Each supervisee's own board defines what an individual, triadic or group session is.
+        rules = track_rules(agreement.credential_track)
+        lowest, highest = rules.supervisee_range(session_format)
+        if not lowest <= len(ids) <= highest:
+            raise SessionSizeMustFitItsFormat(
+                rules.track_id, session_format, len(ids), lowest, highest
+            )
+        covering[supervisee_id] = agreement
+    return covering

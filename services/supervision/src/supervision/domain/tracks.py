@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from supervision.domain.values import SessionFormat
 
-# Every track in the pack that defines individual supervision caps it at two supervisees
-# (TX1, FL1, IL3; CA counts triadic supervision as individual, CA5).
-_DEFAULT_INDIVIDUAL_MAX = 2
+# Individual supervision is one supervisee; a session with two is triadic. Every track in the
+# pack that defines individual supervision admits two supervisees to it (TX1, FL1, IL3; CA counts
+# triadic supervision as individual, CA5), so a triadic session is exactly two everywhere.
+INDIVIDUAL_SUPERVISEES = 1
+TRIADIC_SUPERVISEES = 2
 # Every track in the pack that defines a group, except TX-LMSW (two), starts it at three.
 _DEFAULT_GROUP_MIN = 3
 # The two tracks in the pack that cap a group (TX6 for TX-LMSW, FL1/FL2 for FL-RMHCI) cap it at
@@ -30,20 +32,26 @@ class TrackRules:
     """The per-track facts that decide whether an agreement or a session can be recorded."""
 
     track_id: str
-    individual_max_supervisees: int = _DEFAULT_INDIVIDUAL_MAX
     group_min_supervisees: int = _DEFAULT_GROUP_MIN
     group_max_supervisees: int = _DEFAULT_GROUP_MAX
     # How many supervisors a supervisee may have at the same time; None where the pack states
     # no limit. Boards such as NC require one contract per supervisor and setting, so several
     # supervisors are normal and refusing them on a guess would block real agreements.
     concurrent_supervisors_max: int | None = None
+    # Whether the board must approve a supervision agreement before any hour under it counts.
+    # The supervision service records the approval; the compliance service withholds the hours.
+    board_approval_before_hours_count: bool = False
     sources: str = "pack silent: defaults"
 
     def supervisee_range(self, session_format: SessionFormat) -> tuple[int, int]:
         """The smallest and largest number of supervisees a session of this format may have."""
-        if session_format == "individual":
-            return 1, self.individual_max_supervisees
-        return self.group_min_supervisees, self.group_max_supervisees
+        match session_format:
+            case "individual":
+                return INDIVIDUAL_SUPERVISEES, INDIVIDUAL_SUPERVISEES
+            case "triadic":
+                return TRIADIC_SUPERVISEES, TRIADIC_SUPERVISEES
+            case "group":
+                return self.group_min_supervisees, self.group_max_supervisees
 
 
 TRACKS: dict[str, TrackRules] = {
@@ -51,7 +59,6 @@ TRACKS: dict[str, TrackRules] = {
     for rules in (
         TrackRules(
             "TX-LPC-ASSOCIATE",
-            individual_max_supervisees=2,
             group_min_supervisees=3,
             concurrent_supervisors_max=2,
             sources="TX1 (individual, group min), TX2 (concurrent supervisors); group max default",
@@ -64,30 +71,26 @@ TRACKS: dict[str, TrackRules] = {
         ),
         TrackRules(
             "CA-AMFT",
-            individual_max_supervisees=2,
             group_max_supervisees=_CA_GROUP_MAX,
             sources="CA5 (triadic counts as individual); group max: BBS cap of eight, unconfirmed",
         ),
         TrackRules(
             "CA-ASW",
-            individual_max_supervisees=2,
             group_max_supervisees=_CA_GROUP_MAX,
             sources="as CA-AMFT; group max: BBS cap of eight, unconfirmed",
         ),
         TrackRules("NY-LMHC-LIMITED-PERMIT"),
         TrackRules(
             "FL-RMHCI",
-            individual_max_supervisees=2,
             group_min_supervisees=3,
             group_max_supervisees=6,
-            sources="FL1;FL2 (individual max, group size)",
+            board_approval_before_hours_count=True,
+            sources="FL1;FL2 (individual max, group size); FL5 (board approval before hours count)",
         ),
-        TrackRules(
-            "IL-LPC-TO-LCPC",
-            individual_max_supervisees=2,
-            sources="IL3 (individual max); group size defaults",
-        ),
+        TrackRules("IL-LPC-TO-LCPC", sources="IL3 (individual max); group size defaults"),
         TrackRules("OH-LPC-TO-LPCC"),
+        # NC wants the supervision contract approved before practice (NC1;NC5): a condition of
+        # practising, not of counting hours, so it is not board_approval_before_hours_count.
         TrackRules("NC-LCMHCA"),
         TrackRules("IL-LCSW"),
     )
