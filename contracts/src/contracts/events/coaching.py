@@ -1,4 +1,9 @@
-"""Events the coaching service publishes on `continuum.coaching.events`."""
+"""Events the coaching service publishes on `continuum.coaching.events`.
+
+Every event is keyed by the engagement id, so an engagement's events stay in order. They carry
+ids, dates, statuses and figures only: goal terms, reasons, homework tasks and progress notes
+stay inside the coaching service, and nothing here is ever a diagnosis or a treatment.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,41 @@ from typing import Literal
 from contracts.events.base import EventContract, register
 from contracts.topics import COACHING_EVENTS
 
-__all__ = ["CoachingConcernRaised", "EngagementOpened"]
+__all__ = [
+    "CoachingConcernRaised",
+    "CoachingGoalAchieved",
+    "CoachingGoalDropped",
+    "CoachingGoalRevised",
+    "CoachingGoalSet",
+    "CoachingHomeworkAssigned",
+    "CoachingHomeworkCompleted",
+    "CoachingHomeworkMissed",
+    "CoachingProgressNoteRecorded",
+    "CoachingSessionHeld",
+    "EngagementClosed",
+    "EngagementOpened",
+    "EngagementResumed",
+]
 
 ConcernUrgency = Literal["routine", "urgent"]
+EngagementOutcome = Literal[
+    "goals_met",
+    "partially_met",
+    "goals_not_met",
+    "client_withdrew",
+    "lost_contact",
+    "referred_to_therapy",
+]
+
+
+class _EngagementEvent(EventContract):
+    """An event of one coaching engagement, keyed by its id."""
+
+    topic = COACHING_EVENTS.name
+    engagement_id: str
+
+    def key(self) -> str:
+        return self.engagement_id
 
 
 @register
@@ -26,6 +63,9 @@ class EngagementOpened(EventContract):
     coach_id: str
     site_id: str
     opened_on: dt.date
+    # Added compatibly (default). The referral to coaching that opened the engagement, when
+    # therapy recommended coaching; None when a coach opened it.
+    referral_id: str | None = None
 
     def key(self) -> str:
         return self.engagement_id
@@ -48,3 +88,136 @@ class CoachingConcernRaised(EventContract):
 
     def key(self) -> str:
         return self.engagement_id
+
+
+@register
+class EngagementResumed(_EngagementEvent):
+    """Therapy completed the referral a concern raised and recommended resuming coaching."""
+
+    name = "continuum.coaching.EngagementResumed"
+    version = 1
+
+    concern_id: str
+    referral_id: str
+    resumed_on: dt.date
+
+
+@register
+class EngagementClosed(_EngagementEvent):
+    """The engagement ended with an outcome; it accepts nothing more."""
+
+    name = "continuum.coaching.EngagementClosed"
+    version = 1
+
+    outcome: EngagementOutcome
+    closed_on: dt.date
+
+
+@register
+class CoachingGoalSet(_EngagementEvent):
+    """A SMART goal was agreed; its terms stay with coaching, the target date is published."""
+
+    name = "continuum.coaching.CoachingGoalSet"
+    version = 1
+
+    goal_id: str
+    set_on: dt.date
+    target_date: dt.date
+
+
+@register
+class CoachingGoalRevised(_EngagementEvent):
+    """A goal's terms were revised (the reason stays with coaching)."""
+
+    name = "continuum.coaching.CoachingGoalRevised"
+    version = 1
+
+    goal_id: str
+    revision_id: str
+    revised_on: dt.date
+    target_date: dt.date
+
+
+@register
+class CoachingGoalAchieved(_EngagementEvent):
+    """The client reached a goal."""
+
+    name = "continuum.coaching.CoachingGoalAchieved"
+    version = 1
+
+    goal_id: str
+    achieved_on: dt.date
+
+
+@register
+class CoachingGoalDropped(_EngagementEvent):
+    """A goal was given up (the reason stays with coaching)."""
+
+    name = "continuum.coaching.CoachingGoalDropped"
+    version = 1
+
+    goal_id: str
+    dropped_on: dt.date
+
+
+@register
+class CoachingSessionHeld(_EngagementEvent):
+    """A coaching session took place. It is never supervision and never therapy."""
+
+    name = "continuum.coaching.CoachingSessionHeld"
+    version = 1
+
+    session_id: str
+    date: dt.date
+    minutes: int
+    goal_ids: tuple[str, ...]
+
+
+@register
+class CoachingHomeworkAssigned(_EngagementEvent):
+    """Work between sessions toward a goal (the task stays with coaching)."""
+
+    name = "continuum.coaching.CoachingHomeworkAssigned"
+    version = 1
+
+    homework_id: str
+    goal_id: str
+    assigned_on: dt.date
+    due_on: dt.date
+
+
+@register
+class CoachingHomeworkCompleted(_EngagementEvent):
+    """The client did the homework; on_time says whether by its due date."""
+
+    name = "continuum.coaching.CoachingHomeworkCompleted"
+    version = 1
+
+    homework_id: str
+    completed_on: dt.date
+    # Done by its due date.
+    on_time: bool
+
+
+@register
+class CoachingHomeworkMissed(_EngagementEvent):
+    """The homework's due date passed without it done (recorded on marked_on)."""
+
+    name = "continuum.coaching.CoachingHomeworkMissed"
+    version = 1
+
+    homework_id: str
+    due_on: dt.date
+    marked_on: dt.date
+
+
+@register
+class CoachingProgressNoteRecorded(_EngagementEvent):
+    """A coach wrote a progress note; only that it exists is published, never its content."""
+
+    name = "continuum.coaching.CoachingProgressNoteRecorded"
+    version = 1
+
+    note_id: str
+    written_on: dt.date
+    session_id: str | None

@@ -24,15 +24,19 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,continuum/coaching/v1/coaching_service.proto\x12\x15\x63ontinuum.coaching.v1\"w\n\x15OpenEngagementRequest\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x10\n\x08\x63oach_id\x18\x03 \x01(\t\x12\x0f\n\x07site_id\x18\x04 \x01(\t\x12\x11\n\topened_on\x18\x05 \x01(\t\"I\n\x16OpenEngagementResponse\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x18\n\x10\x61lready_recorded\x18\x02 \x01(\x08\"\x8b\x01\n\x13RaiseConcernRequest\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x12\n\nconcern_id\x18\x02 \x01(\t\x12\x36\n\x07urgency\x18\x03 \x01(\x0e\x32%.continuum.coaching.v1.ConcernUrgency\x12\x11\n\traised_on\x18\x04 \x01(\t\"D\n\x14RaiseConcernResponse\x12\x12\n\nconcern_id\x18\x01 \x01(\t\x12\x18\n\x10\x61lready_recorded\x18\x02 \x01(\x08*j\n\x0e\x43oncernUrgency\x12\x1f\n\x1b\x43ONCERN_URGENCY_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43ONCERN_URGENCY_ROUTINE\x10\x01\x12\x1a\n\x16\x43ONCERN_URGENCY_URGENT\x10\x02\x32\xe9\x01\n\x0f\x43oachingService\x12m\n\x0eOpenEngagement\x12,.continuum.coaching.v1.OpenEngagementRequest\x1a-.continuum.coaching.v1.OpenEngagementResponse\x12g\n\x0cRaiseConcern\x12*.continuum.coaching.v1.RaiseConcernRequest\x1a+.continuum.coaching.v1.RaiseConcernResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,continuum/coaching/v1/coaching_service.proto\x12\x15\x63ontinuum.coaching.v1\"w\n\x15OpenEngagementRequest\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x10\n\x08\x63oach_id\x18\x03 \x01(\t\x12\x0f\n\x07site_id\x18\x04 \x01(\t\x12\x11\n\topened_on\x18\x05 \x01(\t\"I\n\x16OpenEngagementResponse\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x18\n\x10\x61lready_recorded\x18\x02 \x01(\x08\"\x8b\x01\n\x13RaiseConcernRequest\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x12\n\nconcern_id\x18\x02 \x01(\t\x12\x36\n\x07urgency\x18\x03 \x01(\x0e\x32%.continuum.coaching.v1.ConcernUrgency\x12\x11\n\traised_on\x18\x04 \x01(\t\"D\n\x14RaiseConcernResponse\x12\x12\n\nconcern_id\x18\x01 \x01(\t\x12\x18\n\x10\x61lready_recorded\x18\x02 \x01(\x08\"\xa6\x01\n\x0eSetGoalRequest\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x0f\n\x07goal_id\x18\x02 \x01(\t\x12\x10\n\x08specific\x18\x03 \x01(\t\x12\x0f\n\x07measure\x18\x04 \x01(\t\x12\x12\n\nachievable\x18\x05 \x01(\t\x12\x10\n\x08relevant\x18\x06 \x01(\t\x12\x13\n\x0btarget_date\x18\x07 \x01(\t\x12\x0e\n\x06set_on\x18\x08 \x01(\t\"<\n\x0fSetGoalResponse\x12\x0f\n\x07goal_id\x18\x01 \x01(\t\x12\x18\n\x10\x61lready_recorded\x18\x02 \x01(\x08\"\xd2\x01\n\x11ReviseGoalRequest\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x0f\n\x07goal_id\x18\x02 \x01(\t\x12\x13\n\x0brevision_id\x18\x03 \x01(\t\x12\x10\n\x08specific\x18\x04 \x01(\t\x12\x0f\n\x07measure\x18\x05 \x01(\t\x12\x12\n\nachievable\x18\x06 \x01(\t\x12\x10\n\x08relevant\x18\x07 \x01(\t\x12\x13\n\x0btarget_date\x18\x08 \x01(\t\x12\x0e\n\x06reason\x18\t \x01(\t\x12\x12\n\nrevised_on\x18\n \x01(\t\"C\n\x12ReviseGoalResponse\x12\x13\n\x0brevision_id\x18\x01 \x01(\t\x12\x18\n\x10\x61lready_recorded\x18\x02 \x01(\x08\"Q\n\x12\x41\x63hieveGoalRequest\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x0f\n\x07goal_id\x18\x02 \x01(\t\x12\x13\n\x0b\x61\x63hieved_on\x18\x03 \x01(\t\"@\n\x13\x41\x63hieveGoalResponse\x12\x0f\n\x07goal_id\x18\x01 \x01(\t\x12\x18\n\x10\x61lready_recorded\x18\x02 \x01(\x08\"]\n\x0f\x44ropGoalRequest\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x0f\n\x07goal_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\ndropped_on\x18\x04 \x01(\t\"=\n\x10\x44ropGoalResponse\x12\x0f\n\x07goal_id\x18\x01 \x01(\t\x12\x18\n\x10\x61lready_recorded\x18\x02 \x01(\x08\"w\n\x19LogCoachingSessionRequest\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x03 \x01(\t\x12\x0f\n\x07minutes\x18\x04 \x01(\x05\x12\x10\n\x08goal_ids\x18\x05 \x03(\t\"J\n\x1aLogCoachingSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x18\n\x10\x61lready_recorded\x18\x02 \x01(\x08\"\x87\x01\n\x15\x41ssignHomeworkRequest\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x13\n\x0bhomework_id\x18\x02 \x01(\t\x12\x0f\n\x07goal_id\x18\x03 \x01(\t\x12\x0c\n\x04task\x18\x04 \x01(\t\x12\x13\n\x0b\x61ssigned_on\x18\x05 \x01(\t\x12\x0e\n\x06\x64ue_on\x18\x06 \x01(\t\"G\n\x16\x41ssignHomeworkResponse\x12\x13\n\x0bhomework_id\x18\x01 \x01(\t\x12\x18\n\x10\x61lready_recorded\x18\x02 \x01(\x08\"[\n\x17\x43ompleteHomeworkRequest\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x13\n\x0bhomework_id\x18\x02 \x01(\t\x12\x14\n\x0c\x63ompleted_on\x18\x03 \x01(\t\"I\n\x18\x43ompleteHomeworkResponse\x12\x13\n\x0bhomework_id\x18\x01 \x01(\t\x12\x18\n\x10\x61lready_recorded\x18\x02 \x01(\x08\"G\n\x19MarkHomeworkMissedRequest\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x13\n\x0bhomework_id\x18\x02 \x01(\t\"K\n\x1aMarkHomeworkMissedResponse\x12\x13\n\x0bhomework_id\x18\x01 \x01(\t\x12\x18\n\x10\x61lready_recorded\x18\x02 \x01(\x08\"\xc1\x01\n\x19RecordProgressNoteRequest\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x0f\n\x07note_id\x18\x02 \x01(\t\x12\x12\n\nwritten_on\x18\x03 \x01(\t\x12\x31\n\x08progress\x18\x04 \x01(\x0e\x32\x1f.continuum.coaching.v1.Progress\x12\x0f\n\x07summary\x18\x05 \x01(\t\x12\x12\n\nsession_id\x18\x06 \x01(\t\x12\x10\n\x08goal_ids\x18\x07 \x03(\t\"G\n\x1aRecordProgressNoteResponse\x12\x0f\n\x07note_id\x18\x01 \x01(\t\x12\x18\n\x10\x61lready_recorded\x18\x02 \x01(\x08\"}\n\x16\x43loseEngagementRequest\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x39\n\x07outcome\x18\x02 \x01(\x0e\x32(.continuum.coaching.v1.EngagementOutcome\x12\x11\n\tclosed_on\x18\x03 \x01(\t\"J\n\x17\x43loseEngagementResponse\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x18\n\x10\x61lready_recorded\x18\x02 \x01(\x08\"-\n\x14GetEngagementRequest\x12\x15\n\rengagement_id\x18\x01 \x01(\t\"s\n\x04Goal\x12\x0f\n\x07goal_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0e\n\x06set_on\x18\x03 \x01(\t\x12\x13\n\x0btarget_date\x18\x04 \x01(\t\x12\x11\n\trevisions\x18\x05 \x01(\x05\x12\x12\n\nsettled_on\x18\x06 \x01(\t\"{\n\x08Homework\x12\x13\n\x0bhomework_id\x18\x01 \x01(\t\x12\x0f\n\x07goal_id\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x13\n\x0b\x61ssigned_on\x18\x04 \x01(\t\x12\x0e\n\x06\x64ue_on\x18\x05 \x01(\t\x12\x14\n\x0c\x63ompleted_on\x18\x06 \x01(\t\"V\n\x0f\x43oachingSession\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x02 \x01(\t\x12\x0f\n\x07minutes\x18\x03 \x01(\x05\x12\x10\n\x08goal_ids\x18\x04 \x03(\t\"~\n\x07\x43oncern\x12\x12\n\nconcern_id\x18\x01 \x01(\t\x12\x0f\n\x07urgency\x18\x02 \x01(\t\x12\x11\n\traised_on\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x13\n\x0breferral_id\x18\x05 \x01(\t\x12\x16\n\x0erecommendation\x18\x06 \x01(\t\"\xa3\x03\n\x15GetEngagementResponse\x12\x15\n\rengagement_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x10\n\x08\x63oach_id\x18\x03 \x01(\t\x12\x0f\n\x07site_id\x18\x04 \x01(\t\x12\x11\n\topened_on\x18\x05 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12\x13\n\x0breferral_id\x18\x07 \x01(\t\x12\x0f\n\x07outcome\x18\x08 \x01(\t\x12\x11\n\tclosed_on\x18\t \x01(\t\x12*\n\x05goals\x18\n \x03(\x0b\x32\x1b.continuum.coaching.v1.Goal\x12\x31\n\x08homework\x18\x0b \x03(\x0b\x32\x1f.continuum.coaching.v1.Homework\x12\x38\n\x08sessions\x18\x0c \x03(\x0b\x32&.continuum.coaching.v1.CoachingSession\x12\x30\n\x08\x63oncerns\x18\r \x03(\x0b\x32\x1e.continuum.coaching.v1.Concern\x12\x16\n\x0eprogress_notes\x18\x0e \x01(\x05*j\n\x0e\x43oncernUrgency\x12\x1f\n\x1b\x43ONCERN_URGENCY_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43ONCERN_URGENCY_ROUTINE\x10\x01\x12\x1a\n\x16\x43ONCERN_URGENCY_URGENT\x10\x02*\x9e\x02\n\x11\x45ngagementOutcome\x12\"\n\x1e\x45NGAGEMENT_OUTCOME_UNSPECIFIED\x10\x00\x12 \n\x1c\x45NGAGEMENT_OUTCOME_GOALS_MET\x10\x01\x12$\n ENGAGEMENT_OUTCOME_PARTIALLY_MET\x10\x02\x12$\n ENGAGEMENT_OUTCOME_GOALS_NOT_MET\x10\x03\x12&\n\"ENGAGEMENT_OUTCOME_CLIENT_WITHDREW\x10\x04\x12#\n\x1f\x45NGAGEMENT_OUTCOME_LOST_CONTACT\x10\x05\x12*\n&ENGAGEMENT_OUTCOME_REFERRED_TO_THERAPY\x10\x06*\x8c\x01\n\x08Progress\x12\x18\n\x14PROGRESS_UNSPECIFIED\x10\x00\x12\x14\n\x10PROGRESS_SETBACK\x10\x01\x12\x16\n\x12PROGRESS_NO_CHANGE\x10\x02\x12\x1a\n\x16PROGRESS_SOME_PROGRESS\x10\x03\x12\x1c\n\x18PROGRESS_STRONG_PROGRESS\x10\x04\x32\x9c\x0b\n\x0f\x43oachingService\x12m\n\x0eOpenEngagement\x12,.continuum.coaching.v1.OpenEngagementRequest\x1a-.continuum.coaching.v1.OpenEngagementResponse\x12g\n\x0cRaiseConcern\x12*.continuum.coaching.v1.RaiseConcernRequest\x1a+.continuum.coaching.v1.RaiseConcernResponse\x12X\n\x07SetGoal\x12%.continuum.coaching.v1.SetGoalRequest\x1a&.continuum.coaching.v1.SetGoalResponse\x12\x61\n\nReviseGoal\x12(.continuum.coaching.v1.ReviseGoalRequest\x1a).continuum.coaching.v1.ReviseGoalResponse\x12\x64\n\x0b\x41\x63hieveGoal\x12).continuum.coaching.v1.AchieveGoalRequest\x1a*.continuum.coaching.v1.AchieveGoalResponse\x12[\n\x08\x44ropGoal\x12&.continuum.coaching.v1.DropGoalRequest\x1a\'.continuum.coaching.v1.DropGoalResponse\x12y\n\x12LogCoachingSession\x12\x30.continuum.coaching.v1.LogCoachingSessionRequest\x1a\x31.continuum.coaching.v1.LogCoachingSessionResponse\x12m\n\x0e\x41ssignHomework\x12,.continuum.coaching.v1.AssignHomeworkRequest\x1a-.continuum.coaching.v1.AssignHomeworkResponse\x12s\n\x10\x43ompleteHomework\x12..continuum.coaching.v1.CompleteHomeworkRequest\x1a/.continuum.coaching.v1.CompleteHomeworkResponse\x12y\n\x12MarkHomeworkMissed\x12\x30.continuum.coaching.v1.MarkHomeworkMissedRequest\x1a\x31.continuum.coaching.v1.MarkHomeworkMissedResponse\x12y\n\x12RecordProgressNote\x12\x30.continuum.coaching.v1.RecordProgressNoteRequest\x1a\x31.continuum.coaching.v1.RecordProgressNoteResponse\x12p\n\x0f\x43loseEngagement\x12-.continuum.coaching.v1.CloseEngagementRequest\x1a..continuum.coaching.v1.CloseEngagementResponse\x12j\n\rGetEngagement\x12+.continuum.coaching.v1.GetEngagementRequest\x1a,.continuum.coaching.v1.GetEngagementResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'continuum.coaching.v1.coaching_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONCERNURGENCY']._serialized_start=479
-  _globals['_CONCERNURGENCY']._serialized_end=585
+  _globals['_CONCERNURGENCY']._serialized_start=3424
+  _globals['_CONCERNURGENCY']._serialized_end=3530
+  _globals['_ENGAGEMENTOUTCOME']._serialized_start=3533
+  _globals['_ENGAGEMENTOUTCOME']._serialized_end=3819
+  _globals['_PROGRESS']._serialized_start=3822
+  _globals['_PROGRESS']._serialized_end=3962
   _globals['_OPENENGAGEMENTREQUEST']._serialized_start=71
   _globals['_OPENENGAGEMENTREQUEST']._serialized_end=190
   _globals['_OPENENGAGEMENTRESPONSE']._serialized_start=192
@@ -41,6 +45,58 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RAISECONCERNREQUEST']._serialized_end=407
   _globals['_RAISECONCERNRESPONSE']._serialized_start=409
   _globals['_RAISECONCERNRESPONSE']._serialized_end=477
-  _globals['_COACHINGSERVICE']._serialized_start=588
-  _globals['_COACHINGSERVICE']._serialized_end=821
+  _globals['_SETGOALREQUEST']._serialized_start=480
+  _globals['_SETGOALREQUEST']._serialized_end=646
+  _globals['_SETGOALRESPONSE']._serialized_start=648
+  _globals['_SETGOALRESPONSE']._serialized_end=708
+  _globals['_REVISEGOALREQUEST']._serialized_start=711
+  _globals['_REVISEGOALREQUEST']._serialized_end=921
+  _globals['_REVISEGOALRESPONSE']._serialized_start=923
+  _globals['_REVISEGOALRESPONSE']._serialized_end=990
+  _globals['_ACHIEVEGOALREQUEST']._serialized_start=992
+  _globals['_ACHIEVEGOALREQUEST']._serialized_end=1073
+  _globals['_ACHIEVEGOALRESPONSE']._serialized_start=1075
+  _globals['_ACHIEVEGOALRESPONSE']._serialized_end=1139
+  _globals['_DROPGOALREQUEST']._serialized_start=1141
+  _globals['_DROPGOALREQUEST']._serialized_end=1234
+  _globals['_DROPGOALRESPONSE']._serialized_start=1236
+  _globals['_DROPGOALRESPONSE']._serialized_end=1297
+  _globals['_LOGCOACHINGSESSIONREQUEST']._serialized_start=1299
+  _globals['_LOGCOACHINGSESSIONREQUEST']._serialized_end=1418
+  _globals['_LOGCOACHINGSESSIONRESPONSE']._serialized_start=1420
+  _globals['_LOGCOACHINGSESSIONRESPONSE']._serialized_end=1494
+  _globals['_ASSIGNHOMEWORKREQUEST']._serialized_start=1497
+  _globals['_ASSIGNHOMEWORKREQUEST']._serialized_end=1632
+  _globals['_ASSIGNHOMEWORKRESPONSE']._serialized_start=1634
+  _globals['_ASSIGNHOMEWORKRESPONSE']._serialized_end=1705
+  _globals['_COMPLETEHOMEWORKREQUEST']._serialized_start=1707
+  _globals['_COMPLETEHOMEWORKREQUEST']._serialized_end=1798
+  _globals['_COMPLETEHOMEWORKRESPONSE']._serialized_start=1800
+  _globals['_COMPLETEHOMEWORKRESPONSE']._serialized_end=1873
+  _globals['_MARKHOMEWORKMISSEDREQUEST']._serialized_start=1875
+  _globals['_MARKHOMEWORKMISSEDREQUEST']._serialized_end=1946
+  _globals['_MARKHOMEWORKMISSEDRESPONSE']._serialized_start=1948
+  _globals['_MARKHOMEWORKMISSEDRESPONSE']._serialized_end=2023
+  _globals['_RECORDPROGRESSNOTEREQUEST']._serialized_start=2026
+  _globals['_RECORDPROGRESSNOTEREQUEST']._serialized_end=2219
+  _globals['_RECORDPROGRESSNOTERESPONSE']._serialized_start=2221
+  _globals['_RECORDPROGRESSNOTERESPONSE']._serialized_end=2292
+  _globals['_CLOSEENGAGEMENTREQUEST']._serialized_start=2294
+  _globals['_CLOSEENGAGEMENTREQUEST']._serialized_end=2419
+  _globals['_CLOSEENGAGEMENTRESPONSE']._serialized_start=2421
+  _globals['_CLOSEENGAGEMENTRESPONSE']._serialized_end=2495
+  _globals['_GETENGAGEMENTREQUEST']._serialized_start=2497
+  _globals['_GETENGAGEMENTREQUEST']._serialized_end=2542
+  _globals['_GOAL']._serialized_start=2544
+  _globals['_GOAL']._serialized_end=2659
+  _globals['_HOMEWORK']._serialized_start=2661
+  _globals['_HOMEWORK']._serialized_end=2784
+  _globals['_COACHINGSESSION']._serialized_start=2786
+  _globals['_COACHINGSESSION']._serialized_end=2872
+  _globals['_CONCERN']._serialized_start=2874
+  _globals['_CONCERN']._serialized_end=3000
+  _globals['_GETENGAGEMENTRESPONSE']._serialized_start=3003
+  _globals['_GETENGAGEMENTRESPONSE']._serialized_end=3422
+  _globals['_COACHINGSERVICE']._serialized_start=3965
+  _globals['_COACHINGSERVICE']._serialized_end=5401
 # @@protoc_insertion_point(module_scope)

@@ -3,8 +3,10 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
@@ -33,6 +35,57 @@ CONCERN_URGENCY_UNSPECIFIED: ConcernUrgency.ValueType  # 0
 CONCERN_URGENCY_ROUTINE: ConcernUrgency.ValueType  # 1
 CONCERN_URGENCY_URGENT: ConcernUrgency.ValueType  # 2
 Global___ConcernUrgency: _TypeAlias = ConcernUrgency  # noqa: Y015
+
+class _EngagementOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EngagementOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EngagementOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ENGAGEMENT_OUTCOME_UNSPECIFIED: _EngagementOutcome.ValueType  # 0
+    ENGAGEMENT_OUTCOME_GOALS_MET: _EngagementOutcome.ValueType  # 1
+    ENGAGEMENT_OUTCOME_PARTIALLY_MET: _EngagementOutcome.ValueType  # 2
+    ENGAGEMENT_OUTCOME_GOALS_NOT_MET: _EngagementOutcome.ValueType  # 3
+    ENGAGEMENT_OUTCOME_CLIENT_WITHDREW: _EngagementOutcome.ValueType  # 4
+    ENGAGEMENT_OUTCOME_LOST_CONTACT: _EngagementOutcome.ValueType  # 5
+    ENGAGEMENT_OUTCOME_REFERRED_TO_THERAPY: _EngagementOutcome.ValueType  # 6
+    """The client went back to therapy and coaching does not continue."""
+
+class EngagementOutcome(_EngagementOutcome, metaclass=_EngagementOutcomeEnumTypeWrapper): ...
+
+ENGAGEMENT_OUTCOME_UNSPECIFIED: EngagementOutcome.ValueType  # 0
+ENGAGEMENT_OUTCOME_GOALS_MET: EngagementOutcome.ValueType  # 1
+ENGAGEMENT_OUTCOME_PARTIALLY_MET: EngagementOutcome.ValueType  # 2
+ENGAGEMENT_OUTCOME_GOALS_NOT_MET: EngagementOutcome.ValueType  # 3
+ENGAGEMENT_OUTCOME_CLIENT_WITHDREW: EngagementOutcome.ValueType  # 4
+ENGAGEMENT_OUTCOME_LOST_CONTACT: EngagementOutcome.ValueType  # 5
+ENGAGEMENT_OUTCOME_REFERRED_TO_THERAPY: EngagementOutcome.ValueType  # 6
+"""The client went back to therapy and coaching does not continue."""
+Global___EngagementOutcome: _TypeAlias = EngagementOutcome  # noqa: Y015
+
+class _Progress:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ProgressEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Progress.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PROGRESS_UNSPECIFIED: _Progress.ValueType  # 0
+    PROGRESS_SETBACK: _Progress.ValueType  # 1
+    PROGRESS_NO_CHANGE: _Progress.ValueType  # 2
+    PROGRESS_SOME_PROGRESS: _Progress.ValueType  # 3
+    PROGRESS_STRONG_PROGRESS: _Progress.ValueType  # 4
+
+class Progress(_Progress, metaclass=_ProgressEnumTypeWrapper):
+    """The coach's reading of movement toward the client's goals: a coaching measure, never a
+    clinical status.
+    """
+
+PROGRESS_UNSPECIFIED: Progress.ValueType  # 0
+PROGRESS_SETBACK: Progress.ValueType  # 1
+PROGRESS_NO_CHANGE: Progress.ValueType  # 2
+PROGRESS_SOME_PROGRESS: Progress.ValueType  # 3
+PROGRESS_STRONG_PROGRESS: Progress.ValueType  # 4
+Global___Progress: _TypeAlias = Progress  # noqa: Y015
 
 @_typing.final
 class OpenEngagementRequest(_message.Message):
@@ -139,3 +192,793 @@ class RaiseConcernResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RaiseConcernResponse: _TypeAlias = RaiseConcernResponse  # noqa: Y015
+
+@_typing.final
+class SetGoalRequest(_message.Message):
+    """SMART: specific, measure, achievable and relevant are short texts (at most 200 characters)
+    that stay inside the coaching service; target_date makes the goal time-bound and must be
+    after set_on.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENGAGEMENT_ID_FIELD_NUMBER: _builtins.int
+    GOAL_ID_FIELD_NUMBER: _builtins.int
+    SPECIFIC_FIELD_NUMBER: _builtins.int
+    MEASURE_FIELD_NUMBER: _builtins.int
+    ACHIEVABLE_FIELD_NUMBER: _builtins.int
+    RELEVANT_FIELD_NUMBER: _builtins.int
+    TARGET_DATE_FIELD_NUMBER: _builtins.int
+    SET_ON_FIELD_NUMBER: _builtins.int
+    engagement_id: _builtins.str
+    goal_id: _builtins.str
+    specific: _builtins.str
+    """What the client will do, in the client's words."""
+    measure: _builtins.str
+    """How the client and coach will know it is done."""
+    achievable: _builtins.str
+    """What makes it within reach: the first step, the resources at hand."""
+    relevant: _builtins.str
+    """Why it matters to the client now."""
+    target_date: _builtins.str
+    set_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        engagement_id: _builtins.str = ...,
+        goal_id: _builtins.str = ...,
+        specific: _builtins.str = ...,
+        measure: _builtins.str = ...,
+        achievable: _builtins.str = ...,
+        relevant: _builtins.str = ...,
+        target_date: _builtins.str = ...,
+        set_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["achievable", b"achievable", "engagement_id", b"engagement_id", "goal_id", b"goal_id", "measure", b"measure", "relevant", b"relevant", "set_on", b"set_on", "specific", b"specific", "target_date", b"target_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetGoalRequest: _TypeAlias = SetGoalRequest  # noqa: Y015
+
+@_typing.final
+class SetGoalResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GOAL_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    goal_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        goal_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "goal_id", b"goal_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetGoalResponse: _TypeAlias = SetGoalResponse  # noqa: Y015
+
+@_typing.final
+class ReviseGoalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENGAGEMENT_ID_FIELD_NUMBER: _builtins.int
+    GOAL_ID_FIELD_NUMBER: _builtins.int
+    REVISION_ID_FIELD_NUMBER: _builtins.int
+    SPECIFIC_FIELD_NUMBER: _builtins.int
+    MEASURE_FIELD_NUMBER: _builtins.int
+    ACHIEVABLE_FIELD_NUMBER: _builtins.int
+    RELEVANT_FIELD_NUMBER: _builtins.int
+    TARGET_DATE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REVISED_ON_FIELD_NUMBER: _builtins.int
+    engagement_id: _builtins.str
+    goal_id: _builtins.str
+    revision_id: _builtins.str
+    """Client-chosen id of this revision (unique within the goal)."""
+    specific: _builtins.str
+    measure: _builtins.str
+    achievable: _builtins.str
+    relevant: _builtins.str
+    target_date: _builtins.str
+    """After revised_on."""
+    reason: _builtins.str
+    """Why the terms changed (required; stays inside the coaching service)."""
+    revised_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        engagement_id: _builtins.str = ...,
+        goal_id: _builtins.str = ...,
+        revision_id: _builtins.str = ...,
+        specific: _builtins.str = ...,
+        measure: _builtins.str = ...,
+        achievable: _builtins.str = ...,
+        relevant: _builtins.str = ...,
+        target_date: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        revised_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["achievable", b"achievable", "engagement_id", b"engagement_id", "goal_id", b"goal_id", "measure", b"measure", "reason", b"reason", "relevant", b"relevant", "revised_on", b"revised_on", "revision_id", b"revision_id", "specific", b"specific", "target_date", b"target_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReviseGoalRequest: _TypeAlias = ReviseGoalRequest  # noqa: Y015
+
+@_typing.final
+class ReviseGoalResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REVISION_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    revision_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        revision_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "revision_id", b"revision_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReviseGoalResponse: _TypeAlias = ReviseGoalResponse  # noqa: Y015
+
+@_typing.final
+class AchieveGoalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENGAGEMENT_ID_FIELD_NUMBER: _builtins.int
+    GOAL_ID_FIELD_NUMBER: _builtins.int
+    ACHIEVED_ON_FIELD_NUMBER: _builtins.int
+    engagement_id: _builtins.str
+    goal_id: _builtins.str
+    achieved_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        engagement_id: _builtins.str = ...,
+        goal_id: _builtins.str = ...,
+        achieved_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["achieved_on", b"achieved_on", "engagement_id", b"engagement_id", "goal_id", b"goal_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AchieveGoalRequest: _TypeAlias = AchieveGoalRequest  # noqa: Y015
+
+@_typing.final
+class AchieveGoalResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GOAL_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    goal_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        goal_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "goal_id", b"goal_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AchieveGoalResponse: _TypeAlias = AchieveGoalResponse  # noqa: Y015
+
+@_typing.final
+class DropGoalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENGAGEMENT_ID_FIELD_NUMBER: _builtins.int
+    GOAL_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DROPPED_ON_FIELD_NUMBER: _builtins.int
+    engagement_id: _builtins.str
+    goal_id: _builtins.str
+    reason: _builtins.str
+    """Required; stays inside the coaching service."""
+    dropped_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        engagement_id: _builtins.str = ...,
+        goal_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        dropped_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dropped_on", b"dropped_on", "engagement_id", b"engagement_id", "goal_id", b"goal_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DropGoalRequest: _TypeAlias = DropGoalRequest  # noqa: Y015
+
+@_typing.final
+class DropGoalResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GOAL_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    goal_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        goal_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "goal_id", b"goal_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DropGoalResponse: _TypeAlias = DropGoalResponse  # noqa: Y015
+
+@_typing.final
+class LogCoachingSessionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENGAGEMENT_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    MINUTES_FIELD_NUMBER: _builtins.int
+    GOAL_IDS_FIELD_NUMBER: _builtins.int
+    engagement_id: _builtins.str
+    session_id: _builtins.str
+    date: _builtins.str
+    minutes: _builtins.int
+    """5 to 240."""
+    @_builtins.property
+    def goal_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The goals the session worked on; each open on the session's date."""
+
+    def __init__(
+        self,
+        *,
+        engagement_id: _builtins.str = ...,
+        session_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        minutes: _builtins.int = ...,
+        goal_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "engagement_id", b"engagement_id", "goal_ids", b"goal_ids", "minutes", b"minutes", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LogCoachingSessionRequest: _TypeAlias = LogCoachingSessionRequest  # noqa: Y015
+
+@_typing.final
+class LogCoachingSessionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LogCoachingSessionResponse: _TypeAlias = LogCoachingSessionResponse  # noqa: Y015
+
+@_typing.final
+class AssignHomeworkRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENGAGEMENT_ID_FIELD_NUMBER: _builtins.int
+    HOMEWORK_ID_FIELD_NUMBER: _builtins.int
+    GOAL_ID_FIELD_NUMBER: _builtins.int
+    TASK_FIELD_NUMBER: _builtins.int
+    ASSIGNED_ON_FIELD_NUMBER: _builtins.int
+    DUE_ON_FIELD_NUMBER: _builtins.int
+    engagement_id: _builtins.str
+    homework_id: _builtins.str
+    goal_id: _builtins.str
+    """The open goal the homework works toward."""
+    task: _builtins.str
+    """What to do (at most 200 characters; stays inside the coaching service)."""
+    assigned_on: _builtins.str
+    due_on: _builtins.str
+    """On or after assigned_on."""
+    def __init__(
+        self,
+        *,
+        engagement_id: _builtins.str = ...,
+        homework_id: _builtins.str = ...,
+        goal_id: _builtins.str = ...,
+        task: _builtins.str = ...,
+        assigned_on: _builtins.str = ...,
+        due_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_on", b"assigned_on", "due_on", b"due_on", "engagement_id", b"engagement_id", "goal_id", b"goal_id", "homework_id", b"homework_id", "task", b"task"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignHomeworkRequest: _TypeAlias = AssignHomeworkRequest  # noqa: Y015
+
+@_typing.final
+class AssignHomeworkResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOMEWORK_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    homework_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        homework_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "homework_id", b"homework_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignHomeworkResponse: _TypeAlias = AssignHomeworkResponse  # noqa: Y015
+
+@_typing.final
+class CompleteHomeworkRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENGAGEMENT_ID_FIELD_NUMBER: _builtins.int
+    HOMEWORK_ID_FIELD_NUMBER: _builtins.int
+    COMPLETED_ON_FIELD_NUMBER: _builtins.int
+    engagement_id: _builtins.str
+    homework_id: _builtins.str
+    completed_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        engagement_id: _builtins.str = ...,
+        homework_id: _builtins.str = ...,
+        completed_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completed_on", b"completed_on", "engagement_id", b"engagement_id", "homework_id", b"homework_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteHomeworkRequest: _TypeAlias = CompleteHomeworkRequest  # noqa: Y015
+
+@_typing.final
+class CompleteHomeworkResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOMEWORK_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    homework_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        homework_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "homework_id", b"homework_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteHomeworkResponse: _TypeAlias = CompleteHomeworkResponse  # noqa: Y015
+
+@_typing.final
+class MarkHomeworkMissedRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENGAGEMENT_ID_FIELD_NUMBER: _builtins.int
+    HOMEWORK_ID_FIELD_NUMBER: _builtins.int
+    engagement_id: _builtins.str
+    homework_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        engagement_id: _builtins.str = ...,
+        homework_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["engagement_id", b"engagement_id", "homework_id", b"homework_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkHomeworkMissedRequest: _TypeAlias = MarkHomeworkMissedRequest  # noqa: Y015
+
+@_typing.final
+class MarkHomeworkMissedResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOMEWORK_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    homework_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        homework_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "homework_id", b"homework_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkHomeworkMissedResponse: _TypeAlias = MarkHomeworkMissedResponse  # noqa: Y015
+
+@_typing.final
+class RecordProgressNoteRequest(_message.Message):
+    """A coach's progress note. It has NO diagnosis, symptom, assessment or treatment field, and
+    none may be added: a coach does not diagnose or treat, and a field that could hold such
+    content would turn the coaching record into a clinical one (with the obligations and risks
+    of one). Symptoms returning are not noted here: they are a concern (RaiseConcern), which
+    sends the client back to therapy. The summary speaks of goals and progress only and stays
+    inside the coaching service; what is published is that a note exists, its id and date.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENGAGEMENT_ID_FIELD_NUMBER: _builtins.int
+    NOTE_ID_FIELD_NUMBER: _builtins.int
+    WRITTEN_ON_FIELD_NUMBER: _builtins.int
+    PROGRESS_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    GOAL_IDS_FIELD_NUMBER: _builtins.int
+    engagement_id: _builtins.str
+    note_id: _builtins.str
+    written_on: _builtins.str
+    progress: Global___Progress.ValueType
+    summary: _builtins.str
+    """The coach's words on progress toward the goals (at most 2000 characters)."""
+    session_id: _builtins.str
+    """The session the note follows; empty when it follows none."""
+    @_builtins.property
+    def goal_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The goals the note speaks to."""
+
+    def __init__(
+        self,
+        *,
+        engagement_id: _builtins.str = ...,
+        note_id: _builtins.str = ...,
+        written_on: _builtins.str = ...,
+        progress: Global___Progress.ValueType = ...,
+        summary: _builtins.str = ...,
+        session_id: _builtins.str = ...,
+        goal_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["engagement_id", b"engagement_id", "goal_ids", b"goal_ids", "note_id", b"note_id", "progress", b"progress", "session_id", b"session_id", "summary", b"summary", "written_on", b"written_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordProgressNoteRequest: _TypeAlias = RecordProgressNoteRequest  # noqa: Y015
+
+@_typing.final
+class RecordProgressNoteResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTE_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    note_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        note_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "note_id", b"note_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordProgressNoteResponse: _TypeAlias = RecordProgressNoteResponse  # noqa: Y015
+
+@_typing.final
+class CloseEngagementRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENGAGEMENT_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    CLOSED_ON_FIELD_NUMBER: _builtins.int
+    engagement_id: _builtins.str
+    outcome: Global___EngagementOutcome.ValueType
+    """GOALS_MET only when every goal is achieved or dropped and at least one is achieved."""
+    closed_on: _builtins.str
+    """Not before the last recorded activity."""
+    def __init__(
+        self,
+        *,
+        engagement_id: _builtins.str = ...,
+        outcome: Global___EngagementOutcome.ValueType = ...,
+        closed_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["closed_on", b"closed_on", "engagement_id", b"engagement_id", "outcome", b"outcome"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseEngagementRequest: _TypeAlias = CloseEngagementRequest  # noqa: Y015
+
+@_typing.final
+class CloseEngagementResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENGAGEMENT_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    engagement_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        engagement_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "engagement_id", b"engagement_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseEngagementResponse: _TypeAlias = CloseEngagementResponse  # noqa: Y015
+
+@_typing.final
+class GetEngagementRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENGAGEMENT_ID_FIELD_NUMBER: _builtins.int
+    engagement_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        engagement_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["engagement_id", b"engagement_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetEngagementRequest: _TypeAlias = GetEngagementRequest  # noqa: Y015
+
+@_typing.final
+class Goal(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GOAL_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    SET_ON_FIELD_NUMBER: _builtins.int
+    TARGET_DATE_FIELD_NUMBER: _builtins.int
+    REVISIONS_FIELD_NUMBER: _builtins.int
+    SETTLED_ON_FIELD_NUMBER: _builtins.int
+    goal_id: _builtins.str
+    status: _builtins.str
+    """open, achieved or dropped."""
+    set_on: _builtins.str
+    target_date: _builtins.str
+    """Of the terms in force."""
+    revisions: _builtins.int
+    settled_on: _builtins.str
+    """When it was achieved or dropped; empty while open."""
+    def __init__(
+        self,
+        *,
+        goal_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+        set_on: _builtins.str = ...,
+        target_date: _builtins.str = ...,
+        revisions: _builtins.int = ...,
+        settled_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["goal_id", b"goal_id", "revisions", b"revisions", "set_on", b"set_on", "settled_on", b"settled_on", "status", b"status", "target_date", b"target_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Goal: _TypeAlias = Goal  # noqa: Y015
+
+@_typing.final
+class Homework(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOMEWORK_ID_FIELD_NUMBER: _builtins.int
+    GOAL_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    ASSIGNED_ON_FIELD_NUMBER: _builtins.int
+    DUE_ON_FIELD_NUMBER: _builtins.int
+    COMPLETED_ON_FIELD_NUMBER: _builtins.int
+    homework_id: _builtins.str
+    goal_id: _builtins.str
+    status: _builtins.str
+    """assigned, completed or missed."""
+    assigned_on: _builtins.str
+    due_on: _builtins.str
+    completed_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        homework_id: _builtins.str = ...,
+        goal_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+        assigned_on: _builtins.str = ...,
+        due_on: _builtins.str = ...,
+        completed_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_on", b"assigned_on", "completed_on", b"completed_on", "due_on", b"due_on", "goal_id", b"goal_id", "homework_id", b"homework_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Homework: _TypeAlias = Homework  # noqa: Y015
+
+@_typing.final
+class CoachingSession(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    MINUTES_FIELD_NUMBER: _builtins.int
+    GOAL_IDS_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    date: _builtins.str
+    minutes: _builtins.int
+    @_builtins.property
+    def goal_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        minutes: _builtins.int = ...,
+        goal_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "goal_ids", b"goal_ids", "minutes", b"minutes", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CoachingSession: _TypeAlias = CoachingSession  # noqa: Y015
+
+@_typing.final
+class Concern(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONCERN_ID_FIELD_NUMBER: _builtins.int
+    URGENCY_FIELD_NUMBER: _builtins.int
+    RAISED_ON_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    RECOMMENDATION_FIELD_NUMBER: _builtins.int
+    concern_id: _builtins.str
+    urgency: _builtins.str
+    """routine or urgent."""
+    raised_on: _builtins.str
+    status: _builtins.str
+    """open (with therapy) or settled (the referral completed)."""
+    referral_id: _builtins.str
+    """The referral that settled it, and therapy's recommendation; empty while open."""
+    recommendation: _builtins.str
+    def __init__(
+        self,
+        *,
+        concern_id: _builtins.str = ...,
+        urgency: _builtins.str = ...,
+        raised_on: _builtins.str = ...,
+        status: _builtins.str = ...,
+        referral_id: _builtins.str = ...,
+        recommendation: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["concern_id", b"concern_id", "raised_on", b"raised_on", "recommendation", b"recommendation", "referral_id", b"referral_id", "status", b"status", "urgency", b"urgency"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Concern: _TypeAlias = Concern  # noqa: Y015
+
+@_typing.final
+class GetEngagementResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENGAGEMENT_ID_FIELD_NUMBER: _builtins.int
+    CLIENT_ID_FIELD_NUMBER: _builtins.int
+    COACH_ID_FIELD_NUMBER: _builtins.int
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    OPENED_ON_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    CLOSED_ON_FIELD_NUMBER: _builtins.int
+    GOALS_FIELD_NUMBER: _builtins.int
+    HOMEWORK_FIELD_NUMBER: _builtins.int
+    SESSIONS_FIELD_NUMBER: _builtins.int
+    CONCERNS_FIELD_NUMBER: _builtins.int
+    PROGRESS_NOTES_FIELD_NUMBER: _builtins.int
+    engagement_id: _builtins.str
+    client_id: _builtins.str
+    coach_id: _builtins.str
+    site_id: _builtins.str
+    opened_on: _builtins.str
+    status: _builtins.str
+    """active, paused or closed."""
+    referral_id: _builtins.str
+    """The referral to coaching that opened it; empty when a coach opened it."""
+    outcome: _builtins.str
+    """When closed: the outcome (goals_met, partially_met, ...) and the date."""
+    closed_on: _builtins.str
+    progress_notes: _builtins.int
+    @_builtins.property
+    def goals(self) -> _containers.RepeatedCompositeFieldContainer[Global___Goal]: ...
+    @_builtins.property
+    def homework(self) -> _containers.RepeatedCompositeFieldContainer[Global___Homework]: ...
+    @_builtins.property
+    def sessions(self) -> _containers.RepeatedCompositeFieldContainer[Global___CoachingSession]: ...
+    @_builtins.property
+    def concerns(self) -> _containers.RepeatedCompositeFieldContainer[Global___Concern]: ...
+    def __init__(
+        self,
+        *,
+        engagement_id: _builtins.str = ...,
+        client_id: _builtins.str = ...,
+        coach_id: _builtins.str = ...,
+        site_id: _builtins.str = ...,
+        opened_on: _builtins.str = ...,
+        status: _builtins.str = ...,
+        referral_id: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+        closed_on: _builtins.str = ...,
+        goals: _abc.Iterable[Global___Goal] | None = ...,
+        homework: _abc.Iterable[Global___Homework] | None = ...,
+        sessions: _abc.Iterable[Global___CoachingSession] | None = ...,
+        concerns: _abc.Iterable[Global___Concern] | None = ...,
+        progress_notes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_id", b"client_id", "closed_on", b"closed_on", "coach_id", b"coach_id", "concerns", b"concerns", "engagement_id", b"engagement_id", "goals", b"goals", "homework", b"homework", "opened_on", b"opened_on", "outcome", b"outcome", "progress_notes", b"progress_notes", "referral_id", b"referral_id", "sessions", b"sessions", "site_id", b"site_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetEngagementResponse: _TypeAlias = GetEngagementResponse  # noqa: Y015

@@ -27,7 +27,20 @@ if _version_not_supported:
 
 class CoachingServiceStub:
     """Goal-directed coaching of clients. A coach never diagnoses or treats: when symptoms
-    return, the coach raises a concern and the client is referred back to therapy.
+    return, the coach raises a concern, the engagement pauses and the client is referred back
+    to therapy.
+
+    There is no ResumeEngagement RPC, on purpose. Only therapy resumes a paused engagement: the
+    coaching service consumes the referral's completion (ReferralCompleted, whose origin names
+    the engagement) and resumes when therapy recommends `resume_coaching`. Judging that symptoms
+    have abated is a clinical call a coach does not make. Likewise an engagement that therapy
+    recommends (a referral to coaching, once accepted) opens on its own, without an RPC.
+
+    Every command carries client-chosen ids (goal, session, homework, note and revision ids are
+    unique within their engagement): a retry of the same command records nothing and answers
+    `already_recorded = true`; the same id with other content is ALREADY_EXISTS. Dates are ISO
+    dates (YYYY-MM-DD). A malformed field is INVALID_ARGUMENT naming the field; what the
+    engagement's state forbids is FAILED_PRECONDITION naming that state.
     """
 
     def __init__(self, channel):
@@ -46,11 +59,79 @@ class CoachingServiceStub:
                 request_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.RaiseConcernRequest.SerializeToString,
                 response_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.RaiseConcernResponse.FromString,
                 _registered_method=True)
+        self.SetGoal = channel.unary_unary(
+                '/continuum.coaching.v1.CoachingService/SetGoal',
+                request_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.SetGoalRequest.SerializeToString,
+                response_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.SetGoalResponse.FromString,
+                _registered_method=True)
+        self.ReviseGoal = channel.unary_unary(
+                '/continuum.coaching.v1.CoachingService/ReviseGoal',
+                request_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.ReviseGoalRequest.SerializeToString,
+                response_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.ReviseGoalResponse.FromString,
+                _registered_method=True)
+        self.AchieveGoal = channel.unary_unary(
+                '/continuum.coaching.v1.CoachingService/AchieveGoal',
+                request_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.AchieveGoalRequest.SerializeToString,
+                response_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.AchieveGoalResponse.FromString,
+                _registered_method=True)
+        self.DropGoal = channel.unary_unary(
+                '/continuum.coaching.v1.CoachingService/DropGoal',
+                request_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.DropGoalRequest.SerializeToString,
+                response_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.DropGoalResponse.FromString,
+                _registered_method=True)
+        self.LogCoachingSession = channel.unary_unary(
+                '/continuum.coaching.v1.CoachingService/LogCoachingSession',
+                request_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.LogCoachingSessionRequest.SerializeToString,
+                response_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.LogCoachingSessionResponse.FromString,
+                _registered_method=True)
+        self.AssignHomework = channel.unary_unary(
+                '/continuum.coaching.v1.CoachingService/AssignHomework',
+                request_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.AssignHomeworkRequest.SerializeToString,
+                response_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.AssignHomeworkResponse.FromString,
+                _registered_method=True)
+        self.CompleteHomework = channel.unary_unary(
+                '/continuum.coaching.v1.CoachingService/CompleteHomework',
+                request_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.CompleteHomeworkRequest.SerializeToString,
+                response_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.CompleteHomeworkResponse.FromString,
+                _registered_method=True)
+        self.MarkHomeworkMissed = channel.unary_unary(
+                '/continuum.coaching.v1.CoachingService/MarkHomeworkMissed',
+                request_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.MarkHomeworkMissedRequest.SerializeToString,
+                response_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.MarkHomeworkMissedResponse.FromString,
+                _registered_method=True)
+        self.RecordProgressNote = channel.unary_unary(
+                '/continuum.coaching.v1.CoachingService/RecordProgressNote',
+                request_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.RecordProgressNoteRequest.SerializeToString,
+                response_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.RecordProgressNoteResponse.FromString,
+                _registered_method=True)
+        self.CloseEngagement = channel.unary_unary(
+                '/continuum.coaching.v1.CoachingService/CloseEngagement',
+                request_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.CloseEngagementRequest.SerializeToString,
+                response_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.CloseEngagementResponse.FromString,
+                _registered_method=True)
+        self.GetEngagement = channel.unary_unary(
+                '/continuum.coaching.v1.CoachingService/GetEngagement',
+                request_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.GetEngagementRequest.SerializeToString,
+                response_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.GetEngagementResponse.FromString,
+                _registered_method=True)
 
 
 class CoachingServiceServicer:
     """Goal-directed coaching of clients. A coach never diagnoses or treats: when symptoms
-    return, the coach raises a concern and the client is referred back to therapy.
+    return, the coach raises a concern, the engagement pauses and the client is referred back
+    to therapy.
+
+    There is no ResumeEngagement RPC, on purpose. Only therapy resumes a paused engagement: the
+    coaching service consumes the referral's completion (ReferralCompleted, whose origin names
+    the engagement) and resumes when therapy recommends `resume_coaching`. Judging that symptoms
+    have abated is a clinical call a coach does not make. Likewise an engagement that therapy
+    recommends (a referral to coaching, once accepted) opens on its own, without an RPC.
+
+    Every command carries client-chosen ids (goal, session, homework, note and revision ids are
+    unique within their engagement): a retry of the same command records nothing and answers
+    `already_recorded = true`; the same id with other content is ALREADY_EXISTS. Dates are ISO
+    dates (YYYY-MM-DD). A malformed field is INVALID_ARGUMENT naming the field; what the
+    engagement's state forbids is FAILED_PRECONDITION naming that state.
     """
 
     def OpenEngagement(self, request, context):
@@ -62,6 +143,82 @@ class CoachingServiceServicer:
 
     def RaiseConcern(self, request, context):
         """Flags that symptoms have resurfaced; the engagement pauses and a referral to therapy follows.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetGoal(self, request, context):
+        """Agrees a SMART goal with the client.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReviseGoal(self, request, context):
+        """Replaces an open goal's terms, with the reason; earlier terms stay in the record.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AchieveGoal(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DropGoal(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LogCoachingSession(self, request, context):
+        """Records a coaching session held (never supervision, never therapy).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssignHomework(self, request, context):
+        """Gives the client work toward a goal, due by a date.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteHomework(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkHomeworkMissed(self, request, context):
+        """Records that homework was not done by its due date (only once that date has passed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordProgressNote(self, request, context):
+        """Records the coach's note on progress toward the goals; it has no clinical field (see
+        RecordProgressNoteRequest).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseEngagement(self, request, context):
+        """Ends the engagement with an outcome; a closed engagement accepts nothing more.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEngagement(self, request, context):
+        """The engagement as it stands: status, goals, homework, sessions and concerns, by id, date
+        and status (no free text).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -80,6 +237,61 @@ def add_CoachingServiceServicer_to_server(servicer, server):
                     request_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.RaiseConcernRequest.FromString,
                     response_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.RaiseConcernResponse.SerializeToString,
             ),
+            'SetGoal': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetGoal,
+                    request_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.SetGoalRequest.FromString,
+                    response_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.SetGoalResponse.SerializeToString,
+            ),
+            'ReviseGoal': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReviseGoal,
+                    request_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.ReviseGoalRequest.FromString,
+                    response_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.ReviseGoalResponse.SerializeToString,
+            ),
+            'AchieveGoal': grpc.unary_unary_rpc_method_handler(
+                    servicer.AchieveGoal,
+                    request_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.AchieveGoalRequest.FromString,
+                    response_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.AchieveGoalResponse.SerializeToString,
+            ),
+            'DropGoal': grpc.unary_unary_rpc_method_handler(
+                    servicer.DropGoal,
+                    request_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.DropGoalRequest.FromString,
+                    response_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.DropGoalResponse.SerializeToString,
+            ),
+            'LogCoachingSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.LogCoachingSession,
+                    request_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.LogCoachingSessionRequest.FromString,
+                    response_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.LogCoachingSessionResponse.SerializeToString,
+            ),
+            'AssignHomework': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignHomework,
+                    request_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.AssignHomeworkRequest.FromString,
+                    response_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.AssignHomeworkResponse.SerializeToString,
+            ),
+            'CompleteHomework': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteHomework,
+                    request_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.CompleteHomeworkRequest.FromString,
+                    response_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.CompleteHomeworkResponse.SerializeToString,
+            ),
+            'MarkHomeworkMissed': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkHomeworkMissed,
+                    request_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.MarkHomeworkMissedRequest.FromString,
+                    response_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.MarkHomeworkMissedResponse.SerializeToString,
+            ),
+            'RecordProgressNote': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordProgressNote,
+                    request_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.RecordProgressNoteRequest.FromString,
+                    response_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.RecordProgressNoteResponse.SerializeToString,
+            ),
+            'CloseEngagement': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseEngagement,
+                    request_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.CloseEngagementRequest.FromString,
+                    response_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.CloseEngagementResponse.SerializeToString,
+            ),
+            'GetEngagement': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEngagement,
+                    request_deserializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.GetEngagementRequest.FromString,
+                    response_serializer=continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.GetEngagementResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'continuum.coaching.v1.CoachingService', rpc_method_handlers)
@@ -90,7 +302,20 @@ def add_CoachingServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class CoachingService:
     """Goal-directed coaching of clients. A coach never diagnoses or treats: when symptoms
-    return, the coach raises a concern and the client is referred back to therapy.
+    return, the coach raises a concern, the engagement pauses and the client is referred back
+    to therapy.
+
+    There is no ResumeEngagement RPC, on purpose. Only therapy resumes a paused engagement: the
+    coaching service consumes the referral's completion (ReferralCompleted, whose origin names
+    the engagement) and resumes when therapy recommends `resume_coaching`. Judging that symptoms
+    have abated is a clinical call a coach does not make. Likewise an engagement that therapy
+    recommends (a referral to coaching, once accepted) opens on its own, without an RPC.
+
+    Every command carries client-chosen ids (goal, session, homework, note and revision ids are
+    unique within their engagement): a retry of the same command records nothing and answers
+    `already_recorded = true`; the same id with other content is ALREADY_EXISTS. Dates are ISO
+    dates (YYYY-MM-DD). A malformed field is INVALID_ARGUMENT naming the field; what the
+    engagement's state forbids is FAILED_PRECONDITION naming that state.
     """
 
     @staticmethod
@@ -137,6 +362,303 @@ class CoachingService:
             '/continuum.coaching.v1.CoachingService/RaiseConcern',
             continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.RaiseConcernRequest.SerializeToString,
             continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.RaiseConcernResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetGoal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.coaching.v1.CoachingService/SetGoal',
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.SetGoalRequest.SerializeToString,
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.SetGoalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReviseGoal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.coaching.v1.CoachingService/ReviseGoal',
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.ReviseGoalRequest.SerializeToString,
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.ReviseGoalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AchieveGoal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.coaching.v1.CoachingService/AchieveGoal',
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.AchieveGoalRequest.SerializeToString,
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.AchieveGoalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DropGoal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.coaching.v1.CoachingService/DropGoal',
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.DropGoalRequest.SerializeToString,
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.DropGoalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LogCoachingSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.coaching.v1.CoachingService/LogCoachingSession',
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.LogCoachingSessionRequest.SerializeToString,
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.LogCoachingSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignHomework(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.coaching.v1.CoachingService/AssignHomework',
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.AssignHomeworkRequest.SerializeToString,
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.AssignHomeworkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteHomework(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.coaching.v1.CoachingService/CompleteHomework',
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.CompleteHomeworkRequest.SerializeToString,
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.CompleteHomeworkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkHomeworkMissed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.coaching.v1.CoachingService/MarkHomeworkMissed',
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.MarkHomeworkMissedRequest.SerializeToString,
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.MarkHomeworkMissedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordProgressNote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.coaching.v1.CoachingService/RecordProgressNote',
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.RecordProgressNoteRequest.SerializeToString,
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.RecordProgressNoteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseEngagement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.coaching.v1.CoachingService/CloseEngagement',
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.CloseEngagementRequest.SerializeToString,
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.CloseEngagementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEngagement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.coaching.v1.CoachingService/GetEngagement',
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.GetEngagementRequest.SerializeToString,
+            continuum_dot_coaching_dot_v1_dot_coaching__service__pb2.GetEngagementResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -28,7 +28,20 @@ GRPC_VERSION: str
 
 class CoachingServiceStub:
     """Goal-directed coaching of clients. A coach never diagnoses or treats: when symptoms
-    return, the coach raises a concern and the client is referred back to therapy.
+    return, the coach raises a concern, the engagement pauses and the client is referred back
+    to therapy.
+
+    There is no ResumeEngagement RPC, on purpose. Only therapy resumes a paused engagement: the
+    coaching service consumes the referral's completion (ReferralCompleted, whose origin names
+    the engagement) and resumes when therapy recommends `resume_coaching`. Judging that symptoms
+    have abated is a clinical call a coach does not make. Likewise an engagement that therapy
+    recommends (a referral to coaching, once accepted) opens on its own, without an RPC.
+
+    Every command carries client-chosen ids (goal, session, homework, note and revision ids are
+    unique within their engagement): a retry of the same command records nothing and answers
+    `already_recorded = true`; the same id with other content is ALREADY_EXISTS. Dates are ISO
+    dates (YYYY-MM-DD). A malformed field is INVALID_ARGUMENT naming the field; what the
+    engagement's state forbids is FAILED_PRECONDITION naming that state.
     """
 
     @_typing.overload
@@ -39,11 +52,47 @@ class CoachingServiceStub:
     """Opens a coaching engagement for a client (a pseudonymous id, never a name)."""
     RaiseConcern: _grpc.UnaryUnaryMultiCallable[_coaching_service_pb2.RaiseConcernRequest, _coaching_service_pb2.RaiseConcernResponse]
     """Flags that symptoms have resurfaced; the engagement pauses and a referral to therapy follows."""
+    SetGoal: _grpc.UnaryUnaryMultiCallable[_coaching_service_pb2.SetGoalRequest, _coaching_service_pb2.SetGoalResponse]
+    """Agrees a SMART goal with the client."""
+    ReviseGoal: _grpc.UnaryUnaryMultiCallable[_coaching_service_pb2.ReviseGoalRequest, _coaching_service_pb2.ReviseGoalResponse]
+    """Replaces an open goal's terms, with the reason; earlier terms stay in the record."""
+    AchieveGoal: _grpc.UnaryUnaryMultiCallable[_coaching_service_pb2.AchieveGoalRequest, _coaching_service_pb2.AchieveGoalResponse]
+    DropGoal: _grpc.UnaryUnaryMultiCallable[_coaching_service_pb2.DropGoalRequest, _coaching_service_pb2.DropGoalResponse]
+    LogCoachingSession: _grpc.UnaryUnaryMultiCallable[_coaching_service_pb2.LogCoachingSessionRequest, _coaching_service_pb2.LogCoachingSessionResponse]
+    """Records a coaching session held (never supervision, never therapy)."""
+    AssignHomework: _grpc.UnaryUnaryMultiCallable[_coaching_service_pb2.AssignHomeworkRequest, _coaching_service_pb2.AssignHomeworkResponse]
+    """Gives the client work toward a goal, due by a date."""
+    CompleteHomework: _grpc.UnaryUnaryMultiCallable[_coaching_service_pb2.CompleteHomeworkRequest, _coaching_service_pb2.CompleteHomeworkResponse]
+    MarkHomeworkMissed: _grpc.UnaryUnaryMultiCallable[_coaching_service_pb2.MarkHomeworkMissedRequest, _coaching_service_pb2.MarkHomeworkMissedResponse]
+    """Records that homework was not done by its due date (only once that date has passed)."""
+    RecordProgressNote: _grpc.UnaryUnaryMultiCallable[_coaching_service_pb2.RecordProgressNoteRequest, _coaching_service_pb2.RecordProgressNoteResponse]
+    """Records the coach's note on progress toward the goals; it has no clinical field (see
+    RecordProgressNoteRequest).
+    """
+    CloseEngagement: _grpc.UnaryUnaryMultiCallable[_coaching_service_pb2.CloseEngagementRequest, _coaching_service_pb2.CloseEngagementResponse]
+    """Ends the engagement with an outcome; a closed engagement accepts nothing more."""
+    GetEngagement: _grpc.UnaryUnaryMultiCallable[_coaching_service_pb2.GetEngagementRequest, _coaching_service_pb2.GetEngagementResponse]
+    """The engagement as it stands: status, goals, homework, sessions and concerns, by id, date
+    and status (no free text).
+    """
 
 @_typing.type_check_only
 class CoachingServiceAsyncStub(CoachingServiceStub):
     """Goal-directed coaching of clients. A coach never diagnoses or treats: when symptoms
-    return, the coach raises a concern and the client is referred back to therapy.
+    return, the coach raises a concern, the engagement pauses and the client is referred back
+    to therapy.
+
+    There is no ResumeEngagement RPC, on purpose. Only therapy resumes a paused engagement: the
+    coaching service consumes the referral's completion (ReferralCompleted, whose origin names
+    the engagement) and resumes when therapy recommends `resume_coaching`. Judging that symptoms
+    have abated is a clinical call a coach does not make. Likewise an engagement that therapy
+    recommends (a referral to coaching, once accepted) opens on its own, without an RPC.
+
+    Every command carries client-chosen ids (goal, session, homework, note and revision ids are
+    unique within their engagement): a retry of the same command records nothing and answers
+    `already_recorded = true`; the same id with other content is ALREADY_EXISTS. Dates are ISO
+    dates (YYYY-MM-DD). A malformed field is INVALID_ARGUMENT naming the field; what the
+    engagement's state forbids is FAILED_PRECONDITION naming that state.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -51,10 +100,46 @@ class CoachingServiceAsyncStub(CoachingServiceStub):
     """Opens a coaching engagement for a client (a pseudonymous id, never a name)."""
     RaiseConcern: _aio.UnaryUnaryMultiCallable[_coaching_service_pb2.RaiseConcernRequest, _coaching_service_pb2.RaiseConcernResponse]  # type: ignore[assignment]
     """Flags that symptoms have resurfaced; the engagement pauses and a referral to therapy follows."""
+    SetGoal: _aio.UnaryUnaryMultiCallable[_coaching_service_pb2.SetGoalRequest, _coaching_service_pb2.SetGoalResponse]  # type: ignore[assignment]
+    """Agrees a SMART goal with the client."""
+    ReviseGoal: _aio.UnaryUnaryMultiCallable[_coaching_service_pb2.ReviseGoalRequest, _coaching_service_pb2.ReviseGoalResponse]  # type: ignore[assignment]
+    """Replaces an open goal's terms, with the reason; earlier terms stay in the record."""
+    AchieveGoal: _aio.UnaryUnaryMultiCallable[_coaching_service_pb2.AchieveGoalRequest, _coaching_service_pb2.AchieveGoalResponse]  # type: ignore[assignment]
+    DropGoal: _aio.UnaryUnaryMultiCallable[_coaching_service_pb2.DropGoalRequest, _coaching_service_pb2.DropGoalResponse]  # type: ignore[assignment]
+    LogCoachingSession: _aio.UnaryUnaryMultiCallable[_coaching_service_pb2.LogCoachingSessionRequest, _coaching_service_pb2.LogCoachingSessionResponse]  # type: ignore[assignment]
+    """Records a coaching session held (never supervision, never therapy)."""
+    AssignHomework: _aio.UnaryUnaryMultiCallable[_coaching_service_pb2.AssignHomeworkRequest, _coaching_service_pb2.AssignHomeworkResponse]  # type: ignore[assignment]
+    """Gives the client work toward a goal, due by a date."""
+    CompleteHomework: _aio.UnaryUnaryMultiCallable[_coaching_service_pb2.CompleteHomeworkRequest, _coaching_service_pb2.CompleteHomeworkResponse]  # type: ignore[assignment]
+    MarkHomeworkMissed: _aio.UnaryUnaryMultiCallable[_coaching_service_pb2.MarkHomeworkMissedRequest, _coaching_service_pb2.MarkHomeworkMissedResponse]  # type: ignore[assignment]
+    """Records that homework was not done by its due date (only once that date has passed)."""
+    RecordProgressNote: _aio.UnaryUnaryMultiCallable[_coaching_service_pb2.RecordProgressNoteRequest, _coaching_service_pb2.RecordProgressNoteResponse]  # type: ignore[assignment]
+    """Records the coach's note on progress toward the goals; it has no clinical field (see
+    RecordProgressNoteRequest).
+    """
+    CloseEngagement: _aio.UnaryUnaryMultiCallable[_coaching_service_pb2.CloseEngagementRequest, _coaching_service_pb2.CloseEngagementResponse]  # type: ignore[assignment]
+    """Ends the engagement with an outcome; a closed engagement accepts nothing more."""
+    GetEngagement: _aio.UnaryUnaryMultiCallable[_coaching_service_pb2.GetEngagementRequest, _coaching_service_pb2.GetEngagementResponse]  # type: ignore[assignment]
+    """The engagement as it stands: status, goals, homework, sessions and concerns, by id, date
+    and status (no free text).
+    """
 
 class CoachingServiceServicer(metaclass=_abc_1.ABCMeta):
     """Goal-directed coaching of clients. A coach never diagnoses or treats: when symptoms
-    return, the coach raises a concern and the client is referred back to therapy.
+    return, the coach raises a concern, the engagement pauses and the client is referred back
+    to therapy.
+
+    There is no ResumeEngagement RPC, on purpose. Only therapy resumes a paused engagement: the
+    coaching service consumes the referral's completion (ReferralCompleted, whose origin names
+    the engagement) and resumes when therapy recommends `resume_coaching`. Judging that symptoms
+    have abated is a clinical call a coach does not make. Likewise an engagement that therapy
+    recommends (a referral to coaching, once accepted) opens on its own, without an RPC.
+
+    Every command carries client-chosen ids (goal, session, homework, note and revision ids are
+    unique within their engagement): a retry of the same command records nothing and answers
+    `already_recorded = true`; the same id with other content is ALREADY_EXISTS. Dates are ISO
+    dates (YYYY-MM-DD). A malformed field is INVALID_ARGUMENT naming the field; what the
+    engagement's state forbids is FAILED_PRECONDITION naming that state.
     """
 
     @_abc_1.abstractmethod
@@ -72,5 +157,94 @@ class CoachingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_coaching_service_pb2.RaiseConcernResponse, _abc.Awaitable[_coaching_service_pb2.RaiseConcernResponse]]:
         """Flags that symptoms have resurfaced; the engagement pauses and a referral to therapy follows."""
+
+    @_abc_1.abstractmethod
+    def SetGoal(
+        self,
+        request: _coaching_service_pb2.SetGoalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coaching_service_pb2.SetGoalResponse, _abc.Awaitable[_coaching_service_pb2.SetGoalResponse]]:
+        """Agrees a SMART goal with the client."""
+
+    @_abc_1.abstractmethod
+    def ReviseGoal(
+        self,
+        request: _coaching_service_pb2.ReviseGoalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coaching_service_pb2.ReviseGoalResponse, _abc.Awaitable[_coaching_service_pb2.ReviseGoalResponse]]:
+        """Replaces an open goal's terms, with the reason; earlier terms stay in the record."""
+
+    @_abc_1.abstractmethod
+    def AchieveGoal(
+        self,
+        request: _coaching_service_pb2.AchieveGoalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coaching_service_pb2.AchieveGoalResponse, _abc.Awaitable[_coaching_service_pb2.AchieveGoalResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DropGoal(
+        self,
+        request: _coaching_service_pb2.DropGoalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coaching_service_pb2.DropGoalResponse, _abc.Awaitable[_coaching_service_pb2.DropGoalResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def LogCoachingSession(
+        self,
+        request: _coaching_service_pb2.LogCoachingSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coaching_service_pb2.LogCoachingSessionResponse, _abc.Awaitable[_coaching_service_pb2.LogCoachingSessionResponse]]:
+        """Records a coaching session held (never supervision, never therapy)."""
+
+    @_abc_1.abstractmethod
+    def AssignHomework(
+        self,
+        request: _coaching_service_pb2.AssignHomeworkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coaching_service_pb2.AssignHomeworkResponse, _abc.Awaitable[_coaching_service_pb2.AssignHomeworkResponse]]:
+        """Gives the client work toward a goal, due by a date."""
+
+    @_abc_1.abstractmethod
+    def CompleteHomework(
+        self,
+        request: _coaching_service_pb2.CompleteHomeworkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coaching_service_pb2.CompleteHomeworkResponse, _abc.Awaitable[_coaching_service_pb2.CompleteHomeworkResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def MarkHomeworkMissed(
+        self,
+        request: _coaching_service_pb2.MarkHomeworkMissedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coaching_service_pb2.MarkHomeworkMissedResponse, _abc.Awaitable[_coaching_service_pb2.MarkHomeworkMissedResponse]]:
+        """Records that homework was not done by its due date (only once that date has passed)."""
+
+    @_abc_1.abstractmethod
+    def RecordProgressNote(
+        self,
+        request: _coaching_service_pb2.RecordProgressNoteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coaching_service_pb2.RecordProgressNoteResponse, _abc.Awaitable[_coaching_service_pb2.RecordProgressNoteResponse]]:
+        """Records the coach's note on progress toward the goals; it has no clinical field (see
+        RecordProgressNoteRequest).
+        """
+
+    @_abc_1.abstractmethod
+    def CloseEngagement(
+        self,
+        request: _coaching_service_pb2.CloseEngagementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coaching_service_pb2.CloseEngagementResponse, _abc.Awaitable[_coaching_service_pb2.CloseEngagementResponse]]:
+        """Ends the engagement with an outcome; a closed engagement accepts nothing more."""
+
+    @_abc_1.abstractmethod
+    def GetEngagement(
+        self,
+        request: _coaching_service_pb2.GetEngagementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coaching_service_pb2.GetEngagementResponse, _abc.Awaitable[_coaching_service_pb2.GetEngagementResponse]]:
+        """The engagement as it stands: status, goals, homework, sessions and concerns, by id, date
+        and status (no free text).
+        """
 
 def add_CoachingServiceServicer_to_server(servicer: CoachingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

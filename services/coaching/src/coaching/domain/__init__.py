@@ -1,28 +1,82 @@
-"""The coaching domain: pure decisions over engagements and concerns (no I/O).
+"""The coaching domain: pure decisions over engagements (no I/O).
 
-Stream: `engagement-<id>`. No diagnosis or treatment is ever recorded here.
+Stream: `engagement-<id>`, holding the engagement's goals, sessions, homework, progress notes
+and concerns. No diagnosis or treatment is ever recorded here: a coach never treats.
 """
 
-from coaching.domain import engagement
-from coaching.domain.commands import OpenEngagement, RaiseConcern
-from coaching.domain.engagement import EngagementState, decide, evolve, fold
+from coaching.domain import engagement, policy
+from coaching.domain.commands import (
+    AchieveGoal,
+    AssignHomework,
+    CloseEngagement,
+    CompleteHomework,
+    DropGoal,
+    LogCoachingSession,
+    MarkHomeworkMissed,
+    OpenEngagement,
+    OpenEngagementForReferral,
+    RaiseConcern,
+    RecordProgressNote,
+    ReviseGoal,
+    SetGoal,
+    SettleConcern,
+)
+from coaching.domain.engagement import EngagementCommand, EngagementState, decide, evolve, fold
 from coaching.domain.events import (
     EVENT_TYPES,
     CoachingConcernRaised,
+    CoachingSessionHeld,
+    ConcernSettled,
+    EngagementClosed,
     EngagementOpened,
     EngagementPaused,
+    EngagementResumed,
+    GoalAchieved,
+    GoalDropped,
+    GoalRevised,
+    GoalSet,
+    HomeworkAssigned,
+    HomeworkCompleted,
+    HomeworkMissed,
+    ProgressNoteRecorded,
 )
 
 __all__ = [
     "EVENT_TYPES",
+    "AchieveGoal",
+    "AssignHomework",
+    "CloseEngagement",
     "CoachingConcernRaised",
+    "CoachingSessionHeld",
+    "CompleteHomework",
+    "ConcernSettled",
+    "DropGoal",
+    "EngagementClosed",
+    "EngagementCommand",
     "EngagementOpened",
     "EngagementPaused",
+    "EngagementResumed",
     "EngagementState",
+    "GoalAchieved",
+    "GoalDropped",
+    "GoalRevised",
+    "GoalSet",
+    "HomeworkAssigned",
+    "HomeworkCompleted",
+    "HomeworkMissed",
+    "LogCoachingSession",
+    "MarkHomeworkMissed",
     "OpenEngagement",
+    "OpenEngagementForReferral",
+    "ProgressNoteRecorded",
     "RaiseConcern",
+    "RecordProgressNote",
+    "ReviseGoal",
+    "SetGoal",
+    "SettleConcern",
     "decide",
     "engagement",
     "evolve",
     "fold",
+    "policy",
 ]
