@@ -62,6 +62,7 @@ class ReferralRaised(_ReferralEvent):
     # The record at the referrer that waits on the outcome, for example
     # "coaching-engagement/<engagement id>"; feedback on completion goes back to it.
     origin: str | None = None
+    # A reason code (for example "symptoms_returned"); free text stays in the referral service.
     reason: str | None = None
     raised_by: str | None = None
     # 42 CFR Part 2: a substance-use record travels only with the client's consent reference.
@@ -139,7 +140,10 @@ class ReferralCompleted(_ReferralEvent):
     origin: str | None
     completed_by: str
     completed_on: dt.date
+    # An outcome code.
     outcome: str
+    # Where the referrer reads the feedback ("referral-feedback/<referral id>", from the
+    # referral service's GetReferral): the text is about the client, so it is not broadcast.
     feedback: str
     recommendation: Recommendation
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from pydantic import Json
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from continuum.referral.v1 import referral_service_pb2 as pb
 from continuum.referral.v1 import referral_service_pb2_grpc as pb_grpc
 from contracts.events import CoachingConcernRaised
@@ -9,7 +14,11 @@ from contracts.topics import COACHING_EVENTS
 from infra.grpc.server import ServiceBinding
 from infra.messaging.consumer import Subscription
 from infra.runtime import Runtime, ServiceParts, ServiceSettings, run_service
+from infra.timers import Timer
 from referral.adapters.publishing import translate
+from referral.adapters.records import MIGRATIONS, SqlReferralRecords
+from referral.application.handlers import check_service_levels
+from referral.domain import DEFAULT_SERVICE_LEVELS, ServiceLevelPolicy
 from referral.entrypoints.consumers import ConcernConsumer
 from referral.entrypoints.grpc_api import ReferralApi
 
@@ -17,15 +26,37 @@ NAME = "referral"
 DEFAULT_PORT = 50053
 GRPC_SERVICE = pb.DESCRIPTOR.services_by_name["ReferralService"].full_name
 CONSUMER_GROUP = "continuum.referral"
+SERVICE_LEVEL_TIMER = "referral-service-levels"
 
 
-def compose(runtime: Runtime) -> ServiceParts:
-    concerns = ConcernConsumer(runtime.store, translate, runtime.clock)
+class ReferralSettings(BaseSettings):
+    """The organization's own service-level targets, when they differ from the defaults:
+    REFERRAL_SERVICE_LEVELS='{"urgent": {"acknowledgement_hours": 2, "scheduling_hours": 24},
+    "routine": {"acknowledgement_hours": 24, "scheduling_hours": 120}}'. They hold for referrals
+    raised from then on (each referral records its deadlines when raised)."""
+
+    model_config = SettingsConfigDict(env_prefix="REFERRAL_", extra="ignore")
+
+    service_levels: Json[ServiceLevelPolicy] | None = None
+
+    @property
+    def policy(self) -> ServiceLevelPolicy:
+        return self.service_levels or DEFAULT_SERVICE_LEVELS
+
+
+def compose(runtime: Runtime, policy: ServiceLevelPolicy | None = None) -> ServiceParts:
+    policy = policy or ReferralSettings().policy
+    records = SqlReferralRecords(runtime.db, runtime.store, translate)
+    concerns = ConcernConsumer(records, runtime.clock, policy)
+
+    async def service_levels(now: dt.datetime) -> int:
+        return await check_service_levels(now, records)
+
     return ServiceParts(
         grpc=[
             ServiceBinding(
                 GRPC_SERVICE,
-                ReferralApi(runtime.store),
+                ReferralApi(records, runtime.clock, policy),
                 pb_grpc.add_ReferralServiceServicer_to_server,
             )
         ],
@@ -38,8 +69,9 @@ def compose(runtime: Runtime) -> ServiceParts:
                 {CoachingConcernRaised.ce_type(): concerns.on_concern_raised},
             )
         ],
+        timers=[Timer(SERVICE_LEVEL_TIMER, service_levels)],
     )
 
 
 async def run(settings: ServiceSettings) -> None:
-    await run_service(settings, migrations=(), translate=translate, compose=compose)
+    await run_service(settings, migrations=MIGRATIONS, translate=translate, compose=compose)

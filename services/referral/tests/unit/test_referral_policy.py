@@ -8,9 +8,20 @@ from typing import Any
 
 import pytest
 
-from referral.domain import CoachingConcern, decide, fold, referral, referral_for_concern
+from referral.domain import (
+    CoachingConcern,
+    ReferralRaised,
+    already_raised,
+    decide,
+    fold,
+    referral,
+    referral_for_concern,
+)
 
 pytestmark = pytest.mark.unit
+
+RECORDED_AT = dt.datetime(2026, 5, 19, 16, 5, tzinfo=dt.UTC)
+NOW = dt.datetime(2026, 5, 19, 16, 6, tzinfo=dt.UTC)
 
 
 def concern(**overrides: Any) -> CoachingConcern:
@@ -21,6 +32,7 @@ def concern(**overrides: Any) -> CoachingConcern:
         "site_id": "site-a",
         "urgency": "urgent",
         "raised_on": dt.date(2026, 5, 19),
+        "recorded_at": RECORDED_AT,
     }
     return CoachingConcern(**(fields | overrides))
 
@@ -34,6 +46,19 @@ def test_a_concern_refers_the_client_from_coaching_back_to_therapy() -> None:
     assert command.site_id == "site-a"
     assert command.raised_on == dt.date(2026, 5, 19)
     assert command.source == "coaching-concern/con-1"
+    assert command.reason == "symptoms_resurfaced"
+
+
+def test_the_engagement_waiting_on_the_referral_is_its_origin() -> None:
+    assert referral_for_concern(concern()).origin == "coaching-engagement/eng-1"
+
+
+def test_the_referral_was_made_when_coaching_recorded_the_concern() -> None:
+    (event,) = decide(referral.INITIAL, referral_for_concern(concern()), NOW)
+
+    assert isinstance(event, ReferralRaised)
+    assert event.raised_at == RECORDED_AT
+    assert event.acknowledgement_due_at == RECORDED_AT + dt.timedelta(hours=4)
 
 
 @pytest.mark.parametrize("urgency", ["routine", "urgent"])
@@ -64,6 +89,24 @@ def test_different_concerns_yield_different_referrals() -> None:
 
 def test_a_redelivered_concern_raises_its_referral_only_once() -> None:
     command = referral_for_concern(concern())
-    state = fold(decide(referral.INITIAL, command))
+    state = fold(decide(referral.INITIAL, command, NOW))
 
-    assert decide(state, referral_for_concern(concern())) == []
+    assert decide(state, referral_for_concern(concern()), NOW + dt.timedelta(hours=1)) == []
+    assert already_raised(state, command)
+
+
+def test_a_concern_whose_referral_was_recorded_by_an_earlier_version_is_already_raised() -> None:
+    # Recorded before referrals carried an origin and a time: the same source is the same referral.
+    earlier = ReferralRaised(
+        referral_id=referral_for_concern(concern()).referral_id,
+        client_id="client-7f3a",
+        site_id="site-a",
+        from_service="coaching",
+        to_service="therapy",
+        urgency="urgent",
+        raised_on=dt.date(2026, 5, 19),
+        source="coaching-concern/con-1",
+    )
+
+    assert already_raised(fold([earlier]), referral_for_concern(concern()))
+    assert not already_raised(referral.INITIAL, referral_for_concern(concern()))

@@ -3,8 +3,10 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
@@ -63,12 +65,347 @@ class _ReferralStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Referr
     DESCRIPTOR: _descriptor.EnumDescriptor
     REFERRAL_STATUS_UNSPECIFIED: _ReferralStatus.ValueType  # 0
     REFERRAL_STATUS_RAISED: _ReferralStatus.ValueType  # 1
+    """Awaiting acceptance at the receiving service."""
+    REFERRAL_STATUS_REDIRECTED: _ReferralStatus.ValueType  # 2
+    """Sent on to another service, awaiting acceptance there."""
+    REFERRAL_STATUS_ACCEPTED: _ReferralStatus.ValueType  # 3
+    REFERRAL_STATUS_SCHEDULED: _ReferralStatus.ValueType  # 4
+    REFERRAL_STATUS_COMPLETED: _ReferralStatus.ValueType  # 5
+    """The four ends of the loop."""
+    REFERRAL_STATUS_DECLINED: _ReferralStatus.ValueType  # 6
+    REFERRAL_STATUS_CLOSED_UNABLE_TO_ENGAGE: _ReferralStatus.ValueType  # 7
+    REFERRAL_STATUS_CANCELLED: _ReferralStatus.ValueType  # 8
 
 class ReferralStatus(_ReferralStatus, metaclass=_ReferralStatusEnumTypeWrapper): ...
 
 REFERRAL_STATUS_UNSPECIFIED: ReferralStatus.ValueType  # 0
 REFERRAL_STATUS_RAISED: ReferralStatus.ValueType  # 1
+"""Awaiting acceptance at the receiving service."""
+REFERRAL_STATUS_REDIRECTED: ReferralStatus.ValueType  # 2
+"""Sent on to another service, awaiting acceptance there."""
+REFERRAL_STATUS_ACCEPTED: ReferralStatus.ValueType  # 3
+REFERRAL_STATUS_SCHEDULED: ReferralStatus.ValueType  # 4
+REFERRAL_STATUS_COMPLETED: ReferralStatus.ValueType  # 5
+"""The four ends of the loop."""
+REFERRAL_STATUS_DECLINED: ReferralStatus.ValueType  # 6
+REFERRAL_STATUS_CLOSED_UNABLE_TO_ENGAGE: ReferralStatus.ValueType  # 7
+REFERRAL_STATUS_CANCELLED: ReferralStatus.ValueType  # 8
 Global___ReferralStatus: _TypeAlias = ReferralStatus  # noqa: Y015
+
+class _ReferralReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReferralReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReferralReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REFERRAL_REASON_UNSPECIFIED: _ReferralReason.ValueType  # 0
+    REFERRAL_REASON_SYMPTOMS_RESURFACED: _ReferralReason.ValueType  # 1
+    """A coach saw emotional symptoms return."""
+    REFERRAL_REASON_STABLE_FOR_COACHING: _ReferralReason.ValueType  # 2
+    """A therapist judges the client stable enough for coaching."""
+    REFERRAL_REASON_MEDICATION_EVALUATION: _ReferralReason.ValueType  # 3
+    REFERRAL_REASON_SPECIALIST_CONSULTATION: _ReferralReason.ValueType  # 4
+    REFERRAL_REASON_HIGHER_LEVEL_OF_CARE: _ReferralReason.ValueType  # 5
+    REFERRAL_REASON_CLIENT_REQUEST: _ReferralReason.ValueType  # 6
+    REFERRAL_REASON_OTHER: _ReferralReason.ValueType  # 7
+
+class ReferralReason(_ReferralReason, metaclass=_ReferralReasonEnumTypeWrapper):
+    """Why the referrer referred. OTHER needs a note."""
+
+REFERRAL_REASON_UNSPECIFIED: ReferralReason.ValueType  # 0
+REFERRAL_REASON_SYMPTOMS_RESURFACED: ReferralReason.ValueType  # 1
+"""A coach saw emotional symptoms return."""
+REFERRAL_REASON_STABLE_FOR_COACHING: ReferralReason.ValueType  # 2
+"""A therapist judges the client stable enough for coaching."""
+REFERRAL_REASON_MEDICATION_EVALUATION: ReferralReason.ValueType  # 3
+REFERRAL_REASON_SPECIALIST_CONSULTATION: ReferralReason.ValueType  # 4
+REFERRAL_REASON_HIGHER_LEVEL_OF_CARE: ReferralReason.ValueType  # 5
+REFERRAL_REASON_CLIENT_REQUEST: ReferralReason.ValueType  # 6
+REFERRAL_REASON_OTHER: ReferralReason.ValueType  # 7
+Global___ReferralReason: _TypeAlias = ReferralReason  # noqa: Y015
+
+class _DeclineReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DeclineReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DeclineReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DECLINE_REASON_UNSPECIFIED: _DeclineReason.ValueType  # 0
+    DECLINE_REASON_NO_CAPACITY: _DeclineReason.ValueType  # 1
+    DECLINE_REASON_OUTSIDE_SCOPE: _DeclineReason.ValueType  # 2
+    DECLINE_REASON_CRITERIA_NOT_MET: _DeclineReason.ValueType  # 3
+    DECLINE_REASON_CLIENT_DECLINED: _DeclineReason.ValueType  # 4
+    DECLINE_REASON_DUPLICATE_REFERRAL: _DeclineReason.ValueType  # 5
+    DECLINE_REASON_OTHER: _DeclineReason.ValueType  # 6
+
+class DeclineReason(_DeclineReason, metaclass=_DeclineReasonEnumTypeWrapper): ...
+
+DECLINE_REASON_UNSPECIFIED: DeclineReason.ValueType  # 0
+DECLINE_REASON_NO_CAPACITY: DeclineReason.ValueType  # 1
+DECLINE_REASON_OUTSIDE_SCOPE: DeclineReason.ValueType  # 2
+DECLINE_REASON_CRITERIA_NOT_MET: DeclineReason.ValueType  # 3
+DECLINE_REASON_CLIENT_DECLINED: DeclineReason.ValueType  # 4
+DECLINE_REASON_DUPLICATE_REFERRAL: DeclineReason.ValueType  # 5
+DECLINE_REASON_OTHER: DeclineReason.ValueType  # 6
+Global___DeclineReason: _TypeAlias = DeclineReason  # noqa: Y015
+
+class _RedirectReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RedirectReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RedirectReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REDIRECT_REASON_UNSPECIFIED: _RedirectReason.ValueType  # 0
+    REDIRECT_REASON_BETTER_FIT_ELSEWHERE: _RedirectReason.ValueType  # 1
+    REDIRECT_REASON_OUTSIDE_SCOPE: _RedirectReason.ValueType  # 2
+    REDIRECT_REASON_NO_CAPACITY: _RedirectReason.ValueType  # 3
+    REDIRECT_REASON_OTHER: _RedirectReason.ValueType  # 4
+
+class RedirectReason(_RedirectReason, metaclass=_RedirectReasonEnumTypeWrapper): ...
+
+REDIRECT_REASON_UNSPECIFIED: RedirectReason.ValueType  # 0
+REDIRECT_REASON_BETTER_FIT_ELSEWHERE: RedirectReason.ValueType  # 1
+REDIRECT_REASON_OUTSIDE_SCOPE: RedirectReason.ValueType  # 2
+REDIRECT_REASON_NO_CAPACITY: RedirectReason.ValueType  # 3
+REDIRECT_REASON_OTHER: RedirectReason.ValueType  # 4
+Global___RedirectReason: _TypeAlias = RedirectReason  # noqa: Y015
+
+class _CancelReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CancelReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CancelReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CANCEL_REASON_UNSPECIFIED: _CancelReason.ValueType  # 0
+    CANCEL_REASON_CLIENT_WITHDREW: _CancelReason.ValueType  # 1
+    CANCEL_REASON_NEED_RESOLVED: _CancelReason.ValueType  # 2
+    CANCEL_REASON_RAISED_IN_ERROR: _CancelReason.ValueType  # 3
+    CANCEL_REASON_CLIENT_MOVED: _CancelReason.ValueType  # 4
+    CANCEL_REASON_ENTERED_OTHER_CARE: _CancelReason.ValueType  # 5
+    CANCEL_REASON_OTHER: _CancelReason.ValueType  # 6
+
+class CancelReason(_CancelReason, metaclass=_CancelReasonEnumTypeWrapper): ...
+
+CANCEL_REASON_UNSPECIFIED: CancelReason.ValueType  # 0
+CANCEL_REASON_CLIENT_WITHDREW: CancelReason.ValueType  # 1
+CANCEL_REASON_NEED_RESOLVED: CancelReason.ValueType  # 2
+CANCEL_REASON_RAISED_IN_ERROR: CancelReason.ValueType  # 3
+CANCEL_REASON_CLIENT_MOVED: CancelReason.ValueType  # 4
+CANCEL_REASON_ENTERED_OTHER_CARE: CancelReason.ValueType  # 5
+CANCEL_REASON_OTHER: CancelReason.ValueType  # 6
+Global___CancelReason: _TypeAlias = CancelReason  # noqa: Y015
+
+class _ReferralOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReferralOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReferralOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REFERRAL_OUTCOME_UNSPECIFIED: _ReferralOutcome.ValueType  # 0
+    REFERRAL_OUTCOME_ENGAGED_IN_CARE: _ReferralOutcome.ValueType  # 1
+    """The client is now in care at the receiving service."""
+    REFERRAL_OUTCOME_ASSESSED_NO_CARE_NEEDED: _ReferralOutcome.ValueType  # 2
+    """Assessed; no care needed there."""
+    REFERRAL_OUTCOME_CARE_COMPLETED: _ReferralOutcome.ValueType  # 3
+    """The care the referral asked for is done."""
+
+class ReferralOutcome(_ReferralOutcome, metaclass=_ReferralOutcomeEnumTypeWrapper): ...
+
+REFERRAL_OUTCOME_UNSPECIFIED: ReferralOutcome.ValueType  # 0
+REFERRAL_OUTCOME_ENGAGED_IN_CARE: ReferralOutcome.ValueType  # 1
+"""The client is now in care at the receiving service."""
+REFERRAL_OUTCOME_ASSESSED_NO_CARE_NEEDED: ReferralOutcome.ValueType  # 2
+"""Assessed; no care needed there."""
+REFERRAL_OUTCOME_CARE_COMPLETED: ReferralOutcome.ValueType  # 3
+"""The care the referral asked for is done."""
+Global___ReferralOutcome: _TypeAlias = ReferralOutcome  # noqa: Y015
+
+class _Recommendation:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RecommendationEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Recommendation.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RECOMMENDATION_UNSPECIFIED: _Recommendation.ValueType  # 0
+    RECOMMENDATION_RESUME_COACHING: _Recommendation.ValueType  # 1
+    """Only for a referral from coaching."""
+    RECOMMENDATION_CONTINUE_IN_THERAPY: _Recommendation.ValueType  # 2
+    RECOMMENDATION_NO_RECOMMENDATION: _Recommendation.ValueType  # 3
+
+class Recommendation(_Recommendation, metaclass=_RecommendationEnumTypeWrapper):
+    """What the receiving service recommends for the referrer's own work with the client."""
+
+RECOMMENDATION_UNSPECIFIED: Recommendation.ValueType  # 0
+RECOMMENDATION_RESUME_COACHING: Recommendation.ValueType  # 1
+"""Only for a referral from coaching."""
+RECOMMENDATION_CONTINUE_IN_THERAPY: Recommendation.ValueType  # 2
+RECOMMENDATION_NO_RECOMMENDATION: Recommendation.ValueType  # 3
+Global___Recommendation: _TypeAlias = Recommendation  # noqa: Y015
+
+class _ContactChannel:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ContactChannelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ContactChannel.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CONTACT_CHANNEL_UNSPECIFIED: _ContactChannel.ValueType  # 0
+    CONTACT_CHANNEL_PHONE: _ContactChannel.ValueType  # 1
+    CONTACT_CHANNEL_TEXT_MESSAGE: _ContactChannel.ValueType  # 2
+    CONTACT_CHANNEL_EMAIL: _ContactChannel.ValueType  # 3
+    CONTACT_CHANNEL_LETTER: _ContactChannel.ValueType  # 4
+    CONTACT_CHANNEL_IN_PERSON: _ContactChannel.ValueType  # 5
+
+class ContactChannel(_ContactChannel, metaclass=_ContactChannelEnumTypeWrapper): ...
+
+CONTACT_CHANNEL_UNSPECIFIED: ContactChannel.ValueType  # 0
+CONTACT_CHANNEL_PHONE: ContactChannel.ValueType  # 1
+CONTACT_CHANNEL_TEXT_MESSAGE: ContactChannel.ValueType  # 2
+CONTACT_CHANNEL_EMAIL: ContactChannel.ValueType  # 3
+CONTACT_CHANNEL_LETTER: ContactChannel.ValueType  # 4
+CONTACT_CHANNEL_IN_PERSON: ContactChannel.ValueType  # 5
+Global___ContactChannel: _TypeAlias = ContactChannel  # noqa: Y015
+
+class _ServiceLevelTarget:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ServiceLevelTargetEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ServiceLevelTarget.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SERVICE_LEVEL_TARGET_UNSPECIFIED: _ServiceLevelTarget.ValueType  # 0
+    SERVICE_LEVEL_TARGET_ACKNOWLEDGEMENT: _ServiceLevelTarget.ValueType  # 1
+    """The receiving service's first answer: accept, decline or redirect."""
+    SERVICE_LEVEL_TARGET_SCHEDULING: _ServiceLevelTarget.ValueType  # 2
+    """A first appointment booked."""
+
+class ServiceLevelTarget(_ServiceLevelTarget, metaclass=_ServiceLevelTargetEnumTypeWrapper): ...
+
+SERVICE_LEVEL_TARGET_UNSPECIFIED: ServiceLevelTarget.ValueType  # 0
+SERVICE_LEVEL_TARGET_ACKNOWLEDGEMENT: ServiceLevelTarget.ValueType  # 1
+"""The receiving service's first answer: accept, decline or redirect."""
+SERVICE_LEVEL_TARGET_SCHEDULING: ServiceLevelTarget.ValueType  # 2
+"""A first appointment booked."""
+Global___ServiceLevelTarget: _TypeAlias = ServiceLevelTarget  # noqa: Y015
+
+@_typing.final
+class ReferralStep(_message.Message):
+    """A step in the loop after the referral was raised."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    ON_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    TO_SERVICE_FIELD_NUMBER: _builtins.int
+    status: Global___ReferralStatus.ValueType
+    on: _builtins.str
+    by: _builtins.str
+    """accepted_by for an acceptance; otherwise who recorded the step."""
+    reason: _builtins.str
+    """The reason code of a decline, redirect or cancellation (for example "no_capacity")."""
+    note: _builtins.str
+    to_service: Global___Service.ValueType
+    """A redirect's new receiving service."""
+    def __init__(
+        self,
+        *,
+        status: Global___ReferralStatus.ValueType = ...,
+        on: _builtins.str = ...,
+        by: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        note: _builtins.str = ...,
+        to_service: Global___Service.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["by", b"by", "note", b"note", "on", b"on", "reason", b"reason", "status", b"status", "to_service", b"to_service"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReferralStep: _TypeAlias = ReferralStep  # noqa: Y015
+
+@_typing.final
+class ContactAttempt(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ATTEMPT_ID_FIELD_NUMBER: _builtins.int
+    ATTEMPTED_ON_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    RECORDED_BY_FIELD_NUMBER: _builtins.int
+    attempt_id: _builtins.str
+    attempted_on: _builtins.str
+    channel: Global___ContactChannel.ValueType
+    recorded_by: _builtins.str
+    def __init__(
+        self,
+        *,
+        attempt_id: _builtins.str = ...,
+        attempted_on: _builtins.str = ...,
+        channel: Global___ContactChannel.ValueType = ...,
+        recorded_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt_id", b"attempt_id", "attempted_on", b"attempted_on", "channel", b"channel", "recorded_by", b"recorded_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContactAttempt: _TypeAlias = ContactAttempt  # noqa: Y015
+
+@_typing.final
+class ServiceLevelBreach(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TARGET_FIELD_NUMBER: _builtins.int
+    DUE_AT_FIELD_NUMBER: _builtins.int
+    DETECTED_AT_FIELD_NUMBER: _builtins.int
+    target: Global___ServiceLevelTarget.ValueType
+    due_at: _builtins.str
+    detected_at: _builtins.str
+    def __init__(
+        self,
+        *,
+        target: Global___ServiceLevelTarget.ValueType = ...,
+        due_at: _builtins.str = ...,
+        detected_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detected_at", b"detected_at", "due_at", b"due_at", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ServiceLevelBreach: _TypeAlias = ServiceLevelBreach  # noqa: Y015
+
+@_typing.final
+class ServiceLevelDeadline(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TARGET_FIELD_NUMBER: _builtins.int
+    DUE_AT_FIELD_NUMBER: _builtins.int
+    MET_FIELD_NUMBER: _builtins.int
+    BREACHED_FIELD_NUMBER: _builtins.int
+    target: Global___ServiceLevelTarget.ValueType
+    due_at: _builtins.str
+    met: _builtins.bool
+    """Acknowledged or scheduled, as the target asks."""
+    breached: _builtins.bool
+    def __init__(
+        self,
+        *,
+        target: Global___ServiceLevelTarget.ValueType = ...,
+        due_at: _builtins.str = ...,
+        met: _builtins.bool = ...,
+        breached: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breached", b"breached", "due_at", b"due_at", "met", b"met", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ServiceLevelDeadline: _TypeAlias = ServiceLevelDeadline  # noqa: Y015
 
 @_typing.final
 class Referral(_message.Message):
@@ -83,16 +420,61 @@ class Referral(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     RAISED_ON_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
+    RAISED_AT_FIELD_NUMBER: _builtins.int
+    ORIGIN_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    RAISED_BY_FIELD_NUMBER: _builtins.int
+    SUBSTANCE_USE_RECORD_FIELD_NUMBER: _builtins.int
+    CONSENT_REFERENCE_FIELD_NUMBER: _builtins.int
+    STATUS_ON_FIELD_NUMBER: _builtins.int
+    ACCEPTED_BY_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_ON_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    FEEDBACK_FIELD_NUMBER: _builtins.int
+    RECOMMENDATION_FIELD_NUMBER: _builtins.int
+    HISTORY_FIELD_NUMBER: _builtins.int
+    CONTACT_ATTEMPTS_FIELD_NUMBER: _builtins.int
+    DEADLINES_FIELD_NUMBER: _builtins.int
+    BREACHES_FIELD_NUMBER: _builtins.int
     referral_id: _builtins.str
     client_id: _builtins.str
     site_id: _builtins.str
     from_service: Global___Service.ValueType
     to_service: Global___Service.ValueType
+    """Where the referral is now (a redirect changes it)."""
     urgency: Global___Urgency.ValueType
     status: Global___ReferralStatus.ValueType
     raised_on: _builtins.str
     source: _builtins.str
     """The record the referral came from, for example "coaching-concern/<id>"."""
+    raised_at: _builtins.str
+    origin: _builtins.str
+    """The record at the referrer that waits on the outcome, for example "coaching-engagement/<id>"."""
+    reason: Global___ReferralReason.ValueType
+    note: _builtins.str
+    raised_by: _builtins.str
+    substance_use_record: _builtins.bool
+    consent_reference: _builtins.str
+    """The consent in force (a redirect of a substance-use record brings the one covering the new
+    service).
+    """
+    status_on: _builtins.str
+    """The date of the step that set the status."""
+    accepted_by: _builtins.str
+    appointment_on: _builtins.str
+    outcome: Global___ReferralOutcome.ValueType
+    feedback: _builtins.str
+    """For the referrer, in words (never published)."""
+    recommendation: Global___Recommendation.ValueType
+    @_builtins.property
+    def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReferralStep]: ...
+    @_builtins.property
+    def contact_attempts(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContactAttempt]: ...
+    @_builtins.property
+    def deadlines(self) -> _containers.RepeatedCompositeFieldContainer[Global___ServiceLevelDeadline]: ...
+    @_builtins.property
+    def breaches(self) -> _containers.RepeatedCompositeFieldContainer[Global___ServiceLevelBreach]: ...
     def __init__(
         self,
         *,
@@ -105,14 +487,542 @@ class Referral(_message.Message):
         status: Global___ReferralStatus.ValueType = ...,
         raised_on: _builtins.str = ...,
         source: _builtins.str = ...,
+        raised_at: _builtins.str = ...,
+        origin: _builtins.str = ...,
+        reason: Global___ReferralReason.ValueType = ...,
+        note: _builtins.str = ...,
+        raised_by: _builtins.str = ...,
+        substance_use_record: _builtins.bool = ...,
+        consent_reference: _builtins.str = ...,
+        status_on: _builtins.str = ...,
+        accepted_by: _builtins.str = ...,
+        appointment_on: _builtins.str = ...,
+        outcome: Global___ReferralOutcome.ValueType = ...,
+        feedback: _builtins.str = ...,
+        recommendation: Global___Recommendation.ValueType = ...,
+        history: _abc.Iterable[Global___ReferralStep] | None = ...,
+        contact_attempts: _abc.Iterable[Global___ContactAttempt] | None = ...,
+        deadlines: _abc.Iterable[Global___ServiceLevelDeadline] | None = ...,
+        breaches: _abc.Iterable[Global___ServiceLevelBreach] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_id", b"client_id", "from_service", b"from_service", "raised_on", b"raised_on", "referral_id", b"referral_id", "site_id", b"site_id", "source", b"source", "status", b"status", "to_service", b"to_service", "urgency", b"urgency"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_by", b"accepted_by", "appointment_on", b"appointment_on", "breaches", b"breaches", "client_id", b"client_id", "consent_reference", b"consent_reference", "contact_attempts", b"contact_attempts", "deadlines", b"deadlines", "feedback", b"feedback", "from_service", b"from_service", "history", b"history", "note", b"note", "origin", b"origin", "outcome", b"outcome", "raised_at", b"raised_at", "raised_by", b"raised_by", "raised_on", b"raised_on", "reason", b"reason", "recommendation", b"recommendation", "referral_id", b"referral_id", "site_id", b"site_id", "source", b"source", "status", b"status", "status_on", b"status_on", "substance_use_record", b"substance_use_record", "to_service", b"to_service", "urgency", b"urgency"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Referral: _TypeAlias = Referral  # noqa: Y015
+
+@_typing.final
+class RaiseReferralRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    CLIENT_ID_FIELD_NUMBER: _builtins.int
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    FROM_SERVICE_FIELD_NUMBER: _builtins.int
+    TO_SERVICE_FIELD_NUMBER: _builtins.int
+    URGENCY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    ORIGIN_FIELD_NUMBER: _builtins.int
+    RAISED_BY_FIELD_NUMBER: _builtins.int
+    RAISED_AT_FIELD_NUMBER: _builtins.int
+    SUBSTANCE_USE_RECORD_FIELD_NUMBER: _builtins.int
+    CONSENT_REFERENCE_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    client_id: _builtins.str
+    """Pseudonymous client id."""
+    site_id: _builtins.str
+    from_service: Global___Service.ValueType
+    to_service: Global___Service.ValueType
+    urgency: Global___Urgency.ValueType
+    reason: Global___ReferralReason.ValueType
+    note: _builtins.str
+    """Required when the reason is REFERRAL_REASON_OTHER."""
+    source: _builtins.str
+    """The record the referral came from, "<kind>/<id>": "therapy-episode/<id>",
+    "supervision-session/<id>", ...
+    """
+    origin: _builtins.str
+    """Optional: the record at the referrer that waits on the outcome, "<kind>/<id>"."""
+    raised_by: _builtins.str
+    """Optional: who referred; empty is the caller."""
+    raised_at: _builtins.str
+    """Optional: when the referral was made (ISO 8601 with offset, not in the future); empty is
+    now. The service-level clock runs from here; raised_on is its date as written.
+    """
+    substance_use_record: _builtins.bool
+    """A substance-use record (42 CFR Part 2) needs the client's consent reference."""
+    consent_reference: _builtins.str
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        client_id: _builtins.str = ...,
+        site_id: _builtins.str = ...,
+        from_service: Global___Service.ValueType = ...,
+        to_service: Global___Service.ValueType = ...,
+        urgency: Global___Urgency.ValueType = ...,
+        reason: Global___ReferralReason.ValueType = ...,
+        note: _builtins.str = ...,
+        source: _builtins.str = ...,
+        origin: _builtins.str = ...,
+        raised_by: _builtins.str = ...,
+        raised_at: _builtins.str = ...,
+        substance_use_record: _builtins.bool = ...,
+        consent_reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_id", b"client_id", "consent_reference", b"consent_reference", "from_service", b"from_service", "note", b"note", "origin", b"origin", "raised_at", b"raised_at", "raised_by", b"raised_by", "reason", b"reason", "referral_id", b"referral_id", "site_id", b"site_id", "source", b"source", "substance_use_record", b"substance_use_record", "to_service", b"to_service", "urgency", b"urgency"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RaiseReferralRequest: _TypeAlias = RaiseReferralRequest  # noqa: Y015
+
+@_typing.final
+class RaiseReferralResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    ACKNOWLEDGEMENT_DUE_AT_FIELD_NUMBER: _builtins.int
+    SCHEDULING_DUE_AT_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    already_recorded: _builtins.bool
+    acknowledgement_due_at: _builtins.str
+    """The deadlines the referral is held to."""
+    scheduling_due_at: _builtins.str
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+        acknowledgement_due_at: _builtins.str = ...,
+        scheduling_due_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledgement_due_at", b"acknowledgement_due_at", "already_recorded", b"already_recorded", "referral_id", b"referral_id", "scheduling_due_at", b"scheduling_due_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RaiseReferralResponse: _TypeAlias = RaiseReferralResponse  # noqa: Y015
+
+@_typing.final
+class AcceptReferralRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    ACCEPTED_BY_FIELD_NUMBER: _builtins.int
+    ACCEPTED_ON_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    accepted_by: _builtins.str
+    """The clinician, coach or prescriber who takes the client on."""
+    accepted_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        accepted_by: _builtins.str = ...,
+        accepted_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_by", b"accepted_by", "accepted_on", b"accepted_on", "referral_id", b"referral_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AcceptReferralRequest: _TypeAlias = AcceptReferralRequest  # noqa: Y015
+
+@_typing.final
+class AcceptReferralResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "referral_id", b"referral_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AcceptReferralResponse: _TypeAlias = AcceptReferralResponse  # noqa: Y015
+
+@_typing.final
+class DeclineReferralRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    DECLINED_ON_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    reason: Global___DeclineReason.ValueType
+    note: _builtins.str
+    """Required when the reason is DECLINE_REASON_OTHER."""
+    declined_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        reason: Global___DeclineReason.ValueType = ...,
+        note: _builtins.str = ...,
+        declined_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["declined_on", b"declined_on", "note", b"note", "reason", b"reason", "referral_id", b"referral_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeclineReferralRequest: _TypeAlias = DeclineReferralRequest  # noqa: Y015
+
+@_typing.final
+class DeclineReferralResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "referral_id", b"referral_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeclineReferralResponse: _TypeAlias = DeclineReferralResponse  # noqa: Y015
+
+@_typing.final
+class RedirectReferralRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    TO_SERVICE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    REDIRECTED_ON_FIELD_NUMBER: _builtins.int
+    CONSENT_REFERENCE_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    to_service: Global___Service.ValueType
+    reason: Global___RedirectReason.ValueType
+    note: _builtins.str
+    """Required when the reason is REDIRECT_REASON_OTHER."""
+    redirected_on: _builtins.str
+    consent_reference: _builtins.str
+    """Required for a substance-use record: the consent covering the new receiving service."""
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        to_service: Global___Service.ValueType = ...,
+        reason: Global___RedirectReason.ValueType = ...,
+        note: _builtins.str = ...,
+        redirected_on: _builtins.str = ...,
+        consent_reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent_reference", b"consent_reference", "note", b"note", "reason", b"reason", "redirected_on", b"redirected_on", "referral_id", b"referral_id", "to_service", b"to_service"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RedirectReferralRequest: _TypeAlias = RedirectReferralRequest  # noqa: Y015
+
+@_typing.final
+class RedirectReferralResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "referral_id", b"referral_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RedirectReferralResponse: _TypeAlias = RedirectReferralResponse  # noqa: Y015
+
+@_typing.final
+class ScheduleReferralRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_ON_FIELD_NUMBER: _builtins.int
+    SCHEDULED_ON_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    appointment_on: _builtins.str
+    scheduled_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        appointment_on: _builtins.str = ...,
+        scheduled_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment_on", b"appointment_on", "referral_id", b"referral_id", "scheduled_on", b"scheduled_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScheduleReferralRequest: _TypeAlias = ScheduleReferralRequest  # noqa: Y015
+
+@_typing.final
+class ScheduleReferralResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "referral_id", b"referral_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScheduleReferralResponse: _TypeAlias = ScheduleReferralResponse  # noqa: Y015
+
+@_typing.final
+class RecordContactAttemptRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    ATTEMPT_ID_FIELD_NUMBER: _builtins.int
+    ATTEMPTED_ON_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    attempt_id: _builtins.str
+    """Chosen by the client, unique within the referral."""
+    attempted_on: _builtins.str
+    channel: Global___ContactChannel.ValueType
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        attempt_id: _builtins.str = ...,
+        attempted_on: _builtins.str = ...,
+        channel: Global___ContactChannel.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt_id", b"attempt_id", "attempted_on", b"attempted_on", "channel", b"channel", "referral_id", b"referral_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordContactAttemptRequest: _TypeAlias = RecordContactAttemptRequest  # noqa: Y015
+
+@_typing.final
+class RecordContactAttemptResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    ATTEMPT_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    ATTEMPTS_RECORDED_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    attempt_id: _builtins.str
+    already_recorded: _builtins.bool
+    attempts_recorded: _builtins.int
+    """How many attempts are on record now."""
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        attempt_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+        attempts_recorded: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "attempt_id", b"attempt_id", "attempts_recorded", b"attempts_recorded", "referral_id", b"referral_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordContactAttemptResponse: _TypeAlias = RecordContactAttemptResponse  # noqa: Y015
+
+@_typing.final
+class CompleteReferralRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    FEEDBACK_FIELD_NUMBER: _builtins.int
+    RECOMMENDATION_FIELD_NUMBER: _builtins.int
+    COMPLETED_ON_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    outcome: Global___ReferralOutcome.ValueType
+    feedback: _builtins.str
+    """For the referrer, in words (1 to 2000 characters); kept inside the referral service, the
+    published event carries where to read it.
+    """
+    recommendation: Global___Recommendation.ValueType
+    completed_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        outcome: Global___ReferralOutcome.ValueType = ...,
+        feedback: _builtins.str = ...,
+        recommendation: Global___Recommendation.ValueType = ...,
+        completed_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completed_on", b"completed_on", "feedback", b"feedback", "outcome", b"outcome", "recommendation", b"recommendation", "referral_id", b"referral_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteReferralRequest: _TypeAlias = CompleteReferralRequest  # noqa: Y015
+
+@_typing.final
+class CompleteReferralResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "referral_id", b"referral_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteReferralResponse: _TypeAlias = CompleteReferralResponse  # noqa: Y015
+
+@_typing.final
+class CloseReferralUnableToEngageRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    CLOSED_ON_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    closed_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        closed_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["closed_on", b"closed_on", "referral_id", b"referral_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseReferralUnableToEngageRequest: _TypeAlias = CloseReferralUnableToEngageRequest  # noqa: Y015
+
+@_typing.final
+class CloseReferralUnableToEngageResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "referral_id", b"referral_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseReferralUnableToEngageResponse: _TypeAlias = CloseReferralUnableToEngageResponse  # noqa: Y015
+
+@_typing.final
+class CancelReferralRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    CANCELLED_ON_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    reason: Global___CancelReason.ValueType
+    note: _builtins.str
+    """Required when the reason is CANCEL_REASON_OTHER."""
+    cancelled_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        reason: Global___CancelReason.ValueType = ...,
+        note: _builtins.str = ...,
+        cancelled_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancelled_on", b"cancelled_on", "note", b"note", "reason", b"reason", "referral_id", b"referral_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelReferralRequest: _TypeAlias = CancelReferralRequest  # noqa: Y015
+
+@_typing.final
+class CancelReferralResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    already_recorded: _builtins.bool
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        already_recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "referral_id", b"referral_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelReferralResponse: _TypeAlias = CancelReferralResponse  # noqa: Y015
 
 @_typing.final
 class GetReferralRequest(_message.Message):
@@ -152,3 +1062,50 @@ class GetReferralResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetReferralResponse: _TypeAlias = GetReferralResponse  # noqa: Y015
+
+@_typing.final
+class ListReferralsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    site_id: _builtins.str
+    status: Global___ReferralStatus.ValueType
+    """REFERRAL_STATUS_UNSPECIFIED: every status."""
+    limit: _builtins.int
+    """At most this many (1 to 500; 0 is 100)."""
+    def __init__(
+        self,
+        *,
+        site_id: _builtins.str = ...,
+        status: Global___ReferralStatus.ValueType = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "site_id", b"site_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListReferralsRequest: _TypeAlias = ListReferralsRequest  # noqa: Y015
+
+@_typing.final
+class ListReferralsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRALS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def referrals(self) -> _containers.RepeatedCompositeFieldContainer[Global___Referral]: ...
+    def __init__(
+        self,
+        *,
+        referrals: _abc.Iterable[Global___Referral] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["referrals", b"referrals"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListReferralsResponse: _TypeAlias = ListReferralsResponse  # noqa: Y015

@@ -26,7 +26,28 @@ if _version_not_supported:
 
 
 class ReferralServiceStub:
-    """The closed referral loop between therapy, coaching, consultation and psychiatry.
+    """The closed referral loop between therapy, coaching, consultation and psychiatry:
+    raised, then accepted, declined or redirected (a redirected referral awaits acceptance again at
+    the new service), then scheduled, then completed with feedback to the referrer, or closed
+    unable to engage after recorded contact attempts, or cancelled by the referrer.
+
+    Each referral is held to service-level targets by urgency (acknowledgement, scheduling); the
+    service's own clock records a breach once per referral and target, shown by GetReferral.
+
+    A referral "from supervision" (a supervisor referring a supervisee's client) is raised from
+    SERVICE_THERAPY, the supervisee's practice, with raised_by the supervisor and a supervision
+    record as its source ("supervision-session/<id>"); any other from_service with such a source is
+    INVALID_ARGUMENT.
+
+    The referral id is chosen by the client: a retry of the same command records nothing and
+    answers `already_recorded = true`; raising another referral under a taken id is ALREADY_EXISTS.
+    Dates are ISO dates (YYYY-MM-DD), an empty step date is today; instants are ISO 8601 with
+    their UTC offset. A malformed field is INVALID_ARGUMENT naming the field; a step the
+    referral's state does not allow is FAILED_PRECONDITION naming that state; an unknown referral
+    is NOT_FOUND. Who recorded a step is the caller (the x-actor metadata).
+
+    Reasons and outcomes are codes, because they are published; a `note` (and the completion's
+    `feedback`) is free text that stays inside the referral service and is returned only here.
     """
 
     def __init__(self, channel):
@@ -35,19 +56,163 @@ class ReferralServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.RaiseReferral = channel.unary_unary(
+                '/continuum.referral.v1.ReferralService/RaiseReferral',
+                request_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.RaiseReferralRequest.SerializeToString,
+                response_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.RaiseReferralResponse.FromString,
+                _registered_method=True)
+        self.AcceptReferral = channel.unary_unary(
+                '/continuum.referral.v1.ReferralService/AcceptReferral',
+                request_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.AcceptReferralRequest.SerializeToString,
+                response_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.AcceptReferralResponse.FromString,
+                _registered_method=True)
+        self.DeclineReferral = channel.unary_unary(
+                '/continuum.referral.v1.ReferralService/DeclineReferral',
+                request_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.DeclineReferralRequest.SerializeToString,
+                response_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.DeclineReferralResponse.FromString,
+                _registered_method=True)
+        self.RedirectReferral = channel.unary_unary(
+                '/continuum.referral.v1.ReferralService/RedirectReferral',
+                request_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.RedirectReferralRequest.SerializeToString,
+                response_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.RedirectReferralResponse.FromString,
+                _registered_method=True)
+        self.ScheduleReferral = channel.unary_unary(
+                '/continuum.referral.v1.ReferralService/ScheduleReferral',
+                request_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.ScheduleReferralRequest.SerializeToString,
+                response_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.ScheduleReferralResponse.FromString,
+                _registered_method=True)
+        self.RecordContactAttempt = channel.unary_unary(
+                '/continuum.referral.v1.ReferralService/RecordContactAttempt',
+                request_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.RecordContactAttemptRequest.SerializeToString,
+                response_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.RecordContactAttemptResponse.FromString,
+                _registered_method=True)
+        self.CompleteReferral = channel.unary_unary(
+                '/continuum.referral.v1.ReferralService/CompleteReferral',
+                request_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.CompleteReferralRequest.SerializeToString,
+                response_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.CompleteReferralResponse.FromString,
+                _registered_method=True)
+        self.CloseReferralUnableToEngage = channel.unary_unary(
+                '/continuum.referral.v1.ReferralService/CloseReferralUnableToEngage',
+                request_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.CloseReferralUnableToEngageRequest.SerializeToString,
+                response_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.CloseReferralUnableToEngageResponse.FromString,
+                _registered_method=True)
+        self.CancelReferral = channel.unary_unary(
+                '/continuum.referral.v1.ReferralService/CancelReferral',
+                request_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.CancelReferralRequest.SerializeToString,
+                response_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.CancelReferralResponse.FromString,
+                _registered_method=True)
         self.GetReferral = channel.unary_unary(
                 '/continuum.referral.v1.ReferralService/GetReferral',
                 request_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.GetReferralRequest.SerializeToString,
                 response_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.GetReferralResponse.FromString,
                 _registered_method=True)
+        self.ListReferrals = channel.unary_unary(
+                '/continuum.referral.v1.ReferralService/ListReferrals',
+                request_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsRequest.SerializeToString,
+                response_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsResponse.FromString,
+                _registered_method=True)
 
 
 class ReferralServiceServicer:
-    """The closed referral loop between therapy, coaching, consultation and psychiatry.
+    """The closed referral loop between therapy, coaching, consultation and psychiatry:
+    raised, then accepted, declined or redirected (a redirected referral awaits acceptance again at
+    the new service), then scheduled, then completed with feedback to the referrer, or closed
+    unable to engage after recorded contact attempts, or cancelled by the referrer.
+
+    Each referral is held to service-level targets by urgency (acknowledgement, scheduling); the
+    service's own clock records a breach once per referral and target, shown by GetReferral.
+
+    A referral "from supervision" (a supervisor referring a supervisee's client) is raised from
+    SERVICE_THERAPY, the supervisee's practice, with raised_by the supervisor and a supervision
+    record as its source ("supervision-session/<id>"); any other from_service with such a source is
+    INVALID_ARGUMENT.
+
+    The referral id is chosen by the client: a retry of the same command records nothing and
+    answers `already_recorded = true`; raising another referral under a taken id is ALREADY_EXISTS.
+    Dates are ISO dates (YYYY-MM-DD), an empty step date is today; instants are ISO 8601 with
+    their UTC offset. A malformed field is INVALID_ARGUMENT naming the field; a step the
+    referral's state does not allow is FAILED_PRECONDITION naming that state; an unknown referral
+    is NOT_FOUND. Who recorded a step is the caller (the x-actor metadata).
+
+    Reasons and outcomes are codes, because they are published; a `note` (and the completion's
+    `feedback`) is free text that stays inside the referral service and is returned only here.
     """
 
+    def RaiseReferral(self, request, context):
+        """Raises a referral from one service to another.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcceptReferral(self, request, context):
+        """The receiving service takes the client on (acknowledges the referral). A referral to
+        coaching, once accepted, opens a coaching engagement with the coach who accepted it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeclineReferral(self, request, context):
+        """The receiving service declines, with a reason; the loop is closed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedirectReferral(self, request, context):
+        """The receiving service sends the referral on to another service, where it awaits acceptance.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ScheduleReferral(self, request, context):
+        """A first appointment was booked for an accepted referral.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordContactAttempt(self, request, context):
+        """An attempt to reach the client, once the referral was accepted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteReferral(self, request, context):
+        """The referral's purpose was met: outcome, feedback and a recommendation for the referrer.
+        A referral from a coaching engagement completed with RECOMMENDATION_RESUME_COACHING resumes
+        that engagement.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseReferralUnableToEngage(self, request, context):
+        """The client could not be engaged after enough recorded contact attempts; the loop is closed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelReferral(self, request, context):
+        """The referrer withdraws an open referral; the loop is closed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetReferral(self, request, context):
-        """Reads one referral.
+        """Reads one referral: its status, every step, contact attempts and service-level breaches.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReferrals(self, request, context):
+        """A site's referrals, optionally of one status, oldest first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -56,10 +221,60 @@ class ReferralServiceServicer:
 
 def add_ReferralServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'RaiseReferral': grpc.unary_unary_rpc_method_handler(
+                    servicer.RaiseReferral,
+                    request_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.RaiseReferralRequest.FromString,
+                    response_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.RaiseReferralResponse.SerializeToString,
+            ),
+            'AcceptReferral': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptReferral,
+                    request_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.AcceptReferralRequest.FromString,
+                    response_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.AcceptReferralResponse.SerializeToString,
+            ),
+            'DeclineReferral': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeclineReferral,
+                    request_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.DeclineReferralRequest.FromString,
+                    response_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.DeclineReferralResponse.SerializeToString,
+            ),
+            'RedirectReferral': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedirectReferral,
+                    request_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.RedirectReferralRequest.FromString,
+                    response_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.RedirectReferralResponse.SerializeToString,
+            ),
+            'ScheduleReferral': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScheduleReferral,
+                    request_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.ScheduleReferralRequest.FromString,
+                    response_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.ScheduleReferralResponse.SerializeToString,
+            ),
+            'RecordContactAttempt': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordContactAttempt,
+                    request_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.RecordContactAttemptRequest.FromString,
+                    response_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.RecordContactAttemptResponse.SerializeToString,
+            ),
+            'CompleteReferral': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteReferral,
+                    request_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.CompleteReferralRequest.FromString,
+                    response_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.CompleteReferralResponse.SerializeToString,
+            ),
+            'CloseReferralUnableToEngage': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseReferralUnableToEngage,
+                    request_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.CloseReferralUnableToEngageRequest.FromString,
+                    response_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.CloseReferralUnableToEngageResponse.SerializeToString,
+            ),
+            'CancelReferral': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelReferral,
+                    request_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.CancelReferralRequest.FromString,
+                    response_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.CancelReferralResponse.SerializeToString,
+            ),
             'GetReferral': grpc.unary_unary_rpc_method_handler(
                     servicer.GetReferral,
                     request_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.GetReferralRequest.FromString,
                     response_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.GetReferralResponse.SerializeToString,
+            ),
+            'ListReferrals': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReferrals,
+                    request_deserializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsRequest.FromString,
+                    response_serializer=continuum_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -70,8 +285,272 @@ def add_ReferralServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ReferralService:
-    """The closed referral loop between therapy, coaching, consultation and psychiatry.
+    """The closed referral loop between therapy, coaching, consultation and psychiatry:
+    raised, then accepted, declined or redirected (a redirected referral awaits acceptance again at
+    the new service), then scheduled, then completed with feedback to the referrer, or closed
+    unable to engage after recorded contact attempts, or cancelled by the referrer.
+
+    Each referral is held to service-level targets by urgency (acknowledgement, scheduling); the
+    service's own clock records a breach once per referral and target, shown by GetReferral.
+
+    A referral "from supervision" (a supervisor referring a supervisee's client) is raised from
+    SERVICE_THERAPY, the supervisee's practice, with raised_by the supervisor and a supervision
+    record as its source ("supervision-session/<id>"); any other from_service with such a source is
+    INVALID_ARGUMENT.
+
+    The referral id is chosen by the client: a retry of the same command records nothing and
+    answers `already_recorded = true`; raising another referral under a taken id is ALREADY_EXISTS.
+    Dates are ISO dates (YYYY-MM-DD), an empty step date is today; instants are ISO 8601 with
+    their UTC offset. A malformed field is INVALID_ARGUMENT naming the field; a step the
+    referral's state does not allow is FAILED_PRECONDITION naming that state; an unknown referral
+    is NOT_FOUND. Who recorded a step is the caller (the x-actor metadata).
+
+    Reasons and outcomes are codes, because they are published; a `note` (and the completion's
+    `feedback`) is free text that stays inside the referral service and is returned only here.
     """
+
+    @staticmethod
+    def RaiseReferral(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.referral.v1.ReferralService/RaiseReferral',
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.RaiseReferralRequest.SerializeToString,
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.RaiseReferralResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptReferral(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.referral.v1.ReferralService/AcceptReferral',
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.AcceptReferralRequest.SerializeToString,
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.AcceptReferralResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeclineReferral(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.referral.v1.ReferralService/DeclineReferral',
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.DeclineReferralRequest.SerializeToString,
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.DeclineReferralResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedirectReferral(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.referral.v1.ReferralService/RedirectReferral',
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.RedirectReferralRequest.SerializeToString,
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.RedirectReferralResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScheduleReferral(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.referral.v1.ReferralService/ScheduleReferral',
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.ScheduleReferralRequest.SerializeToString,
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.ScheduleReferralResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordContactAttempt(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.referral.v1.ReferralService/RecordContactAttempt',
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.RecordContactAttemptRequest.SerializeToString,
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.RecordContactAttemptResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteReferral(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.referral.v1.ReferralService/CompleteReferral',
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.CompleteReferralRequest.SerializeToString,
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.CompleteReferralResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseReferralUnableToEngage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.referral.v1.ReferralService/CloseReferralUnableToEngage',
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.CloseReferralUnableToEngageRequest.SerializeToString,
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.CloseReferralUnableToEngageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelReferral(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.referral.v1.ReferralService/CancelReferral',
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.CancelReferralRequest.SerializeToString,
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.CancelReferralResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def GetReferral(request,
@@ -90,6 +569,33 @@ class ReferralService:
             '/continuum.referral.v1.ReferralService/GetReferral',
             continuum_dot_referral_dot_v1_dot_referral__service__pb2.GetReferralRequest.SerializeToString,
             continuum_dot_referral_dot_v1_dot_referral__service__pb2.GetReferralResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReferrals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.referral.v1.ReferralService/ListReferrals',
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsRequest.SerializeToString,
+            continuum_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsResponse.FromString,
             options,
             channel_credentials,
             insecure,

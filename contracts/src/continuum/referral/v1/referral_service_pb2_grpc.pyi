@@ -27,25 +27,218 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class ReferralServiceStub:
-    """The closed referral loop between therapy, coaching, consultation and psychiatry."""
+    """The closed referral loop between therapy, coaching, consultation and psychiatry:
+    raised, then accepted, declined or redirected (a redirected referral awaits acceptance again at
+    the new service), then scheduled, then completed with feedback to the referrer, or closed
+    unable to engage after recorded contact attempts, or cancelled by the referrer.
+
+    Each referral is held to service-level targets by urgency (acknowledgement, scheduling); the
+    service's own clock records a breach once per referral and target, shown by GetReferral.
+
+    A referral "from supervision" (a supervisor referring a supervisee's client) is raised from
+    SERVICE_THERAPY, the supervisee's practice, with raised_by the supervisor and a supervision
+    record as its source ("supervision-session/<id>"); any other from_service with such a source is
+    INVALID_ARGUMENT.
+
+    The referral id is chosen by the client: a retry of the same command records nothing and
+    answers `already_recorded = true`; raising another referral under a taken id is ALREADY_EXISTS.
+    Dates are ISO dates (YYYY-MM-DD), an empty step date is today; instants are ISO 8601 with
+    their UTC offset. A malformed field is INVALID_ARGUMENT naming the field; a step the
+    referral's state does not allow is FAILED_PRECONDITION naming that state; an unknown referral
+    is NOT_FOUND. Who recorded a step is the caller (the x-actor metadata).
+
+    Reasons and outcomes are codes, because they are published; a `note` (and the completion's
+    `feedback`) is free text that stays inside the referral service and is returned only here.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ReferralServiceAsyncStub: ...
+    RaiseReferral: _grpc.UnaryUnaryMultiCallable[_referral_service_pb2.RaiseReferralRequest, _referral_service_pb2.RaiseReferralResponse]
+    """Raises a referral from one service to another."""
+    AcceptReferral: _grpc.UnaryUnaryMultiCallable[_referral_service_pb2.AcceptReferralRequest, _referral_service_pb2.AcceptReferralResponse]
+    """The receiving service takes the client on (acknowledges the referral). A referral to
+    coaching, once accepted, opens a coaching engagement with the coach who accepted it.
+    """
+    DeclineReferral: _grpc.UnaryUnaryMultiCallable[_referral_service_pb2.DeclineReferralRequest, _referral_service_pb2.DeclineReferralResponse]
+    """The receiving service declines, with a reason; the loop is closed."""
+    RedirectReferral: _grpc.UnaryUnaryMultiCallable[_referral_service_pb2.RedirectReferralRequest, _referral_service_pb2.RedirectReferralResponse]
+    """The receiving service sends the referral on to another service, where it awaits acceptance."""
+    ScheduleReferral: _grpc.UnaryUnaryMultiCallable[_referral_service_pb2.ScheduleReferralRequest, _referral_service_pb2.ScheduleReferralResponse]
+    """A first appointment was booked for an accepted referral."""
+    RecordContactAttempt: _grpc.UnaryUnaryMultiCallable[_referral_service_pb2.RecordContactAttemptRequest, _referral_service_pb2.RecordContactAttemptResponse]
+    """An attempt to reach the client, once the referral was accepted."""
+    CompleteReferral: _grpc.UnaryUnaryMultiCallable[_referral_service_pb2.CompleteReferralRequest, _referral_service_pb2.CompleteReferralResponse]
+    """The referral's purpose was met: outcome, feedback and a recommendation for the referrer.
+    A referral from a coaching engagement completed with RECOMMENDATION_RESUME_COACHING resumes
+    that engagement.
+    """
+    CloseReferralUnableToEngage: _grpc.UnaryUnaryMultiCallable[_referral_service_pb2.CloseReferralUnableToEngageRequest, _referral_service_pb2.CloseReferralUnableToEngageResponse]
+    """The client could not be engaged after enough recorded contact attempts; the loop is closed."""
+    CancelReferral: _grpc.UnaryUnaryMultiCallable[_referral_service_pb2.CancelReferralRequest, _referral_service_pb2.CancelReferralResponse]
+    """The referrer withdraws an open referral; the loop is closed."""
     GetReferral: _grpc.UnaryUnaryMultiCallable[_referral_service_pb2.GetReferralRequest, _referral_service_pb2.GetReferralResponse]
-    """Reads one referral."""
+    """Reads one referral: its status, every step, contact attempts and service-level breaches."""
+    ListReferrals: _grpc.UnaryUnaryMultiCallable[_referral_service_pb2.ListReferralsRequest, _referral_service_pb2.ListReferralsResponse]
+    """A site's referrals, optionally of one status, oldest first."""
 
 @_typing.type_check_only
 class ReferralServiceAsyncStub(ReferralServiceStub):
-    """The closed referral loop between therapy, coaching, consultation and psychiatry."""
+    """The closed referral loop between therapy, coaching, consultation and psychiatry:
+    raised, then accepted, declined or redirected (a redirected referral awaits acceptance again at
+    the new service), then scheduled, then completed with feedback to the referrer, or closed
+    unable to engage after recorded contact attempts, or cancelled by the referrer.
+
+    Each referral is held to service-level targets by urgency (acknowledgement, scheduling); the
+    service's own clock records a breach once per referral and target, shown by GetReferral.
+
+    A referral "from supervision" (a supervisor referring a supervisee's client) is raised from
+    SERVICE_THERAPY, the supervisee's practice, with raised_by the supervisor and a supervision
+    record as its source ("supervision-session/<id>"); any other from_service with such a source is
+    INVALID_ARGUMENT.
+
+    The referral id is chosen by the client: a retry of the same command records nothing and
+    answers `already_recorded = true`; raising another referral under a taken id is ALREADY_EXISTS.
+    Dates are ISO dates (YYYY-MM-DD), an empty step date is today; instants are ISO 8601 with
+    their UTC offset. A malformed field is INVALID_ARGUMENT naming the field; a step the
+    referral's state does not allow is FAILED_PRECONDITION naming that state; an unknown referral
+    is NOT_FOUND. Who recorded a step is the caller (the x-actor metadata).
+
+    Reasons and outcomes are codes, because they are published; a `note` (and the completion's
+    `feedback`) is free text that stays inside the referral service and is returned only here.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
+    RaiseReferral: _aio.UnaryUnaryMultiCallable[_referral_service_pb2.RaiseReferralRequest, _referral_service_pb2.RaiseReferralResponse]  # type: ignore[assignment]
+    """Raises a referral from one service to another."""
+    AcceptReferral: _aio.UnaryUnaryMultiCallable[_referral_service_pb2.AcceptReferralRequest, _referral_service_pb2.AcceptReferralResponse]  # type: ignore[assignment]
+    """The receiving service takes the client on (acknowledges the referral). A referral to
+    coaching, once accepted, opens a coaching engagement with the coach who accepted it.
+    """
+    DeclineReferral: _aio.UnaryUnaryMultiCallable[_referral_service_pb2.DeclineReferralRequest, _referral_service_pb2.DeclineReferralResponse]  # type: ignore[assignment]
+    """The receiving service declines, with a reason; the loop is closed."""
+    RedirectReferral: _aio.UnaryUnaryMultiCallable[_referral_service_pb2.RedirectReferralRequest, _referral_service_pb2.RedirectReferralResponse]  # type: ignore[assignment]
+    """The receiving service sends the referral on to another service, where it awaits acceptance."""
+    ScheduleReferral: _aio.UnaryUnaryMultiCallable[_referral_service_pb2.ScheduleReferralRequest, _referral_service_pb2.ScheduleReferralResponse]  # type: ignore[assignment]
+    """A first appointment was booked for an accepted referral."""
+    RecordContactAttempt: _aio.UnaryUnaryMultiCallable[_referral_service_pb2.RecordContactAttemptRequest, _referral_service_pb2.RecordContactAttemptResponse]  # type: ignore[assignment]
+    """An attempt to reach the client, once the referral was accepted."""
+    CompleteReferral: _aio.UnaryUnaryMultiCallable[_referral_service_pb2.CompleteReferralRequest, _referral_service_pb2.CompleteReferralResponse]  # type: ignore[assignment]
+    """The referral's purpose was met: outcome, feedback and a recommendation for the referrer.
+    A referral from a coaching engagement completed with RECOMMENDATION_RESUME_COACHING resumes
+    that engagement.
+    """
+    CloseReferralUnableToEngage: _aio.UnaryUnaryMultiCallable[_referral_service_pb2.CloseReferralUnableToEngageRequest, _referral_service_pb2.CloseReferralUnableToEngageResponse]  # type: ignore[assignment]
+    """The client could not be engaged after enough recorded contact attempts; the loop is closed."""
+    CancelReferral: _aio.UnaryUnaryMultiCallable[_referral_service_pb2.CancelReferralRequest, _referral_service_pb2.CancelReferralResponse]  # type: ignore[assignment]
+    """The referrer withdraws an open referral; the loop is closed."""
     GetReferral: _aio.UnaryUnaryMultiCallable[_referral_service_pb2.GetReferralRequest, _referral_service_pb2.GetReferralResponse]  # type: ignore[assignment]
-    """Reads one referral."""
+    """Reads one referral: its status, every step, contact attempts and service-level breaches."""
+    ListReferrals: _aio.UnaryUnaryMultiCallable[_referral_service_pb2.ListReferralsRequest, _referral_service_pb2.ListReferralsResponse]  # type: ignore[assignment]
+    """A site's referrals, optionally of one status, oldest first."""
 
 class ReferralServiceServicer(metaclass=_abc_1.ABCMeta):
-    """The closed referral loop between therapy, coaching, consultation and psychiatry."""
+    """The closed referral loop between therapy, coaching, consultation and psychiatry:
+    raised, then accepted, declined or redirected (a redirected referral awaits acceptance again at
+    the new service), then scheduled, then completed with feedback to the referrer, or closed
+    unable to engage after recorded contact attempts, or cancelled by the referrer.
+
+    Each referral is held to service-level targets by urgency (acknowledgement, scheduling); the
+    service's own clock records a breach once per referral and target, shown by GetReferral.
+
+    A referral "from supervision" (a supervisor referring a supervisee's client) is raised from
+    SERVICE_THERAPY, the supervisee's practice, with raised_by the supervisor and a supervision
+    record as its source ("supervision-session/<id>"); any other from_service with such a source is
+    INVALID_ARGUMENT.
+
+    The referral id is chosen by the client: a retry of the same command records nothing and
+    answers `already_recorded = true`; raising another referral under a taken id is ALREADY_EXISTS.
+    Dates are ISO dates (YYYY-MM-DD), an empty step date is today; instants are ISO 8601 with
+    their UTC offset. A malformed field is INVALID_ARGUMENT naming the field; a step the
+    referral's state does not allow is FAILED_PRECONDITION naming that state; an unknown referral
+    is NOT_FOUND. Who recorded a step is the caller (the x-actor metadata).
+
+    Reasons and outcomes are codes, because they are published; a `note` (and the completion's
+    `feedback`) is free text that stays inside the referral service and is returned only here.
+    """
+
+    @_abc_1.abstractmethod
+    def RaiseReferral(
+        self,
+        request: _referral_service_pb2.RaiseReferralRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_referral_service_pb2.RaiseReferralResponse, _abc.Awaitable[_referral_service_pb2.RaiseReferralResponse]]:
+        """Raises a referral from one service to another."""
+
+    @_abc_1.abstractmethod
+    def AcceptReferral(
+        self,
+        request: _referral_service_pb2.AcceptReferralRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_referral_service_pb2.AcceptReferralResponse, _abc.Awaitable[_referral_service_pb2.AcceptReferralResponse]]:
+        """The receiving service takes the client on (acknowledges the referral). A referral to
+        coaching, once accepted, opens a coaching engagement with the coach who accepted it.
+        """
+
+    @_abc_1.abstractmethod
+    def DeclineReferral(
+        self,
+        request: _referral_service_pb2.DeclineReferralRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_referral_service_pb2.DeclineReferralResponse, _abc.Awaitable[_referral_service_pb2.DeclineReferralResponse]]:
+        """The receiving service declines, with a reason; the loop is closed."""
+
+    @_abc_1.abstractmethod
+    def RedirectReferral(
+        self,
+        request: _referral_service_pb2.RedirectReferralRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_referral_service_pb2.RedirectReferralResponse, _abc.Awaitable[_referral_service_pb2.RedirectReferralResponse]]:
+        """The receiving service sends the referral on to another service, where it awaits acceptance."""
+
+    @_abc_1.abstractmethod
+    def ScheduleReferral(
+        self,
+        request: _referral_service_pb2.ScheduleReferralRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_referral_service_pb2.ScheduleReferralResponse, _abc.Awaitable[_referral_service_pb2.ScheduleReferralResponse]]:
+        """A first appointment was booked for an accepted referral."""
+
+    @_abc_1.abstractmethod
+    def RecordContactAttempt(
+        self,
+        request: _referral_service_pb2.RecordContactAttemptRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_referral_service_pb2.RecordContactAttemptResponse, _abc.Awaitable[_referral_service_pb2.RecordContactAttemptResponse]]:
+        """An attempt to reach the client, once the referral was accepted."""
+
+    @_abc_1.abstractmethod
+    def CompleteReferral(
+        self,
+        request: _referral_service_pb2.CompleteReferralRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_referral_service_pb2.CompleteReferralResponse, _abc.Awaitable[_referral_service_pb2.CompleteReferralResponse]]:
+        """The referral's purpose was met: outcome, feedback and a recommendation for the referrer.
+        A referral from a coaching engagement completed with RECOMMENDATION_RESUME_COACHING resumes
+        that engagement.
+        """
+
+    @_abc_1.abstractmethod
+    def CloseReferralUnableToEngage(
+        self,
+        request: _referral_service_pb2.CloseReferralUnableToEngageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_referral_service_pb2.CloseReferralUnableToEngageResponse, _abc.Awaitable[_referral_service_pb2.CloseReferralUnableToEngageResponse]]:
+        """The client could not be engaged after enough recorded contact attempts; the loop is closed."""
+
+    @_abc_1.abstractmethod
+    def CancelReferral(
+        self,
+        request: _referral_service_pb2.CancelReferralRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_referral_service_pb2.CancelReferralResponse, _abc.Awaitable[_referral_service_pb2.CancelReferralResponse]]:
+        """The referrer withdraws an open referral; the loop is closed."""
 
     @_abc_1.abstractmethod
     def GetReferral(
@@ -53,6 +246,14 @@ class ReferralServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _referral_service_pb2.GetReferralRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_referral_service_pb2.GetReferralResponse, _abc.Awaitable[_referral_service_pb2.GetReferralResponse]]:
-        """Reads one referral."""
+        """Reads one referral: its status, every step, contact attempts and service-level breaches."""
+
+    @_abc_1.abstractmethod
+    def ListReferrals(
+        self,
+        request: _referral_service_pb2.ListReferralsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_referral_service_pb2.ListReferralsResponse, _abc.Awaitable[_referral_service_pb2.ListReferralsResponse]]:
+        """A site's referrals, optionally of one status, oldest first."""
 
 def add_ReferralServiceServicer_to_server(servicer: ReferralServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

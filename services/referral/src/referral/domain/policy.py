@@ -8,6 +8,7 @@ import uuid
 from pydantic import BaseModel, ConfigDict
 
 from referral.domain.commands import RaiseReferral
+from referral.domain.referral import ReferralState
 from referral.domain.values import Urgency
 
 # Fixed for all time: changing it would give every past concern a new referral id, and a
@@ -26,10 +27,19 @@ class CoachingConcern(BaseModel):
     site_id: str
     urgency: Urgency
     raised_on: dt.date
+    # When coaching recorded the concern (the published event's time): the instant the referral
+    # was made, the same on every redelivery.
+    recorded_at: dt.datetime
 
 
 def concern_source(concern_id: str) -> str:
     return f"coaching-concern/{concern_id}"
+
+
+def engagement_origin(engagement_id: str) -> str:
+    """The record at coaching that waits on the referral's outcome: its completion goes back
+    there (coaching resumes the engagement when therapy recommends it)."""
+    return f"coaching-engagement/{engagement_id}"
 
 
 def referral_id_for(source: str) -> str:
@@ -48,6 +58,16 @@ def referral_for_concern(concern: CoachingConcern) -> RaiseReferral:
         from_service="coaching",
         to_service="therapy",
         urgency=concern.urgency,
+        reason="symptoms_resurfaced",
         raised_on=concern.raised_on,
+        raised_at=concern.recorded_at,
         source=source,
+        origin=engagement_origin(concern.engagement_id),
     )
+
+
+def already_raised(state: ReferralState, command: RaiseReferral) -> bool:
+    """Whether the concern's referral is on record. Its id is derived from the concern, so a
+    referral under that id from the same source IS the concern's referral, whatever else a
+    later version of this policy would now put in it: a redelivered concern records nothing."""
+    return state.referral is not None and state.referral.source == command.source

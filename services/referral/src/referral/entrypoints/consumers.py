@@ -1,4 +1,5 @@
-"""What the referral service reacts to: a coaching concern becomes a referral back to therapy."""
+"""What the referral service reacts to: a coaching concern becomes a referral back to therapy,
+raised when the concern was recorded, with the engagement that waits on it as its origin."""
 
 from __future__ import annotations
 
@@ -8,29 +9,37 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.events import CoachingConcernRaised
-from infra.eventstore import EventStore, Translator
+from infra.ddd import DomainError
 from infra.messaging.cloudevents import IncomingEvent
 from infra.messaging.consumer import PermanentError
 from infra.runtime import reaction_context
-from referral.application.handlers import refer_concern_to_therapy
-from referral.domain import CoachingConcern
+from referral.application.handlers import ReferralRecords, refer_concern_to_therapy
+from referral.domain import CoachingConcern, ServiceLevelPolicy
 
 ACTOR = "service:referral"
 
 
 class ConcernConsumer:
     def __init__(
-        self, store: EventStore, publish: Translator, clock: Callable[[], dt.datetime]
+        self,
+        records: ReferralRecords,
+        clock: Callable[[], dt.datetime],
+        policy: ServiceLevelPolicy,
     ) -> None:
-        self._store = store
-        self._publish = publish
+        self._records = records
         self._clock = clock
+        self._policy = policy
 
     async def on_concern_raised(self, conn: AsyncConnection, event: IncomingEvent) -> None:
         concern = event.contract()
         if not isinstance(concern, CoachingConcernRaised):
             raise PermanentError(f"{event.ce_type} is not a coaching concern")
         ctx = reaction_context(event, ACTOR, self._clock())
-        await refer_concern_to_therapy(
-            CoachingConcern(**concern.model_dump()), ctx, self._store, self._publish, conn
-        )
+        # The referral was made when coaching recorded the concern: the event's own time, the
+        # same on every redelivery (the referral's content must not depend on when it arrives).
+        facts = CoachingConcern(**concern.model_dump(), recorded_at=event.time)
+        try:
+            await refer_concern_to_therapy(facts, ctx, self._records, conn, self._policy)
+        except DomainError as refused:
+            # Delivering it again would decide the same: set it aside with the rule it broke.
+            raise PermanentError(f"{type(refused).__name__}: {refused}") from refused
