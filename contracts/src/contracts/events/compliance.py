@@ -55,6 +55,8 @@ class LicenseRecorded(_LicenseEvent):
 
 @register
 class LicenseRenewed(_LicenseEvent):
+    """The license was renewed to a later expiry; an expired license is active again."""
+
     name = "continuum.compliance.LicenseRenewed"
     version = 1
 
@@ -75,6 +77,8 @@ class LicenseSuspended(_LicenseEvent):
 
 @register
 class LicenseReinstated(_LicenseEvent):
+    """A suspension ended: the holder may practice and supervise again from `effective_on`."""
+
     name = "continuum.compliance.LicenseReinstated"
     version = 1
 

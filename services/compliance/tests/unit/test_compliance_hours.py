@@ -58,8 +58,13 @@ def test_minutes_are_split_by_format_and_modality_with_zeros_shown() -> None:
     assert summary.by_format_and_modality == {
         ("individual", "in_person"): 150,
         ("individual", "video"): 45,
+        ("individual", "phone"): 0,
+        ("triadic", "in_person"): 0,
+        ("triadic", "video"): 0,
+        ("triadic", "phone"): 0,
         ("group", "in_person"): 0,
         ("group", "video"): 120,
+        ("group", "phone"): 0,
     }
     assert sum(summary.by_format_and_modality.values()) == summary.total_minutes
 

@@ -49,9 +49,9 @@ class MinutesBy(_message.Message):
     MODALITY_FIELD_NUMBER: _builtins.int
     MINUTES_FIELD_NUMBER: _builtins.int
     format: _builtins.str
-    """"individual" or "group"."""
+    """"individual", "triadic" or "group"."""
     modality: _builtins.str
-    """"in_person" or "video"."""
+    """"in_person", "video" or "phone"."""
     minutes: _builtins.int
     def __init__(
         self,
@@ -69,6 +69,225 @@ class MinutesBy(_message.Message):
 Global___MinutesBy: _TypeAlias = MinutesBy  # noqa: Y015
 
 @_typing.final
+class MinutesByKind(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    COUNTED_MINUTES_FIELD_NUMBER: _builtins.int
+    EXCLUDED_MINUTES_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """"clinical" or "administrative" (administrative supervision never counts)."""
+    counted_minutes: _builtins.int
+    excluded_minutes: _builtins.int
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        counted_minutes: _builtins.int = ...,
+        excluded_minutes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counted_minutes", b"counted_minutes", "excluded_minutes", b"excluded_minutes", "kind", b"kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MinutesByKind: _TypeAlias = MinutesByKind  # noqa: Y015
+
+@_typing.final
+class MinutesByReason(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REASON_FIELD_NUMBER: _builtins.int
+    MINUTES_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    """Why sessions do not count: "voided", "administrative" or "board_approval_missing"."""
+    minutes: _builtins.int
+    def __init__(
+        self,
+        *,
+        reason: _builtins.str = ...,
+        minutes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["minutes", b"minutes", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MinutesByReason: _TypeAlias = MinutesByReason  # noqa: Y015
+
+@_typing.final
+class SessionFigures(_message.Message):
+    """What a session was: as first logged, or as an amendment says it now stands."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    MODALITY_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    MINUTES_FIELD_NUMBER: _builtins.int
+    TECHNIQUES_FIELD_NUMBER: _builtins.int
+    FOCUS_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """"clinical" or "administrative"."""
+    format: _builtins.str
+    modality: _builtins.str
+    date: _builtins.str
+    start_time: _builtins.str
+    """HH:MM[:SS]; empty when not recorded."""
+    minutes: _builtins.int
+    @_builtins.property
+    def techniques(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def focus(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        format: _builtins.str = ...,
+        modality: _builtins.str = ...,
+        date: _builtins.str = ...,
+        start_time: _builtins.str = ...,
+        minutes: _builtins.int = ...,
+        techniques: _abc.Iterable[_builtins.str] | None = ...,
+        focus: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "focus", b"focus", "format", b"format", "kind", b"kind", "minutes", b"minutes", "modality", b"modality", "start_time", b"start_time", "techniques", b"techniques"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SessionFigures: _TypeAlias = SessionFigures  # noqa: Y015
+
+@_typing.final
+class SessionCorrection(_message.Message):
+    """An amendment or a void, and who made it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGE_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_ID_FIELD_NUMBER: _builtins.int
+    AMENDED_TO_FIELD_NUMBER: _builtins.int
+    change: _builtins.str
+    """"amended" or "voided"."""
+    recorded_at: _builtins.str
+    """When it was recorded: it is in force from that day on."""
+    by: _builtins.str
+    reason: _builtins.str
+    source_event_id: _builtins.str
+    @_builtins.property
+    def amended_to(self) -> Global___SessionFigures:
+        """The session as the amendment says it now stands (unset for a void)."""
+
+    def __init__(
+        self,
+        *,
+        change: _builtins.str = ...,
+        recorded_at: _builtins.str = ...,
+        by: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        source_event_id: _builtins.str = ...,
+        amended_to: Global___SessionFigures | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amended_to", b"amended_to"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amended_to", b"amended_to", "by", b"by", "change", b"change", "reason", b"reason", "recorded_at", b"recorded_at", "source_event_id", b"source_event_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SessionCorrection: _TypeAlias = SessionCorrection  # noqa: Y015
+
+@_typing.final
+class SupervisorLapseMark(_message.Message):
+    """The session's supervisor did not hold a license in good standing on the session's date."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LICENSE_ID_FIELD_NUMBER: _builtins.int
+    LAPSE_FIELD_NUMBER: _builtins.int
+    LAPSED_SINCE_FIELD_NUMBER: _builtins.int
+    MARKED_AT_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_ID_FIELD_NUMBER: _builtins.int
+    license_id: _builtins.str
+    lapse: _builtins.str
+    """"suspended", "revoked" or "expired"."""
+    lapsed_since: _builtins.str
+    marked_at: _builtins.str
+    source_event_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        license_id: _builtins.str = ...,
+        lapse: _builtins.str = ...,
+        lapsed_since: _builtins.str = ...,
+        marked_at: _builtins.str = ...,
+        source_event_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lapse", b"lapse", "lapsed_since", b"lapsed_since", "license_id", b"license_id", "marked_at", b"marked_at", "source_event_id", b"source_event_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SupervisorLapseMark: _TypeAlias = SupervisorLapseMark  # noqa: Y015
+
+@_typing.final
+class CredentialStanding(_message.Message):
+    """A license or a supervisor designation held on a date."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDENTIAL_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    EXPIRES_ON_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_IDS_FIELD_NUMBER: _builtins.int
+    credential: _builtins.str
+    """"license" or "designation"."""
+    id: _builtins.str
+    """The license id or the designation id."""
+    kind: _builtins.str
+    """The license kind (for example "LPC") or the designation (for example "LPC-S")."""
+    number: _builtins.str
+    """The license number (empty for a designation)."""
+    state: _builtins.str
+    status: _builtins.str
+    """"active", "suspended", "revoked" or "expired" ("active" for a designation in force)."""
+    expires_on: _builtins.str
+    """Empty for a designation without an expiry."""
+    @_builtins.property
+    def source_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        credential: _builtins.str = ...,
+        id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        number: _builtins.str = ...,
+        state: _builtins.str = ...,
+        status: _builtins.str = ...,
+        expires_on: _builtins.str = ...,
+        source_event_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credential", b"credential", "expires_on", b"expires_on", "id", b"id", "kind", b"kind", "number", b"number", "source_event_ids", b"source_event_ids", "state", b"state", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CredentialStanding: _TypeAlias = CredentialStanding  # noqa: Y015
+
+@_typing.final
 class SupervisionSessionRecord(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -80,15 +299,62 @@ class SupervisionSessionRecord(_message.Message):
     SUPERVISOR_ID_FIELD_NUMBER: _builtins.int
     SITE_ID_FIELD_NUMBER: _builtins.int
     SOURCE_EVENT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    TECHNIQUES_FIELD_NUMBER: _builtins.int
+    FOCUS_FIELD_NUMBER: _builtins.int
+    AGREEMENT_ID_FIELD_NUMBER: _builtins.int
+    COUNTS_FIELD_NUMBER: _builtins.int
+    NOT_COUNTED_REASON_FIELD_NUMBER: _builtins.int
+    NOT_COUNTED_DETAIL_FIELD_NUMBER: _builtins.int
+    FLAGGED_FOR_REVIEW_FIELD_NUMBER: _builtins.int
+    LAPSE_MARKS_FIELD_NUMBER: _builtins.int
+    LOGGED_FIELD_NUMBER: _builtins.int
+    CORRECTIONS_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_IDS_FIELD_NUMBER: _builtins.int
+    SUPERVISOR_CREDENTIALS_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     date: _builtins.str
+    """The figures in force as of the view's date (as logged, or as last amended)."""
     format: _builtins.str
     modality: _builtins.str
     minutes: _builtins.int
     supervisor_id: _builtins.str
     site_id: _builtins.str
     source_event_id: _builtins.str
-    """The event the figure came from."""
+    """The event the figures in force came from (the log, or the amendment in force)."""
+    kind: _builtins.str
+    start_time: _builtins.str
+    agreement_id: _builtins.str
+    """The agreement the session falls under; empty when none does."""
+    counts: _builtins.bool
+    not_counted_reason: _builtins.str
+    """Why it does not count ("voided", "administrative", "board_approval_missing"), in a code and
+    in words; empty when it counts.
+    """
+    not_counted_detail: _builtins.str
+    flagged_for_review: _builtins.bool
+    """Held under a supervisor's license lapse: it still counts, and a person must review it."""
+    @_builtins.property
+    def techniques(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def focus(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def lapse_marks(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupervisorLapseMark]: ...
+    @_builtins.property
+    def logged(self) -> Global___SessionFigures:
+        """The session as first logged, and every correction on the record by the view's date."""
+
+    @_builtins.property
+    def corrections(self) -> _containers.RepeatedCompositeFieldContainer[Global___SessionCorrection]: ...
+    @_builtins.property
+    def source_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Every event that shaped what is shown, oldest first."""
+
+    @_builtins.property
+    def supervisor_credentials(self) -> _containers.RepeatedCompositeFieldContainer[Global___CredentialStanding]:
+        """In GetSuperviseeRecord: the supervisor's licenses and designations on the session's date."""
+
     def __init__(
         self,
         *,
@@ -100,10 +366,24 @@ class SupervisionSessionRecord(_message.Message):
         supervisor_id: _builtins.str = ...,
         site_id: _builtins.str = ...,
         source_event_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        start_time: _builtins.str = ...,
+        techniques: _abc.Iterable[_builtins.str] | None = ...,
+        focus: _abc.Iterable[_builtins.str] | None = ...,
+        agreement_id: _builtins.str = ...,
+        counts: _builtins.bool = ...,
+        not_counted_reason: _builtins.str = ...,
+        not_counted_detail: _builtins.str = ...,
+        flagged_for_review: _builtins.bool = ...,
+        lapse_marks: _abc.Iterable[Global___SupervisorLapseMark] | None = ...,
+        logged: Global___SessionFigures | None = ...,
+        corrections: _abc.Iterable[Global___SessionCorrection] | None = ...,
+        source_event_ids: _abc.Iterable[_builtins.str] | None = ...,
+        supervisor_credentials: _abc.Iterable[Global___CredentialStanding] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["logged", b"logged"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "format", b"format", "minutes", b"minutes", "modality", b"modality", "session_id", b"session_id", "site_id", b"site_id", "source_event_id", b"source_event_id", "supervisor_id", b"supervisor_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "corrections", b"corrections", "counts", b"counts", "date", b"date", "flagged_for_review", b"flagged_for_review", "focus", b"focus", "format", b"format", "kind", b"kind", "lapse_marks", b"lapse_marks", "logged", b"logged", "minutes", b"minutes", "modality", b"modality", "not_counted_detail", b"not_counted_detail", "not_counted_reason", b"not_counted_reason", "session_id", b"session_id", "site_id", b"site_id", "source_event_id", b"source_event_id", "source_event_ids", b"source_event_ids", "start_time", b"start_time", "supervisor_credentials", b"supervisor_credentials", "supervisor_id", b"supervisor_id", "techniques", b"techniques"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -118,13 +398,34 @@ class GetSuperviseeHoursResponse(_message.Message):
     TOTAL_MINUTES_FIELD_NUMBER: _builtins.int
     BY_FORMAT_AND_MODALITY_FIELD_NUMBER: _builtins.int
     SESSIONS_FIELD_NUMBER: _builtins.int
+    BY_KIND_FIELD_NUMBER: _builtins.int
+    EXCLUDED_MINUTES_FIELD_NUMBER: _builtins.int
+    EXCLUDED_BY_REASON_FIELD_NUMBER: _builtins.int
+    EXCLUDED_FIELD_NUMBER: _builtins.int
+    FLAGGED_MINUTES_FIELD_NUMBER: _builtins.int
     supervisee_id: _builtins.str
     as_of: _builtins.str
     total_minutes: _builtins.int
+    """The minutes that count."""
+    excluded_minutes: _builtins.int
+    flagged_minutes: _builtins.int
+    """Counted minutes of sessions flagged for review."""
     @_builtins.property
-    def by_format_and_modality(self) -> _containers.RepeatedCompositeFieldContainer[Global___MinutesBy]: ...
+    def by_format_and_modality(self) -> _containers.RepeatedCompositeFieldContainer[Global___MinutesBy]:
+        """Counted minutes per (format, modality), every pair listed, zeros included."""
+
     @_builtins.property
-    def sessions(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupervisionSessionRecord]: ...
+    def sessions(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupervisionSessionRecord]:
+        """The sessions that count, by date."""
+
+    @_builtins.property
+    def by_kind(self) -> _containers.RepeatedCompositeFieldContainer[Global___MinutesByKind]: ...
+    @_builtins.property
+    def excluded_by_reason(self) -> _containers.RepeatedCompositeFieldContainer[Global___MinutesByReason]: ...
+    @_builtins.property
+    def excluded(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupervisionSessionRecord]:
+        """The sessions dated by as_of that do not count, each with its reason."""
+
     def __init__(
         self,
         *,
@@ -133,10 +434,15 @@ class GetSuperviseeHoursResponse(_message.Message):
         total_minutes: _builtins.int = ...,
         by_format_and_modality: _abc.Iterable[Global___MinutesBy] | None = ...,
         sessions: _abc.Iterable[Global___SupervisionSessionRecord] | None = ...,
+        by_kind: _abc.Iterable[Global___MinutesByKind] | None = ...,
+        excluded_minutes: _builtins.int = ...,
+        excluded_by_reason: _abc.Iterable[Global___MinutesByReason] | None = ...,
+        excluded: _abc.Iterable[Global___SupervisionSessionRecord] | None = ...,
+        flagged_minutes: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "by_format_and_modality", b"by_format_and_modality", "sessions", b"sessions", "supervisee_id", b"supervisee_id", "total_minutes", b"total_minutes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "by_format_and_modality", b"by_format_and_modality", "by_kind", b"by_kind", "excluded", b"excluded", "excluded_by_reason", b"excluded_by_reason", "excluded_minutes", b"excluded_minutes", "flagged_minutes", b"flagged_minutes", "sessions", b"sessions", "supervisee_id", b"supervisee_id", "total_minutes", b"total_minutes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -165,6 +471,37 @@ class ListOpenReferralsRequest(_message.Message):
 Global___ListOpenReferralsRequest: _TypeAlias = ListOpenReferralsRequest  # noqa: Y015
 
 @_typing.final
+class ServiceLevelBreach(_message.Message):
+    """A service-level target a referral missed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TARGET_FIELD_NUMBER: _builtins.int
+    DUE_AT_FIELD_NUMBER: _builtins.int
+    DETECTED_AT_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_ID_FIELD_NUMBER: _builtins.int
+    target: _builtins.str
+    """"acknowledgement" or "scheduling"."""
+    due_at: _builtins.str
+    detected_at: _builtins.str
+    source_event_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        target: _builtins.str = ...,
+        due_at: _builtins.str = ...,
+        detected_at: _builtins.str = ...,
+        source_event_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detected_at", b"detected_at", "due_at", b"due_at", "source_event_id", b"source_event_id", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ServiceLevelBreach: _TypeAlias = ServiceLevelBreach  # noqa: Y015
+
+@_typing.final
 class OpenReferral(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -174,13 +511,31 @@ class OpenReferral(_message.Message):
     URGENCY_FIELD_NUMBER: _builtins.int
     RAISED_ON_FIELD_NUMBER: _builtins.int
     SOURCE_EVENT_IDS_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    STATUS_ON_FIELD_NUMBER: _builtins.int
+    APPOINTMENT_ON_FIELD_NUMBER: _builtins.int
+    BREACHES_FIELD_NUMBER: _builtins.int
     referral_id: _builtins.str
     client_id: _builtins.str
+    """Pseudonymous."""
     to_service: _builtins.str
+    """Where it is referred to now (a redirect changes it)."""
     urgency: _builtins.str
     raised_on: _builtins.str
+    status: _builtins.str
+    """"raised", "accepted", "redirected" or "scheduled" (open); "completed", "declined",
+    "closed_unable_to_engage" or "cancelled" (closed).
+    """
+    status_on: _builtins.str
+    """The date of the step that set the status."""
+    appointment_on: _builtins.str
+    """The first appointment, once scheduled."""
     @_builtins.property
-    def source_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def source_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Every event that shaped what is shown: the raise, its steps, its breaches."""
+
+    @_builtins.property
+    def breaches(self) -> _containers.RepeatedCompositeFieldContainer[Global___ServiceLevelBreach]: ...
     def __init__(
         self,
         *,
@@ -190,10 +545,14 @@ class OpenReferral(_message.Message):
         urgency: _builtins.str = ...,
         raised_on: _builtins.str = ...,
         source_event_ids: _abc.Iterable[_builtins.str] | None = ...,
+        status: _builtins.str = ...,
+        status_on: _builtins.str = ...,
+        appointment_on: _builtins.str = ...,
+        breaches: _abc.Iterable[Global___ServiceLevelBreach] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_id", b"client_id", "raised_on", b"raised_on", "referral_id", b"referral_id", "source_event_ids", b"source_event_ids", "to_service", b"to_service", "urgency", b"urgency"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appointment_on", b"appointment_on", "breaches", b"breaches", "client_id", b"client_id", "raised_on", b"raised_on", "referral_id", b"referral_id", "source_event_ids", b"source_event_ids", "status", b"status", "status_on", b"status_on", "to_service", b"to_service", "urgency", b"urgency"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -224,3 +583,710 @@ class ListOpenReferralsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListOpenReferralsResponse: _TypeAlias = ListOpenReferralsResponse  # noqa: Y015
+
+@_typing.final
+class GetSuperviseeRecordRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    as_of: _builtins.str
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSuperviseeRecordRequest: _TypeAlias = GetSuperviseeRecordRequest  # noqa: Y015
+
+@_typing.final
+class SuperviseeRegistration(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDENTIAL_TRACK_FIELD_NUMBER: _builtins.int
+    LICENSE_NUMBER_FIELD_NUMBER: _builtins.int
+    REGISTERED_ON_FIELD_NUMBER: _builtins.int
+    HOME_SITE_ID_FIELD_NUMBER: _builtins.int
+    TRANSFERS_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_IDS_FIELD_NUMBER: _builtins.int
+    credential_track: _builtins.str
+    license_number: _builtins.str
+    """The provisional license, registration or permit number."""
+    registered_on: _builtins.str
+    home_site_id: _builtins.str
+    """The home site as of the view's date, after the transfers effective by then."""
+    @_builtins.property
+    def transfers(self) -> _containers.RepeatedCompositeFieldContainer[Global___SiteTransfer]: ...
+    @_builtins.property
+    def source_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        credential_track: _builtins.str = ...,
+        license_number: _builtins.str = ...,
+        registered_on: _builtins.str = ...,
+        home_site_id: _builtins.str = ...,
+        transfers: _abc.Iterable[Global___SiteTransfer] | None = ...,
+        source_event_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credential_track", b"credential_track", "home_site_id", b"home_site_id", "license_number", b"license_number", "registered_on", b"registered_on", "source_event_ids", b"source_event_ids", "transfers", b"transfers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SuperviseeRegistration: _TypeAlias = SuperviseeRegistration  # noqa: Y015
+
+@_typing.final
+class SiteTransfer(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_SITE_ID_FIELD_NUMBER: _builtins.int
+    TO_SITE_ID_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_ON_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_ID_FIELD_NUMBER: _builtins.int
+    from_site_id: _builtins.str
+    to_site_id: _builtins.str
+    effective_on: _builtins.str
+    source_event_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        from_site_id: _builtins.str = ...,
+        to_site_id: _builtins.str = ...,
+        effective_on: _builtins.str = ...,
+        source_event_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["effective_on", b"effective_on", "from_site_id", b"from_site_id", "source_event_id", b"source_event_id", "to_site_id", b"to_site_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SiteTransfer: _TypeAlias = SiteTransfer  # noqa: Y015
+
+@_typing.final
+class AgreementAmendment(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    AMENDED_BY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    MODALITIES_FIELD_NUMBER: _builtins.int
+    SESSIONS_PER_PERIOD_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_ID_FIELD_NUMBER: _builtins.int
+    recorded_at: _builtins.str
+    amended_by: _builtins.str
+    reason: _builtins.str
+    end_date: _builtins.str
+    """The terms it put in force."""
+    sessions_per_period: _builtins.int
+    period: _builtins.str
+    source_event_id: _builtins.str
+    @_builtins.property
+    def modalities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        recorded_at: _builtins.str = ...,
+        amended_by: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        end_date: _builtins.str = ...,
+        modalities: _abc.Iterable[_builtins.str] | None = ...,
+        sessions_per_period: _builtins.int = ...,
+        period: _builtins.str = ...,
+        source_event_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amended_by", b"amended_by", "end_date", b"end_date", "modalities", b"modalities", "period", b"period", "reason", b"reason", "recorded_at", b"recorded_at", "sessions_per_period", b"sessions_per_period", "source_event_id", b"source_event_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AgreementAmendment: _TypeAlias = AgreementAmendment  # noqa: Y015
+
+@_typing.final
+class SupervisionAgreement(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AGREEMENT_ID_FIELD_NUMBER: _builtins.int
+    SUPERVISOR_ID_FIELD_NUMBER: _builtins.int
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    CREDENTIAL_TRACK_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    MODALITIES_FIELD_NUMBER: _builtins.int
+    SESSIONS_PER_PERIOD_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    BOARD_APPROVAL_REQUIRED_FIELD_NUMBER: _builtins.int
+    APPROVED_ON_FIELD_NUMBER: _builtins.int
+    APPROVAL_REFERENCE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    TERMINATED_ON_FIELD_NUMBER: _builtins.int
+    TERMINATION_REASON_FIELD_NUMBER: _builtins.int
+    TERMINATED_BY_FIELD_NUMBER: _builtins.int
+    AMENDMENTS_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_IDS_FIELD_NUMBER: _builtins.int
+    agreement_id: _builtins.str
+    supervisor_id: _builtins.str
+    site_id: _builtins.str
+    credential_track: _builtins.str
+    start_date: _builtins.str
+    end_date: _builtins.str
+    """The terms in force as of the view's date."""
+    sessions_per_period: _builtins.int
+    """0 with an empty period: no frequency agreed."""
+    period: _builtins.str
+    """"week", "two_weeks" or "month"."""
+    board_approval_required: _builtins.bool
+    approved_on: _builtins.str
+    approval_reference: _builtins.str
+    status: _builtins.str
+    """"not_started", "pending_approval", "active", "ended" or "terminated"."""
+    terminated_on: _builtins.str
+    termination_reason: _builtins.str
+    terminated_by: _builtins.str
+    @_builtins.property
+    def modalities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def amendments(self) -> _containers.RepeatedCompositeFieldContainer[Global___AgreementAmendment]: ...
+    @_builtins.property
+    def source_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        agreement_id: _builtins.str = ...,
+        supervisor_id: _builtins.str = ...,
+        site_id: _builtins.str = ...,
+        credential_track: _builtins.str = ...,
+        start_date: _builtins.str = ...,
+        end_date: _builtins.str = ...,
+        modalities: _abc.Iterable[_builtins.str] | None = ...,
+        sessions_per_period: _builtins.int = ...,
+        period: _builtins.str = ...,
+        board_approval_required: _builtins.bool = ...,
+        approved_on: _builtins.str = ...,
+        approval_reference: _builtins.str = ...,
+        status: _builtins.str = ...,
+        terminated_on: _builtins.str = ...,
+        termination_reason: _builtins.str = ...,
+        terminated_by: _builtins.str = ...,
+        amendments: _abc.Iterable[Global___AgreementAmendment] | None = ...,
+        source_event_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "amendments", b"amendments", "approval_reference", b"approval_reference", "approved_on", b"approved_on", "board_approval_required", b"board_approval_required", "credential_track", b"credential_track", "end_date", b"end_date", "modalities", b"modalities", "period", b"period", "sessions_per_period", b"sessions_per_period", "site_id", b"site_id", "source_event_ids", b"source_event_ids", "start_date", b"start_date", "status", b"status", "supervisor_id", b"supervisor_id", "terminated_by", b"terminated_by", "terminated_on", b"terminated_on", "termination_reason", b"termination_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SupervisionAgreement: _TypeAlias = SupervisionAgreement  # noqa: Y015
+
+@_typing.final
+class MonthEvent(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTION_FIELD_NUMBER: _builtins.int
+    ON_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_ID_FIELD_NUMBER: _builtins.int
+    action: _builtins.str
+    """"signed_off" or "reopened"."""
+    on: _builtins.str
+    by: _builtins.str
+    reason: _builtins.str
+    """Why a month was reopened."""
+    source_event_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        action: _builtins.str = ...,
+        on: _builtins.str = ...,
+        by: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        source_event_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "by", b"by", "on", b"on", "reason", b"reason", "source_event_id", b"source_event_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MonthEvent: _TypeAlias = MonthEvent  # noqa: Y015
+
+@_typing.final
+class MonthSignOff(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MONTH_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    SIGNED_BY_FIELD_NUMBER: _builtins.int
+    SIGNED_ON_FIELD_NUMBER: _builtins.int
+    HISTORY_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_IDS_FIELD_NUMBER: _builtins.int
+    month: _builtins.str
+    """YYYY-MM."""
+    status: _builtins.str
+    """"signed_off" (locked) or "reopened" (to be signed again)."""
+    signed_by: _builtins.str
+    signed_on: _builtins.str
+    @_builtins.property
+    def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___MonthEvent]: ...
+    @_builtins.property
+    def source_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        month: _builtins.str = ...,
+        status: _builtins.str = ...,
+        signed_by: _builtins.str = ...,
+        signed_on: _builtins.str = ...,
+        history: _abc.Iterable[Global___MonthEvent] | None = ...,
+        source_event_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["history", b"history", "month", b"month", "signed_by", b"signed_by", "signed_on", b"signed_on", "source_event_ids", b"source_event_ids", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MonthSignOff: _TypeAlias = MonthSignOff  # noqa: Y015
+
+@_typing.final
+class DomainScore(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOMAIN_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    domain: _builtins.str
+    score: _builtins.int
+    def __init__(
+        self,
+        *,
+        domain: _builtins.str = ...,
+        score: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["domain", b"domain", "score", b"score"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DomainScore: _TypeAlias = DomainScore  # noqa: Y015
+
+@_typing.final
+class CompetencyEvaluation(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVALUATION_ID_FIELD_NUMBER: _builtins.int
+    SUPERVISOR_ID_FIELD_NUMBER: _builtins.int
+    FRAMEWORK_FIELD_NUMBER: _builtins.int
+    FRAMEWORK_VERSION_FIELD_NUMBER: _builtins.int
+    SCALE_MIN_FIELD_NUMBER: _builtins.int
+    SCALE_MAX_FIELD_NUMBER: _builtins.int
+    EXPECTED_MIN_FIELD_NUMBER: _builtins.int
+    TRIGGER_FIELD_NUMBER: _builtins.int
+    PERIOD_START_FIELD_NUMBER: _builtins.int
+    PERIOD_END_FIELD_NUMBER: _builtins.int
+    SCORES_FIELD_NUMBER: _builtins.int
+    BELOW_EXPECTATIONS_FIELD_NUMBER: _builtins.int
+    REMEDIATION_REQUIRED_FIELD_NUMBER: _builtins.int
+    EVIDENCE_SESSION_IDS_FIELD_NUMBER: _builtins.int
+    SIGNED_ON_FIELD_NUMBER: _builtins.int
+    ACKNOWLEDGED_FIELD_NUMBER: _builtins.int
+    ACKNOWLEDGED_ON_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_IDS_FIELD_NUMBER: _builtins.int
+    evaluation_id: _builtins.str
+    supervisor_id: _builtins.str
+    framework: _builtins.str
+    framework_version: _builtins.str
+    scale_min: _builtins.int
+    scale_max: _builtins.int
+    expected_min: _builtins.int
+    trigger: _builtins.str
+    """"quarterly", "annual", "midterm", "final", "termination" or "ad_hoc"."""
+    period_start: _builtins.str
+    period_end: _builtins.str
+    remediation_required: _builtins.bool
+    signed_on: _builtins.str
+    acknowledged: _builtins.bool
+    acknowledged_on: _builtins.str
+    @_builtins.property
+    def scores(self) -> _containers.RepeatedCompositeFieldContainer[Global___DomainScore]: ...
+    @_builtins.property
+    def below_expectations(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def evidence_session_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def source_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        evaluation_id: _builtins.str = ...,
+        supervisor_id: _builtins.str = ...,
+        framework: _builtins.str = ...,
+        framework_version: _builtins.str = ...,
+        scale_min: _builtins.int = ...,
+        scale_max: _builtins.int = ...,
+        expected_min: _builtins.int = ...,
+        trigger: _builtins.str = ...,
+        period_start: _builtins.str = ...,
+        period_end: _builtins.str = ...,
+        scores: _abc.Iterable[Global___DomainScore] | None = ...,
+        below_expectations: _abc.Iterable[_builtins.str] | None = ...,
+        remediation_required: _builtins.bool = ...,
+        evidence_session_ids: _abc.Iterable[_builtins.str] | None = ...,
+        signed_on: _builtins.str = ...,
+        acknowledged: _builtins.bool = ...,
+        acknowledged_on: _builtins.str = ...,
+        source_event_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledged", b"acknowledged", "acknowledged_on", b"acknowledged_on", "below_expectations", b"below_expectations", "evaluation_id", b"evaluation_id", "evidence_session_ids", b"evidence_session_ids", "expected_min", b"expected_min", "framework", b"framework", "framework_version", b"framework_version", "period_end", b"period_end", "period_start", b"period_start", "remediation_required", b"remediation_required", "scale_max", b"scale_max", "scale_min", b"scale_min", "scores", b"scores", "signed_on", b"signed_on", "source_event_ids", b"source_event_ids", "supervisor_id", b"supervisor_id", "trigger", b"trigger"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompetencyEvaluation: _TypeAlias = CompetencyEvaluation  # noqa: Y015
+
+@_typing.final
+class PracticeWeek(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    WEEK_START_FIELD_NUMBER: _builtins.int
+    DIRECT_MINUTES_FIELD_NUMBER: _builtins.int
+    INDIRECT_MINUTES_FIELD_NUMBER: _builtins.int
+    CORRECTION_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_ID_FIELD_NUMBER: _builtins.int
+    SUPERSEDED_EVENT_IDS_FIELD_NUMBER: _builtins.int
+    site_id: _builtins.str
+    week_start: _builtins.str
+    """The Monday the week starts on."""
+    direct_minutes: _builtins.int
+    indirect_minutes: _builtins.int
+    correction: _builtins.str
+    """Why the record in force replaced an earlier one."""
+    source_event_id: _builtins.str
+    """The record in force, and the earlier records it replaced."""
+    @_builtins.property
+    def superseded_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        site_id: _builtins.str = ...,
+        week_start: _builtins.str = ...,
+        direct_minutes: _builtins.int = ...,
+        indirect_minutes: _builtins.int = ...,
+        correction: _builtins.str = ...,
+        source_event_id: _builtins.str = ...,
+        superseded_event_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["correction", b"correction", "direct_minutes", b"direct_minutes", "indirect_minutes", b"indirect_minutes", "site_id", b"site_id", "source_event_id", b"source_event_id", "superseded_event_ids", b"superseded_event_ids", "week_start", b"week_start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PracticeWeek: _TypeAlias = PracticeWeek  # noqa: Y015
+
+@_typing.final
+class GetSuperviseeRecordResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    REGISTRATION_FIELD_NUMBER: _builtins.int
+    AGREEMENTS_FIELD_NUMBER: _builtins.int
+    SESSIONS_FIELD_NUMBER: _builtins.int
+    MONTHS_FIELD_NUMBER: _builtins.int
+    EVALUATIONS_FIELD_NUMBER: _builtins.int
+    PRACTICE_WEEKS_FIELD_NUMBER: _builtins.int
+    PRACTICE_DIRECT_MINUTES_FIELD_NUMBER: _builtins.int
+    PRACTICE_INDIRECT_MINUTES_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    as_of: _builtins.str
+    practice_direct_minutes: _builtins.int
+    practice_indirect_minutes: _builtins.int
+    @_builtins.property
+    def registration(self) -> Global___SuperviseeRegistration:
+        """Unset when no registration is on the record by as_of."""
+
+    @_builtins.property
+    def agreements(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupervisionAgreement]: ...
+    @_builtins.property
+    def sessions(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupervisionSessionRecord]:
+        """Every session dated by as_of, counted or not, by date."""
+
+    @_builtins.property
+    def months(self) -> _containers.RepeatedCompositeFieldContainer[Global___MonthSignOff]: ...
+    @_builtins.property
+    def evaluations(self) -> _containers.RepeatedCompositeFieldContainer[Global___CompetencyEvaluation]: ...
+    @_builtins.property
+    def practice_weeks(self) -> _containers.RepeatedCompositeFieldContainer[Global___PracticeWeek]: ...
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+        registration: Global___SuperviseeRegistration | None = ...,
+        agreements: _abc.Iterable[Global___SupervisionAgreement] | None = ...,
+        sessions: _abc.Iterable[Global___SupervisionSessionRecord] | None = ...,
+        months: _abc.Iterable[Global___MonthSignOff] | None = ...,
+        evaluations: _abc.Iterable[Global___CompetencyEvaluation] | None = ...,
+        practice_weeks: _abc.Iterable[Global___PracticeWeek] | None = ...,
+        practice_direct_minutes: _builtins.int = ...,
+        practice_indirect_minutes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["registration", b"registration"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreements", b"agreements", "as_of", b"as_of", "evaluations", b"evaluations", "months", b"months", "practice_direct_minutes", b"practice_direct_minutes", "practice_indirect_minutes", b"practice_indirect_minutes", "practice_weeks", b"practice_weeks", "registration", b"registration", "sessions", b"sessions", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSuperviseeRecordResponse: _TypeAlias = GetSuperviseeRecordResponse  # noqa: Y015
+
+@_typing.final
+class ListLicensesExpiringRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AS_OF_FIELD_NUMBER: _builtins.int
+    WITHIN_DAYS_FIELD_NUMBER: _builtins.int
+    as_of: _builtins.str
+    within_days: _builtins.int
+    """Expiring between as_of and this many days after it (0: on as_of itself); 0 to 3650."""
+    def __init__(
+        self,
+        *,
+        as_of: _builtins.str = ...,
+        within_days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "within_days", b"within_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLicensesExpiringRequest: _TypeAlias = ListLicensesExpiringRequest  # noqa: Y015
+
+@_typing.final
+class ExpiringLicense(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LICENSE_ID_FIELD_NUMBER: _builtins.int
+    HOLDER_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    EXPIRES_ON_FIELD_NUMBER: _builtins.int
+    DAYS_LEFT_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_IDS_FIELD_NUMBER: _builtins.int
+    license_id: _builtins.str
+    holder_id: _builtins.str
+    kind: _builtins.str
+    number: _builtins.str
+    state: _builtins.str
+    expires_on: _builtins.str
+    """The last valid day, as last renewed by as_of."""
+    days_left: _builtins.int
+    status: _builtins.str
+    """"active" or "suspended"."""
+    @_builtins.property
+    def source_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        license_id: _builtins.str = ...,
+        holder_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        number: _builtins.str = ...,
+        state: _builtins.str = ...,
+        expires_on: _builtins.str = ...,
+        days_left: _builtins.int = ...,
+        status: _builtins.str = ...,
+        source_event_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days_left", b"days_left", "expires_on", b"expires_on", "holder_id", b"holder_id", "kind", b"kind", "license_id", b"license_id", "number", b"number", "source_event_ids", b"source_event_ids", "state", b"state", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExpiringLicense: _TypeAlias = ExpiringLicense  # noqa: Y015
+
+@_typing.final
+class ExpiringDesignation(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DESIGNATION_ID_FIELD_NUMBER: _builtins.int
+    HOLDER_ID_FIELD_NUMBER: _builtins.int
+    DESIGNATION_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    EXPIRES_ON_FIELD_NUMBER: _builtins.int
+    DAYS_LEFT_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_IDS_FIELD_NUMBER: _builtins.int
+    designation_id: _builtins.str
+    holder_id: _builtins.str
+    designation: _builtins.str
+    state: _builtins.str
+    expires_on: _builtins.str
+    days_left: _builtins.int
+    @_builtins.property
+    def source_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        designation_id: _builtins.str = ...,
+        holder_id: _builtins.str = ...,
+        designation: _builtins.str = ...,
+        state: _builtins.str = ...,
+        expires_on: _builtins.str = ...,
+        days_left: _builtins.int = ...,
+        source_event_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days_left", b"days_left", "designation", b"designation", "designation_id", b"designation_id", "expires_on", b"expires_on", "holder_id", b"holder_id", "source_event_ids", b"source_event_ids", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExpiringDesignation: _TypeAlias = ExpiringDesignation  # noqa: Y015
+
+@_typing.final
+class ListLicensesExpiringResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AS_OF_FIELD_NUMBER: _builtins.int
+    WITHIN_DAYS_FIELD_NUMBER: _builtins.int
+    LICENSES_FIELD_NUMBER: _builtins.int
+    DESIGNATIONS_FIELD_NUMBER: _builtins.int
+    as_of: _builtins.str
+    within_days: _builtins.int
+    @_builtins.property
+    def licenses(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExpiringLicense]:
+        """Soonest first."""
+
+    @_builtins.property
+    def designations(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExpiringDesignation]: ...
+    def __init__(
+        self,
+        *,
+        as_of: _builtins.str = ...,
+        within_days: _builtins.int = ...,
+        licenses: _abc.Iterable[Global___ExpiringLicense] | None = ...,
+        designations: _abc.Iterable[Global___ExpiringDesignation] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "designations", b"designations", "licenses", b"licenses", "within_days", b"within_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLicensesExpiringResponse: _TypeAlias = ListLicensesExpiringResponse  # noqa: Y015
+
+@_typing.final
+class ListServiceLevelBreachesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    site_id: _builtins.str
+    as_of: _builtins.str
+    def __init__(
+        self,
+        *,
+        site_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "site_id", b"site_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListServiceLevelBreachesRequest: _TypeAlias = ListServiceLevelBreachesRequest  # noqa: Y015
+
+@_typing.final
+class BreachedReferral(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    TO_SERVICE_FIELD_NUMBER: _builtins.int
+    URGENCY_FIELD_NUMBER: _builtins.int
+    RAISED_ON_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    STATUS_ON_FIELD_NUMBER: _builtins.int
+    OPEN_FIELD_NUMBER: _builtins.int
+    BREACHES_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_IDS_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    to_service: _builtins.str
+    urgency: _builtins.str
+    raised_on: _builtins.str
+    status: _builtins.str
+    """The status as of the view's date (see OpenReferral.status), and whether the loop is open."""
+    status_on: _builtins.str
+    open: _builtins.bool
+    @_builtins.property
+    def breaches(self) -> _containers.RepeatedCompositeFieldContainer[Global___ServiceLevelBreach]: ...
+    @_builtins.property
+    def source_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        to_service: _builtins.str = ...,
+        urgency: _builtins.str = ...,
+        raised_on: _builtins.str = ...,
+        status: _builtins.str = ...,
+        status_on: _builtins.str = ...,
+        open: _builtins.bool = ...,
+        breaches: _abc.Iterable[Global___ServiceLevelBreach] | None = ...,
+        source_event_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breaches", b"breaches", "open", b"open", "raised_on", b"raised_on", "referral_id", b"referral_id", "source_event_ids", b"source_event_ids", "status", b"status", "status_on", b"status_on", "to_service", b"to_service", "urgency", b"urgency"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BreachedReferral: _TypeAlias = BreachedReferral  # noqa: Y015
+
+@_typing.final
+class ListServiceLevelBreachesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    REFERRALS_FIELD_NUMBER: _builtins.int
+    site_id: _builtins.str
+    as_of: _builtins.str
+    @_builtins.property
+    def referrals(self) -> _containers.RepeatedCompositeFieldContainer[Global___BreachedReferral]:
+        """Oldest referral first."""
+
+    def __init__(
+        self,
+        *,
+        site_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+        referrals: _abc.Iterable[Global___BreachedReferral] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "referrals", b"referrals", "site_id", b"site_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListServiceLevelBreachesResponse: _TypeAlias = ListServiceLevelBreachesResponse  # noqa: Y015

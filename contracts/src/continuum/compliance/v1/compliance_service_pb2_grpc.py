@@ -27,6 +27,13 @@ if _version_not_supported:
 
 class ComplianceServiceStub:
     """Audit-ready views of licensure oversight, as of any date, every figure traceable to its events.
+
+    A view "as of" a date is the record as it stood at the end of that date (empty: today). An
+    original fact (a session, an agreement, a referral, a license) stands from its own date; a
+    correction or a mark made later (an amendment, a void, a lapse mark, new agreement terms, a
+    week's practice hours recorded again) from the day it was recorded. Nothing that does not
+    count is dropped: it is listed with the reason. Dates are ISO 8601 (YYYY-MM-DD), times ISO
+    8601 in UTC.
     """
 
     def __init__(self, channel):
@@ -45,21 +52,67 @@ class ComplianceServiceStub:
                 request_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListOpenReferralsRequest.SerializeToString,
                 response_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListOpenReferralsResponse.FromString,
                 _registered_method=True)
+        self.GetSuperviseeRecord = channel.unary_unary(
+                '/continuum.compliance.v1.ComplianceService/GetSuperviseeRecord',
+                request_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSuperviseeRecordRequest.SerializeToString,
+                response_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSuperviseeRecordResponse.FromString,
+                _registered_method=True)
+        self.ListLicensesExpiring = channel.unary_unary(
+                '/continuum.compliance.v1.ComplianceService/ListLicensesExpiring',
+                request_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListLicensesExpiringRequest.SerializeToString,
+                response_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListLicensesExpiringResponse.FromString,
+                _registered_method=True)
+        self.ListServiceLevelBreaches = channel.unary_unary(
+                '/continuum.compliance.v1.ComplianceService/ListServiceLevelBreaches',
+                request_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListServiceLevelBreachesRequest.SerializeToString,
+                response_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListServiceLevelBreachesResponse.FromString,
+                _registered_method=True)
 
 
 class ComplianceServiceServicer:
     """Audit-ready views of licensure oversight, as of any date, every figure traceable to its events.
+
+    A view "as of" a date is the record as it stood at the end of that date (empty: today). An
+    original fact (a session, an agreement, a referral, a license) stands from its own date; a
+    correction or a mark made later (an amendment, a void, a lapse mark, new agreement terms, a
+    week's practice hours recorded again) from the day it was recorded. Nothing that does not
+    count is dropped: it is listed with the reason. Dates are ISO 8601 (YYYY-MM-DD), times ISO
+    8601 in UTC.
     """
 
     def GetSuperviseeHours(self, request, context):
-        """A supervisee's supervision hours by format and modality, with every session and its source event.
+        """A supervisee's supervision hours that count, by format and modality and by kind, with every
+        counted session and every session that does not count (and why), each with its source events.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListOpenReferrals(self, request, context):
-        """The referrals at a site that were open on a date, each with its source events.
+        """The referrals at a site that were open on a date, with their status and missed targets.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSuperviseeRecord(self, request, context):
+        """What an auditor asks to see of one supervisee: registration, agreements, every session with
+        its corrections, voids and lapse marks (and the supervisor's licenses on the day), month
+        sign-offs, competency evaluations and weekly practice hours.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLicensesExpiring(self, request, context):
+        """Licenses and supervisor designations, at every site, expiring within a number of days.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListServiceLevelBreaches(self, request, context):
+        """The referrals at a site that had missed a service-level target by a date, open or closed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -78,6 +131,21 @@ def add_ComplianceServiceServicer_to_server(servicer, server):
                     request_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListOpenReferralsRequest.FromString,
                     response_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListOpenReferralsResponse.SerializeToString,
             ),
+            'GetSuperviseeRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSuperviseeRecord,
+                    request_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSuperviseeRecordRequest.FromString,
+                    response_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSuperviseeRecordResponse.SerializeToString,
+            ),
+            'ListLicensesExpiring': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLicensesExpiring,
+                    request_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListLicensesExpiringRequest.FromString,
+                    response_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListLicensesExpiringResponse.SerializeToString,
+            ),
+            'ListServiceLevelBreaches': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListServiceLevelBreaches,
+                    request_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListServiceLevelBreachesRequest.FromString,
+                    response_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListServiceLevelBreachesResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'continuum.compliance.v1.ComplianceService', rpc_method_handlers)
@@ -88,6 +156,13 @@ def add_ComplianceServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class ComplianceService:
     """Audit-ready views of licensure oversight, as of any date, every figure traceable to its events.
+
+    A view "as of" a date is the record as it stood at the end of that date (empty: today). An
+    original fact (a session, an agreement, a referral, a license) stands from its own date; a
+    correction or a mark made later (an amendment, a void, a lapse mark, new agreement terms, a
+    week's practice hours recorded again) from the day it was recorded. Nothing that does not
+    count is dropped: it is listed with the reason. Dates are ISO 8601 (YYYY-MM-DD), times ISO
+    8601 in UTC.
     """
 
     @staticmethod
@@ -134,6 +209,87 @@ class ComplianceService:
             '/continuum.compliance.v1.ComplianceService/ListOpenReferrals',
             continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListOpenReferralsRequest.SerializeToString,
             continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListOpenReferralsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSuperviseeRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.compliance.v1.ComplianceService/GetSuperviseeRecord',
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSuperviseeRecordRequest.SerializeToString,
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSuperviseeRecordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLicensesExpiring(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.compliance.v1.ComplianceService/ListLicensesExpiring',
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListLicensesExpiringRequest.SerializeToString,
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListLicensesExpiringResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListServiceLevelBreaches(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.compliance.v1.ComplianceService/ListServiceLevelBreaches',
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListServiceLevelBreachesRequest.SerializeToString,
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListServiceLevelBreachesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,29 +27,75 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class ComplianceServiceStub:
-    """Audit-ready views of licensure oversight, as of any date, every figure traceable to its events."""
+    """Audit-ready views of licensure oversight, as of any date, every figure traceable to its events.
+
+    A view "as of" a date is the record as it stood at the end of that date (empty: today). An
+    original fact (a session, an agreement, a referral, a license) stands from its own date; a
+    correction or a mark made later (an amendment, a void, a lapse mark, new agreement terms, a
+    week's practice hours recorded again) from the day it was recorded. Nothing that does not
+    count is dropped: it is listed with the reason. Dates are ISO 8601 (YYYY-MM-DD), times ISO
+    8601 in UTC.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ComplianceServiceAsyncStub: ...
     GetSuperviseeHours: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.GetSuperviseeHoursRequest, _compliance_service_pb2.GetSuperviseeHoursResponse]
-    """A supervisee's supervision hours by format and modality, with every session and its source event."""
+    """A supervisee's supervision hours that count, by format and modality and by kind, with every
+    counted session and every session that does not count (and why), each with its source events.
+    """
     ListOpenReferrals: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.ListOpenReferralsRequest, _compliance_service_pb2.ListOpenReferralsResponse]
-    """The referrals at a site that were open on a date, each with its source events."""
+    """The referrals at a site that were open on a date, with their status and missed targets."""
+    GetSuperviseeRecord: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.GetSuperviseeRecordRequest, _compliance_service_pb2.GetSuperviseeRecordResponse]
+    """What an auditor asks to see of one supervisee: registration, agreements, every session with
+    its corrections, voids and lapse marks (and the supervisor's licenses on the day), month
+    sign-offs, competency evaluations and weekly practice hours.
+    """
+    ListLicensesExpiring: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.ListLicensesExpiringRequest, _compliance_service_pb2.ListLicensesExpiringResponse]
+    """Licenses and supervisor designations, at every site, expiring within a number of days."""
+    ListServiceLevelBreaches: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.ListServiceLevelBreachesRequest, _compliance_service_pb2.ListServiceLevelBreachesResponse]
+    """The referrals at a site that had missed a service-level target by a date, open or closed."""
 
 @_typing.type_check_only
 class ComplianceServiceAsyncStub(ComplianceServiceStub):
-    """Audit-ready views of licensure oversight, as of any date, every figure traceable to its events."""
+    """Audit-ready views of licensure oversight, as of any date, every figure traceable to its events.
+
+    A view "as of" a date is the record as it stood at the end of that date (empty: today). An
+    original fact (a session, an agreement, a referral, a license) stands from its own date; a
+    correction or a mark made later (an amendment, a void, a lapse mark, new agreement terms, a
+    week's practice hours recorded again) from the day it was recorded. Nothing that does not
+    count is dropped: it is listed with the reason. Dates are ISO 8601 (YYYY-MM-DD), times ISO
+    8601 in UTC.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetSuperviseeHours: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.GetSuperviseeHoursRequest, _compliance_service_pb2.GetSuperviseeHoursResponse]  # type: ignore[assignment]
-    """A supervisee's supervision hours by format and modality, with every session and its source event."""
+    """A supervisee's supervision hours that count, by format and modality and by kind, with every
+    counted session and every session that does not count (and why), each with its source events.
+    """
     ListOpenReferrals: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.ListOpenReferralsRequest, _compliance_service_pb2.ListOpenReferralsResponse]  # type: ignore[assignment]
-    """The referrals at a site that were open on a date, each with its source events."""
+    """The referrals at a site that were open on a date, with their status and missed targets."""
+    GetSuperviseeRecord: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.GetSuperviseeRecordRequest, _compliance_service_pb2.GetSuperviseeRecordResponse]  # type: ignore[assignment]
+    """What an auditor asks to see of one supervisee: registration, agreements, every session with
+    its corrections, voids and lapse marks (and the supervisor's licenses on the day), month
+    sign-offs, competency evaluations and weekly practice hours.
+    """
+    ListLicensesExpiring: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.ListLicensesExpiringRequest, _compliance_service_pb2.ListLicensesExpiringResponse]  # type: ignore[assignment]
+    """Licenses and supervisor designations, at every site, expiring within a number of days."""
+    ListServiceLevelBreaches: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.ListServiceLevelBreachesRequest, _compliance_service_pb2.ListServiceLevelBreachesResponse]  # type: ignore[assignment]
+    """The referrals at a site that had missed a service-level target by a date, open or closed."""
 
 class ComplianceServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Audit-ready views of licensure oversight, as of any date, every figure traceable to its events."""
+    """Audit-ready views of licensure oversight, as of any date, every figure traceable to its events.
+
+    A view "as of" a date is the record as it stood at the end of that date (empty: today). An
+    original fact (a session, an agreement, a referral, a license) stands from its own date; a
+    correction or a mark made later (an amendment, a void, a lapse mark, new agreement terms, a
+    week's practice hours recorded again) from the day it was recorded. Nothing that does not
+    count is dropped: it is listed with the reason. Dates are ISO 8601 (YYYY-MM-DD), times ISO
+    8601 in UTC.
+    """
 
     @_abc_1.abstractmethod
     def GetSuperviseeHours(
@@ -57,7 +103,9 @@ class ComplianceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _compliance_service_pb2.GetSuperviseeHoursRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_compliance_service_pb2.GetSuperviseeHoursResponse, _abc.Awaitable[_compliance_service_pb2.GetSuperviseeHoursResponse]]:
-        """A supervisee's supervision hours by format and modality, with every session and its source event."""
+        """A supervisee's supervision hours that count, by format and modality and by kind, with every
+        counted session and every session that does not count (and why), each with its source events.
+        """
 
     @_abc_1.abstractmethod
     def ListOpenReferrals(
@@ -65,6 +113,33 @@ class ComplianceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _compliance_service_pb2.ListOpenReferralsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_compliance_service_pb2.ListOpenReferralsResponse, _abc.Awaitable[_compliance_service_pb2.ListOpenReferralsResponse]]:
-        """The referrals at a site that were open on a date, each with its source events."""
+        """The referrals at a site that were open on a date, with their status and missed targets."""
+
+    @_abc_1.abstractmethod
+    def GetSuperviseeRecord(
+        self,
+        request: _compliance_service_pb2.GetSuperviseeRecordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compliance_service_pb2.GetSuperviseeRecordResponse, _abc.Awaitable[_compliance_service_pb2.GetSuperviseeRecordResponse]]:
+        """What an auditor asks to see of one supervisee: registration, agreements, every session with
+        its corrections, voids and lapse marks (and the supervisor's licenses on the day), month
+        sign-offs, competency evaluations and weekly practice hours.
+        """
+
+    @_abc_1.abstractmethod
+    def ListLicensesExpiring(
+        self,
+        request: _compliance_service_pb2.ListLicensesExpiringRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compliance_service_pb2.ListLicensesExpiringResponse, _abc.Awaitable[_compliance_service_pb2.ListLicensesExpiringResponse]]:
+        """Licenses and supervisor designations, at every site, expiring within a number of days."""
+
+    @_abc_1.abstractmethod
+    def ListServiceLevelBreaches(
+        self,
+        request: _compliance_service_pb2.ListServiceLevelBreachesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compliance_service_pb2.ListServiceLevelBreachesResponse, _abc.Awaitable[_compliance_service_pb2.ListServiceLevelBreachesResponse]]:
+        """The referrals at a site that had missed a service-level target by a date, open or closed."""
 
 def add_ComplianceServiceServicer_to_server(servicer: ComplianceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -7,11 +7,26 @@ from collections.abc import Callable
 
 import grpc
 
-from compliance.application.queries import ProjectedFacts, open_referrals, supervisee_hours
+from compliance.application.queries import (
+    ProjectedFacts,
+    licenses_expiring,
+    open_referrals,
+    service_level_breaches,
+    supervisee_hours,
+    supervisee_record,
+)
+from compliance.domain.agreements import AgreementAsOf
+from compliance.domain.facts import ServiceLevelBreach, SessionFigures
+from compliance.domain.record import EvaluationFact, MonthStatus, SuperviseeAsOf
+from compliance.domain.sessions import SessionAsOf
+from compliance.domain.standing import SupervisorStanding
 from continuum.compliance.v1 import compliance_service_pb2 as pb
 from continuum.compliance.v1 import compliance_service_pb2_grpc as pb_grpc
 from infra.ddd import Command, Id, InvalidInput
 from infra.grpc.fields import date_field
+
+# How far ahead ListLicensesExpiring looks at most (ten years).
+MAX_WITHIN_DAYS = 3650
 
 
 class ComplianceApi(pb_grpc.ComplianceServiceServicer):
@@ -19,11 +34,14 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
         self._facts = facts
         self._clock = clock
 
+    def _as_of(self, value: str) -> dt.date:
+        return date_field(value, "as_of", default=self._clock().astimezone(dt.UTC).date())
+
     async def GetSuperviseeHours(
         self, request: pb.GetSuperviseeHoursRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetSuperviseeHoursResponse:
         supervisee_id = _required_id(request.supervisee_id, "supervisee_id")
-        as_of = date_field(request.as_of, "as_of", default=self._clock().date())
+        as_of = self._as_of(request.as_of)
         summary = await supervisee_hours(self._facts, supervisee_id, as_of)
         return pb.GetSuperviseeHoursResponse(
             supervisee_id=supervisee_id,
@@ -33,26 +51,58 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
                 pb.MinutesBy(format=fmt, modality=modality, minutes=minutes)
                 for (fmt, modality), minutes in summary.by_format_and_modality.items()
             ],
-            sessions=[
-                pb.SupervisionSessionRecord(
-                    session_id=s.session_id,
-                    date=s.date.isoformat(),
-                    format=s.format,
-                    modality=s.modality,
-                    minutes=s.minutes,
-                    supervisor_id=s.supervisor_id,
-                    site_id=s.site_id,
-                    source_event_id=s.source_event_id,
+            sessions=[_session(s) for s in summary.sessions],
+            by_kind=[
+                pb.MinutesByKind(
+                    kind=kind, counted_minutes=minutes.counted, excluded_minutes=minutes.excluded
                 )
-                for s in summary.sessions
+                for kind, minutes in summary.by_kind.items()
             ],
+            excluded_minutes=summary.excluded_minutes,
+            excluded_by_reason=[
+                pb.MinutesByReason(reason=reason, minutes=minutes)
+                for reason, minutes in summary.excluded_by_reason.items()
+            ],
+            excluded=[_session(s) for s in summary.excluded],
+            flagged_minutes=summary.flagged_minutes,
+        )
+
+    async def GetSuperviseeRecord(
+        self, request: pb.GetSuperviseeRecordRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetSuperviseeRecordResponse:
+        supervisee_id = _required_id(request.supervisee_id, "supervisee_id")
+        as_of = self._as_of(request.as_of)
+        record = await supervisee_record(self._facts, supervisee_id, as_of)
+        practice = record.practice_hours
+        return pb.GetSuperviseeRecordResponse(
+            supervisee_id=supervisee_id,
+            as_of=as_of.isoformat(),
+            registration=_registration(record.registration) if record.registration else None,
+            agreements=[_agreement(a) for a in record.agreements],
+            sessions=[_session(r.session, r.supervisor) for r in record.sessions],
+            months=[_month(m) for m in record.months],
+            evaluations=[_evaluation(e) for e in record.evaluations],
+            practice_weeks=[
+                pb.PracticeWeek(
+                    site_id=w.site_id,
+                    week_start=w.week_start.isoformat(),
+                    direct_minutes=w.direct_minutes,
+                    indirect_minutes=w.indirect_minutes,
+                    correction=w.correction or "",
+                    source_event_id=w.source_event_id,
+                    superseded_event_ids=list(w.superseded_event_ids),
+                )
+                for w in practice.weeks
+            ],
+            practice_direct_minutes=practice.direct_minutes,
+            practice_indirect_minutes=practice.indirect_minutes,
         )
 
     async def ListOpenReferrals(
         self, request: pb.ListOpenReferralsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListOpenReferralsResponse:
         site_id = _required_id(request.site_id, "site_id")
-        as_of = date_field(request.as_of, "as_of", default=self._clock().date())
+        as_of = self._as_of(request.as_of)
         referrals = await open_referrals(self._facts, site_id, as_of)
         return pb.ListOpenReferralsResponse(
             site_id=site_id,
@@ -65,10 +115,278 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
                     urgency=r.urgency,
                     raised_on=r.raised_on.isoformat(),
                     source_event_ids=list(r.source_event_ids),
+                    status=r.status,
+                    status_on=r.status_on.isoformat(),
+                    appointment_on=_date(r.appointment_on),
+                    breaches=[_breach(b) for b in r.breaches],
                 )
                 for r in referrals
             ],
         )
+
+    async def ListServiceLevelBreaches(
+        self, request: pb.ListServiceLevelBreachesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListServiceLevelBreachesResponse:
+        site_id = _required_id(request.site_id, "site_id")
+        as_of = self._as_of(request.as_of)
+        referrals = await service_level_breaches(self._facts, site_id, as_of)
+        return pb.ListServiceLevelBreachesResponse(
+            site_id=site_id,
+            as_of=as_of.isoformat(),
+            referrals=[
+                pb.BreachedReferral(
+                    referral_id=r.referral_id,
+                    to_service=r.to_service,
+                    urgency=r.urgency,
+                    raised_on=r.raised_on.isoformat(),
+                    status=r.status,
+                    status_on=r.status_on.isoformat(),
+                    open=r.open,
+                    breaches=[_breach(b) for b in r.breaches],
+                    source_event_ids=list(r.source_event_ids),
+                )
+                for r in referrals
+            ],
+        )
+
+    async def ListLicensesExpiring(
+        self, request: pb.ListLicensesExpiringRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListLicensesExpiringResponse:
+        as_of = self._as_of(request.as_of)
+        if not 0 <= request.within_days <= MAX_WITHIN_DAYS:
+            raise InvalidInput("within_days", f"must be between 0 and {MAX_WITHIN_DAYS} days")
+        expiring = await licenses_expiring(self._facts, as_of, request.within_days)
+        return pb.ListLicensesExpiringResponse(
+            as_of=as_of.isoformat(),
+            within_days=expiring.within_days,
+            licenses=[
+                pb.ExpiringLicense(
+                    license_id=e.license.license_id,
+                    holder_id=e.license.holder_id,
+                    kind=e.license.kind,
+                    number=e.license.number,
+                    state=e.license.state,
+                    expires_on=e.license.expires_on.isoformat(),
+                    days_left=e.days_left,
+                    status=e.license.status,
+                    source_event_ids=list(e.license.source_event_ids),
+                )
+                for e in expiring.licenses
+            ],
+            designations=[
+                pb.ExpiringDesignation(
+                    designation_id=e.designation.designation_id,
+                    holder_id=e.designation.holder_id,
+                    designation=e.designation.designation,
+                    state=e.designation.state,
+                    expires_on=_date(e.designation.expires_on),
+                    days_left=e.days_left,
+                    source_event_ids=[e.designation.source_event_id],
+                )
+                for e in expiring.designations
+            ],
+        )
+
+
+def _date(value: dt.date | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def _figures(figures: SessionFigures) -> pb.SessionFigures:
+    return pb.SessionFigures(
+        kind=figures.kind,
+        format=figures.format,
+        modality=figures.modality,
+        date=figures.date.isoformat(),
+        start_time=figures.start_time.isoformat() if figures.start_time else "",
+        minutes=figures.minutes,
+        techniques=list(figures.techniques),
+        focus=list(figures.focus),
+    )
+
+
+def _session(
+    s: SessionAsOf, supervisor: SupervisorStanding | None = None
+) -> pb.SupervisionSessionRecord:
+    return pb.SupervisionSessionRecord(
+        session_id=s.session_id,
+        date=s.date.isoformat(),
+        format=s.format,
+        modality=s.modality,
+        minutes=s.minutes,
+        supervisor_id=s.supervisor_id,
+        site_id=s.site_id,
+        source_event_id=s.source_event_id,
+        kind=s.kind,
+        start_time=s.start_time.isoformat() if s.start_time else "",
+        techniques=list(s.techniques),
+        focus=list(s.focus),
+        agreement_id=s.agreement_id or "",
+        counts=s.counts,
+        not_counted_reason=s.exclusion.code if s.exclusion else "",
+        not_counted_detail=s.exclusion.detail if s.exclusion else "",
+        flagged_for_review=s.flagged_for_review,
+        lapse_marks=[
+            pb.SupervisorLapseMark(
+                license_id=m.license_id,
+                lapse=m.lapse,
+                lapsed_since=m.lapsed_since.isoformat(),
+                marked_at=m.recorded_at.isoformat(),
+                source_event_id=m.source_event_id,
+            )
+            for m in s.lapse_marks
+        ],
+        logged=_figures(s.logged),
+        corrections=[
+            pb.SessionCorrection(
+                change=c.change,
+                recorded_at=c.recorded_at.isoformat(),
+                by=c.by,
+                reason=c.reason,
+                source_event_id=c.source_event_id,
+                amended_to=_figures(c.amended_to) if c.amended_to else None,
+            )
+            for c in s.corrections
+        ],
+        source_event_ids=list(s.source_event_ids),
+        supervisor_credentials=_credentials(supervisor) if supervisor else [],
+    )
+
+
+def _credentials(standing: SupervisorStanding) -> list[pb.CredentialStanding]:
+    return [
+        *(
+            pb.CredentialStanding(
+                credential="license",
+                id=lic.license_id,
+                kind=lic.kind,
+                number=lic.number,
+                state=lic.state,
+                status=lic.status,
+                expires_on=lic.expires_on.isoformat(),
+                source_event_ids=list(lic.source_event_ids),
+            )
+            for lic in standing.licenses
+        ),
+        *(
+            pb.CredentialStanding(
+                credential="designation",
+                id=d.designation_id,
+                kind=d.designation,
+                state=d.state,
+                status="active",
+                expires_on=_date(d.expires_on),
+                source_event_ids=[d.source_event_id],
+            )
+            for d in standing.designations
+        ),
+    ]
+
+
+def _registration(registration: SuperviseeAsOf) -> pb.SuperviseeRegistration:
+    return pb.SuperviseeRegistration(
+        credential_track=registration.credential_track,
+        license_number=registration.license_number,
+        registered_on=registration.registered_on.isoformat(),
+        home_site_id=registration.home_site_id,
+        transfers=[
+            pb.SiteTransfer(
+                from_site_id=t.from_site_id,
+                to_site_id=t.to_site_id,
+                effective_on=t.effective_on.isoformat(),
+                source_event_id=t.source_event_id,
+            )
+            for t in registration.transfers
+        ],
+        source_event_ids=list(registration.source_event_ids),
+    )
+
+
+def _agreement(a: AgreementAsOf) -> pb.SupervisionAgreement:
+    return pb.SupervisionAgreement(
+        agreement_id=a.agreement_id,
+        supervisor_id=a.supervisor_id,
+        site_id=a.site_id,
+        credential_track=a.credential_track,
+        start_date=a.start_date.isoformat(),
+        end_date=a.terms.end_date.isoformat(),
+        modalities=list(a.terms.modalities),
+        sessions_per_period=a.terms.sessions_per_period or 0,
+        period=a.terms.period or "",
+        board_approval_required=a.board_approval_required,
+        approved_on=_date(a.approval.approved_on if a.approval else None),
+        approval_reference=a.approval.approval_reference if a.approval else "",
+        status=a.status,
+        terminated_on=_date(a.termination.terminated_on if a.termination else None),
+        termination_reason=a.termination.reason if a.termination else "",
+        terminated_by=a.termination.terminated_by if a.termination else "",
+        amendments=[
+            pb.AgreementAmendment(
+                recorded_at=m.recorded_at.isoformat(),
+                amended_by=m.amended_by,
+                reason=m.reason,
+                end_date=m.terms.end_date.isoformat(),
+                modalities=list(m.terms.modalities),
+                sessions_per_period=m.terms.sessions_per_period or 0,
+                period=m.terms.period or "",
+                source_event_id=m.source_event_id,
+            )
+            for m in a.amendments
+        ],
+        source_event_ids=list(a.source_event_ids),
+    )
+
+
+def _month(m: MonthStatus) -> pb.MonthSignOff:
+    return pb.MonthSignOff(
+        month=m.month,
+        status=m.status,
+        signed_by=m.signed_by or "",
+        signed_on=_date(m.signed_on),
+        history=[
+            pb.MonthEvent(
+                action=e.action,
+                on=e.on.isoformat(),
+                by=e.by,
+                reason=e.reason or "",
+                source_event_id=e.source_event_id,
+            )
+            for e in m.history
+        ],
+        source_event_ids=list(m.source_event_ids),
+    )
+
+
+def _evaluation(e: EvaluationFact) -> pb.CompetencyEvaluation:
+    return pb.CompetencyEvaluation(
+        evaluation_id=e.evaluation_id,
+        supervisor_id=e.supervisor_id,
+        framework=e.framework,
+        framework_version=e.framework_version,
+        scale_min=e.scale_min,
+        scale_max=e.scale_max,
+        expected_min=e.expected_min,
+        trigger=e.trigger,
+        period_start=e.period_start.isoformat(),
+        period_end=e.period_end.isoformat(),
+        scores=[pb.DomainScore(domain=s.domain, score=s.score) for s in e.scores],
+        below_expectations=list(e.below_expectations),
+        remediation_required=e.remediation_required,
+        evidence_session_ids=list(e.evidence_session_ids),
+        signed_on=e.signed_on.isoformat(),
+        acknowledged=e.acknowledged_on is not None,
+        acknowledged_on=_date(e.acknowledged_on),
+        source_event_ids=list(e.source_event_ids),
+    )
+
+
+def _breach(b: ServiceLevelBreach) -> pb.ServiceLevelBreach:
+    return pb.ServiceLevelBreach(
+        target=b.target,
+        due_at=b.due_at.isoformat(),
+        detected_at=b.detected_at.isoformat(),
+        source_event_id=b.source_event_id,
+    )
 
 
 class _IdQuery(Command):
