@@ -14,7 +14,10 @@ import pytest
 
 from continuum.coaching.v1 import coaching_service_pb2_grpc as coaching_grpc
 from continuum.compliance.v1 import compliance_service_pb2_grpc as compliance_grpc
+from continuum.compliance.v1 import credential_service_pb2_grpc as credential_grpc
 from continuum.referral.v1 import referral_service_pb2_grpc as referral_grpc
+from continuum.supervision.v1 import competency_service_pb2_grpc as competency_grpc
+from continuum.supervision.v1 import consultation_service_pb2_grpc as consultation_grpc
 from continuum.supervision.v1 import supervision_service_pb2_grpc as supervision_grpc
 
 T = TypeVar("T")
@@ -41,9 +44,12 @@ class Stubs:
     """One stub per service, each on its own real channel."""
 
     supervision: supervision_grpc.SupervisionServiceStub
+    competency: competency_grpc.CompetencyServiceStub
+    consultation: consultation_grpc.ConsultationServiceStub
     coaching: coaching_grpc.CoachingServiceStub
     referral: referral_grpc.ReferralServiceStub
     compliance: compliance_grpc.ComplianceServiceStub
+    credentials: credential_grpc.CredentialServiceStub
 
 
 @contextmanager
@@ -52,9 +58,12 @@ def stubs_for(addresses: Mapping[str, str]) -> Iterator[Stubs]:
     try:
         yield Stubs(
             supervision=supervision_grpc.SupervisionServiceStub(channels["supervision"]),
+            competency=competency_grpc.CompetencyServiceStub(channels["supervision"]),
+            consultation=consultation_grpc.ConsultationServiceStub(channels["supervision"]),
             coaching=coaching_grpc.CoachingServiceStub(channels["coaching"]),
             referral=referral_grpc.ReferralServiceStub(channels["referral"]),
             compliance=compliance_grpc.ComplianceServiceStub(channels["compliance"]),
+            credentials=credential_grpc.CredentialServiceStub(channels["compliance"]),
         )
     finally:
         for channel in channels.values():
