@@ -180,6 +180,8 @@ def _echo(service: str, stream: object, log: object) -> None:
 
 
 def main() -> None:
+    # On one machine the clocks tick every 5 s (service levels, expiry reminders), unless set.
+    os.environ.setdefault("CONTINUUM_CLOCK_TICK_SECONDS", "5")
     data_dir = Path(os.environ.get("CONTINUUM_DATA_DIR", ".data")).resolve()
     addresses = {
         s.name: os.environ.get(grpc_address_variable(s.name), f"127.0.0.1:{s.default_port}")
