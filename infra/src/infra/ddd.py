@@ -56,14 +56,15 @@ class RuleViolated(DomainError):
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
-def _check_id(value: str) -> str:
+def check_id(value: str) -> str:
+    """The value, if it is a well-formed id; ValueError saying what an id is otherwise."""
     if not _ID.fullmatch(value):
         raise ValueError("must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'")
     return value
 
 
 # Ids are chosen by clients (a retry reuses them) and become part of stream ids and Kafka keys.
-Id = Annotated[str, AfterValidator(_check_id)]
+Id = Annotated[str, AfterValidator(check_id)]
 
 
 class Command(BaseModel):

@@ -1,4 +1,5 @@
-"""Reading request fields that proto3 cannot type: ISO dates and enums with an UNSPECIFIED zero.
+"""Reading request fields that proto3 cannot type: ids, ISO dates and times, enums with an
+UNSPECIFIED zero, and the empty string that stands for "not given".
 
 A bad value is InvalidInput naming the request's field, as every other validation error.
 """
@@ -6,10 +7,11 @@ A bad value is InvalidInput naming the request's field, as every other validatio
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from infra.ddd import InvalidInput
+from infra.ddd import InvalidInput, check_id
 
 V = TypeVar("V")
 
@@ -36,3 +38,39 @@ def enum_field(value: int, field: str, choices: Mapping[Any, V]) -> V:
             if value == 0
             else InvalidInput(field, f"{value} is not a known value")
         ) from None
+
+
+def enum_list(values: Iterable[int], field: str, choices: Mapping[Any, V]) -> tuple[V, ...]:
+    """The domain values of a repeated proto enum; any UNSPECIFIED or unknown entry is refused."""
+    return tuple(enum_field(value, field, choices) for value in values)
+
+
+def optional_text(value: str) -> str | None:
+    """proto3 sends an absent string as ""; None says it was not given."""
+    return value or None
+
+
+def optional_date(value: str, field: str) -> dt.date | None:
+    """An optional ISO date; None when empty."""
+    return date_field(value, field) if value else None
+
+
+_HOURS_MINUTES = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+
+
+def time_field(value: str, field: str) -> dt.time | None:
+    """An optional "HH:MM" time of day; None when empty."""
+    if not value:
+        return None
+    match = _HOURS_MINUTES.fullmatch(value)
+    if match is None:
+        raise InvalidInput(field, f"{value!r} is not a time of day (HH:MM)")
+    return dt.time(int(match[1]), int(match[2]))
+
+
+def id_field(value: str, field: str) -> str:
+    """A required id, checked as every id a command carries."""
+    try:
+        return check_id(value)
+    except ValueError as error:
+        raise InvalidInput(field, str(error)) from None

@@ -22,8 +22,8 @@ from compliance.domain.sessions import SessionAsOf
 from compliance.domain.standing import SupervisorStanding
 from continuum.compliance.v1 import compliance_service_pb2 as pb
 from continuum.compliance.v1 import compliance_service_pb2_grpc as pb_grpc
-from infra.ddd import Command, Id, InvalidInput
-from infra.grpc.fields import date_field
+from infra.ddd import InvalidInput
+from infra.grpc.fields import date_field, id_field
 
 # How far ahead ListLicensesExpiring looks at most (ten years).
 MAX_WITHIN_DAYS = 3650
@@ -40,7 +40,7 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
     async def GetSuperviseeHours(
         self, request: pb.GetSuperviseeHoursRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetSuperviseeHoursResponse:
-        supervisee_id = _required_id(request.supervisee_id, "supervisee_id")
+        supervisee_id = id_field(request.supervisee_id, "supervisee_id")
         as_of = self._as_of(request.as_of)
         summary = await supervisee_hours(self._facts, supervisee_id, as_of)
         return pb.GetSuperviseeHoursResponse(
@@ -70,7 +70,7 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
     async def GetSuperviseeRecord(
         self, request: pb.GetSuperviseeRecordRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetSuperviseeRecordResponse:
-        supervisee_id = _required_id(request.supervisee_id, "supervisee_id")
+        supervisee_id = id_field(request.supervisee_id, "supervisee_id")
         as_of = self._as_of(request.as_of)
         record = await supervisee_record(self._facts, supervisee_id, as_of)
         practice = record.practice_hours
@@ -101,7 +101,7 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
     async def ListOpenReferrals(
         self, request: pb.ListOpenReferralsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListOpenReferralsResponse:
-        site_id = _required_id(request.site_id, "site_id")
+        site_id = id_field(request.site_id, "site_id")
         as_of = self._as_of(request.as_of)
         referrals = await open_referrals(self._facts, site_id, as_of)
         return pb.ListOpenReferralsResponse(
@@ -127,7 +127,7 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
     async def ListServiceLevelBreaches(
         self, request: pb.ListServiceLevelBreachesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListServiceLevelBreachesResponse:
-        site_id = _required_id(request.site_id, "site_id")
+        site_id = id_field(request.site_id, "site_id")
         as_of = self._as_of(request.as_of)
         referrals = await service_level_breaches(self._facts, site_id, as_of)
         return pb.ListServiceLevelBreachesResponse(
@@ -387,14 +387,3 @@ def _breach(b: ServiceLevelBreach) -> pb.ServiceLevelBreach:
         detected_at=b.detected_at.isoformat(),
         source_event_id=b.source_event_id,
     )
-
-
-class _IdQuery(Command):
-    value: Id
-
-
-def _required_id(value: str, field: str) -> str:
-    try:
-        return _IdQuery(value=value).value
-    except InvalidInput as error:
-        raise InvalidInput(field, error.reason) from None

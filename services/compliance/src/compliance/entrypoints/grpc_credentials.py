@@ -21,8 +21,7 @@ from compliance.domain.credentials_commands import (
 )
 from continuum.compliance.v1 import credential_service_pb2 as pb
 from continuum.compliance.v1 import credential_service_pb2_grpc as pb_grpc
-from infra.ddd import Command, Id, InvalidInput
-from infra.grpc.fields import date_field
+from infra.grpc.fields import date_field, id_field
 from infra.grpc.metadata import call_context
 from infra.runtime import command_context
 
@@ -163,7 +162,7 @@ class CredentialApi(pb_grpc.CredentialServiceServicer):
     async def GetCredentials(
         self, request: pb.GetCredentialsRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetCredentialsResponse:
-        holder_id = _required_id(request.holder_id, "holder_id")
+        holder_id = id_field(request.holder_id, "holder_id")
         holder = await self._registry.credentials_of(holder_id)
         return _credentials_message(holder_id, holder)
 
@@ -236,14 +235,3 @@ def _designation_message(d: Designation) -> pb.CredentialDesignation:
         training_hours=d.training_hours,
         training_completed_on=d.training_completed_on.isoformat(),
     )
-
-
-class _IdQuery(Command):
-    value: Id
-
-
-def _required_id(value: str, field: str) -> str:
-    try:
-        return _IdQuery(value=value).value
-    except InvalidInput as error:
-        raise InvalidInput(field, error.reason) from None

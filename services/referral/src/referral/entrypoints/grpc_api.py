@@ -17,7 +17,7 @@ from continuum.referral.v1 import referral_service_pb2 as pb
 from continuum.referral.v1 import referral_service_pb2_grpc as pb_grpc
 from infra.application import CommandContext
 from infra.ddd import InvalidInput
-from infra.grpc.fields import date_field, enum_field
+from infra.grpc.fields import date_field, enum_field, optional_date, optional_text
 from infra.grpc.metadata import call_context
 from infra.runtime import command_context
 from referral.application import handlers
@@ -130,15 +130,6 @@ _RECOMMENDATION_NUMBERS = _numbers(RECOMMENDATIONS)
 _CHANNEL_NUMBERS = _numbers(CHANNELS)
 
 
-def optional(value: str) -> str | None:
-    return value or None
-
-
-def optional_date(value: str, field: str) -> dt.date | None:
-    """An optional ISO date; None (today, for a step) when empty."""
-    return date_field(value, field) if value else None
-
-
 def instant_field(value: str, field: str) -> dt.datetime | None:
     """An optional ISO 8601 instant with its UTC offset; None when empty."""
     if not value:
@@ -185,13 +176,13 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
             to_service=enum_field(request.to_service, "to_service", SERVICES),
             urgency=enum_field(request.urgency, "urgency", URGENCIES),
             reason=enum_field(request.reason, "reason", REASONS),
-            note=optional(request.note),
+            note=optional_text(request.note),
             source=request.source,
-            origin=optional(request.origin),
+            origin=optional_text(request.origin),
             raised_by=request.raised_by or ctx.metadata.actor,
             raised_at=instant_field(request.raised_at, "raised_at"),
             substance_use_record=request.substance_use_record,
-            consent_reference=optional(request.consent_reference),
+            consent_reference=optional_text(request.consent_reference),
         )
         recorded = await self._handle(command, ctx)
         state = await handlers.get_referral(command.referral_id, self._records)
@@ -225,7 +216,7 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
         command = DeclineReferral(
             referral_id=request.referral_id,
             reason=enum_field(request.reason, "reason", DECLINE_REASONS),
-            note=optional(request.note),
+            note=optional_text(request.note),
             declined_on=optional_date(request.declined_on, "declined_on"),
             actor=ctx.metadata.actor,
         )
@@ -242,9 +233,9 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
             referral_id=request.referral_id,
             to_service=enum_field(request.to_service, "to_service", SERVICES),
             reason=enum_field(request.reason, "reason", REDIRECT_REASONS),
-            note=optional(request.note),
+            note=optional_text(request.note),
             redirected_on=optional_date(request.redirected_on, "redirected_on"),
-            consent_reference=optional(request.consent_reference),
+            consent_reference=optional_text(request.consent_reference),
             actor=ctx.metadata.actor,
         )
         recorded = await self._handle(command, ctx)
@@ -325,7 +316,7 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
         command = CancelReferral(
             referral_id=request.referral_id,
             reason=enum_field(request.reason, "reason", CANCEL_REASONS),
-            note=optional(request.note),
+            note=optional_text(request.note),
             cancelled_on=optional_date(request.cancelled_on, "cancelled_on"),
             actor=ctx.metadata.actor,
         )

@@ -7,18 +7,16 @@ unset. The actor of a correction is the caller named in the call's metadata.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import grpc
 
 from continuum.supervision.v1 import supervision_service_pb2 as pb
 from continuum.supervision.v1 import supervision_service_pb2_grpc as pb_grpc
 from infra.application import CommandContext
-from infra.ddd import InvalidInput
 from infra.eventstore import EventStore, Translator
-from infra.grpc.fields import date_field, enum_field
+from infra.grpc.fields import date_field, enum_field, enum_list, optional_text, time_field
 from infra.grpc.metadata import call_context
 from infra.runtime import command_context
 from supervision.application import handlers
@@ -73,27 +71,6 @@ PERIODS = {
 _MODALITY_NUMBERS = {name: number for number, name in MODALITIES.items()}
 _PERIOD_NUMBERS = {name: number for number, name in PERIODS.items()}
 
-_HOURS_MINUTES = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
-
-
-def enum_list(values: Iterable[int], field: str, choices: Mapping[Any, V]) -> tuple[V, ...]:
-    """The domain values of a repeated proto enum; any UNSPECIFIED or unknown entry is refused."""
-    return tuple(enum_field(value, field, choices) for value in values)
-
-
-def time_field(value: str, field: str) -> dt.time | None:
-    """An optional "HH:MM" time of day; None when empty."""
-    if not value:
-        return None
-    match = _HOURS_MINUTES.fullmatch(value)
-    if match is None:
-        raise InvalidInput(field, f"{value!r} is not a time of day (HH:MM)")
-    return dt.time(int(match[1]), int(match[2]))
-
-
-def optional(value: str) -> str | None:
-    return value or None
-
 
 class SupervisionApi(pb_grpc.SupervisionServiceServicer):
     def __init__(
@@ -146,7 +123,7 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             supervisor_id=request.supervisor_id,
             supervisee_id=request.supervisee_id,
             site_id=request.site_id,
-            credential_track=optional(request.credential_track),
+            credential_track=optional_text(request.credential_track),
             start_date=date_field(request.start_date, "start_date"),
             end_date=date_field(request.end_date, "end_date"),
             modalities=enum_list(request.modalities, "modalities", MODALITIES),
@@ -295,7 +272,7 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             week_start=date_field(request.week_start, "week_start"),
             direct_minutes=request.direct_minutes,
             indirect_minutes=request.indirect_minutes,
-            correction=optional(request.correction),
+            correction=optional_text(request.correction),
         )
         outcome = await handlers.decide_for_supervisee(
             command, self._context(context), self._store, self._publish
