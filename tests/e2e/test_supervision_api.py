@@ -557,6 +557,66 @@ def test_a_signed_off_month_is_locked_until_it_is_reopened(stubs: Stubs) -> None
     assert not log(stubs, supervisor, [supervisee], date="2026-03-20").already_recorded
 
 
+def test_retries_arriving_after_later_commands_change_nothing(stubs: Stubs) -> None:
+    supervisee, supervisor, _ = supervised(stubs)
+
+    def sign_off(signed_on: str) -> pb.SignOffMonthResponse:
+        request = pb.SignOffMonthRequest(
+            supervisee_id=supervisee, month="2026-03", supervisor_id=supervisor, signed_on=signed_on
+        )
+        return stubs.supervision.SignOffMonth(request, metadata=ACTOR, timeout=10)  # type: ignore[no-any-return]
+
+    reopen = pb.ReopenMonthRequest(
+        supervisee_id=supervisee,
+        month="2026-03",
+        reason="hours were left out",
+        reopened_on="2026-04-02",
+    )
+    week = pb.RecordPracticeHoursRequest(
+        supervisee_id=supervisee,
+        site_id=AUSTIN,
+        week_start="2026-03-02",
+        direct_minutes=900,
+        indirect_minutes=300,
+    )
+    corrected = pb.RecordPracticeHoursRequest()
+    corrected.CopyFrom(week)
+    corrected.direct_minutes, corrected.correction = 960, "a client session was missed"
+
+    assert not stubs.supervision.RecordPracticeHours(
+        week, metadata=ACTOR, timeout=10
+    ).already_recorded
+    assert not sign_off("2026-04-01").already_recorded
+    assert not stubs.supervision.ReopenMonth(reopen, metadata=ACTOR, timeout=10).already_recorded
+    assert not stubs.supervision.RecordPracticeHours(
+        corrected, metadata=ACTOR, timeout=10
+    ).already_recorded
+    assert not sign_off("2026-04-03").already_recorded
+
+    # Each command replayed after the later ones: recognised, and nothing changes.
+    assert sign_off("2026-04-01").already_recorded
+    assert stubs.supervision.ReopenMonth(reopen, metadata=ACTOR, timeout=10).already_recorded
+    assert stubs.supervision.RecordPracticeHours(week, metadata=ACTOR, timeout=10).already_recorded
+    assert stubs.supervision.RecordPracticeHours(
+        corrected, metadata=ACTOR, timeout=10
+    ).already_recorded
+    assert [(m.month, m.signed_on) for m in get(stubs, supervisee).signed_months] == [
+        ("2026-03", "2026-04-03")
+    ]
+    # A genuinely new sign-off of the signed month is still refused, naming the month.
+    error = refused(
+        stubs.supervision.SignOffMonth,
+        pb.SignOffMonthRequest(
+            supervisee_id=supervisee,
+            month="2026-03",
+            supervisor_id=supervisor,
+            signed_on="2026-04-05",
+        ),
+    )
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "2026-03" in str(error.details())
+
+
 def test_only_a_supervisor_of_the_month_signs_it_after_it_ends(stubs: Stubs) -> None:
     supervisee, supervisor, _ = supervised(stubs)
     stranger = pb.SignOffMonthRequest(

@@ -1075,28 +1075,18 @@ class Story:
         who, month, reopened_on, signed_again_on = REOPENED
         desk = self.calls.supervision
         session = SESSION[SHORTENED]
-        # A reopening carries no id of its own: once the month is signed again, the same
-        # ReopenMonth would reopen it a second time. So the staff app reads the month first.
-        now = desk.GetSupervisee(supervisee_id=who)
-        signed = {m.month: m.signed_on for m in now.signed_months} if now is not None else {}
-        if signed.get(month) == signed_again_on:
-            self.say(f"{who} {month} was reopened and signed again: not reopened a second time")
-            self.app.tally.already += 2  # the first signature and the reopening
-            self.app.tally.called |= {
-                "SupervisionService.SignOffMonth",
-                "SupervisionService.ReopenMonth",
-            }
-        else:
-            desk.SignOffMonth(
-                supervisee_id=who, month=month, supervisor_id=supervisor, signed_on=signed_on
-            )
-            desk.ReopenMonth(
-                supervisee_id=who,
-                month=month,
-                reopened_on=reopened_on,
-                as_actor=supervisor,
-                reason=f"{session.session_id} was logged with its booked length; it ended early",
-            )
+        desk.SignOffMonth(
+            supervisee_id=who, month=month, supervisor_id=supervisor, signed_on=signed_on
+        )
+        # Played again after the month was signed a second time, this reopening is the retry
+        # it is: the service finds it in the month's history and changes nothing.
+        desk.ReopenMonth(
+            supervisee_id=who,
+            month=month,
+            reopened_on=reopened_on,
+            as_actor=supervisor,
+            reason=f"{session.session_id} was logged with its booked length; it ended early",
+        )
         desk.AmendSession(
             **{**session.figures(), "minutes": session.minutes - 10},
             reason="Logged with the booked 60 minutes; the session ended after 50",

@@ -56,6 +56,7 @@ from supervision.domain.values import (
 __all__ = [
     "INITIAL",
     "Decision",
+    "SessionAmendment",
     "SessionRecord",
     "SessionState",
     "decide_amend_session",
@@ -102,6 +103,23 @@ class SessionRecord(BaseModel):
         )
 
 
+class SessionAmendment(BaseModel):
+    """One amendment as recorded: a retried AmendSession (it carries no id of its own) is
+    recognised among these, even after later amendments."""
+
+    model_config = ConfigDict(frozen=True)
+
+    session: SessionRecord
+    reason: str
+    amended_by: str
+
+    def asked_by(self, command: AmendSession) -> bool:
+        return self.session.same_fields_as(command) and (self.reason, self.amended_by) == (
+            command.reason,
+            command.actor,
+        )
+
+
 class LapseMark(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -118,6 +136,8 @@ class SessionState(BaseModel):
     logged: SessionRecord | None = None
     session: SessionRecord | None = None
     amendments: int = 0
+    # Every amendment, oldest first.
+    amended: tuple[SessionAmendment, ...] = ()
     void_reason: str | None = None
     lapse: LapseMark | None = None
 
@@ -208,7 +228,10 @@ def decide_amend_session(
 ) -> Decision:
     """Decides a correction: the session as it now stands, recorded as a new event, and followed
     by each supervisee's record. Both the month it was in and the month it moves to must be
-    open."""
+    open. An amendment already recorded, retried after later amendments (or after the session
+    was voided or its month signed off), records nothing."""
+    if any(amendment.asked_by(command) for amendment in state.amended):
+        return Decision(lapse_marked=state.lapse is not None)
     current = _standing_session(state, command.session_id, "amended")
     if current.same_fields_as(command):
         return Decision(lapse_marked=state.lapse is not None)  # nothing to correct
@@ -360,7 +383,16 @@ def evolve(state: SessionState, event: DomainEvent) -> SessionState:
                     "focus": event.focus,
                 }
             )
-            return state.model_copy(update={"session": amended, "amendments": state.amendments + 1})
+            amendment = SessionAmendment(
+                session=amended, reason=event.reason, amended_by=event.amended_by
+            )
+            return state.model_copy(
+                update={
+                    "session": amended,
+                    "amendments": state.amendments + 1,
+                    "amended": (*state.amended, amendment),
+                }
+            )
         case SessionVoided():
             _logged(state, event)
             return state.model_copy(update={"status": "voided", "void_reason": event.reason})

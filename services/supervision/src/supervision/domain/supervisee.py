@@ -122,6 +122,14 @@ class Approval(_Frozen):
     approval_reference: str
 
 
+class AgreementAmendment(_Frozen):
+    """One amendment as recorded: a retried AmendAgreement is compared with these."""
+
+    terms: AgreementTerms
+    reason: str
+    amended_by: str
+
+
 class Termination(_Frozen):
     terminated_on: dt.date
     reason: str
@@ -144,6 +152,8 @@ class Agreement(_Frozen):
     approval: Approval | None = None
     termination: Termination | None = None
     amendments: int = 0
+    # Every amendment, oldest first.
+    amendment_history: tuple[AgreementAmendment, ...] = ()
 
     @property
     def end_date(self) -> dt.date:
@@ -207,19 +217,31 @@ class MonthReopening(_Frozen):
 
 
 class SuperviseeState(_Frozen):
+    """The supervisee's record as it stands, and the history a retried command is recognised
+    by: these commands carry no id of their own, so a retry is known by its natural key among
+    everything recorded, not only among what stands now (a retry may arrive after later
+    commands changed it)."""
+
     # None until the first event.
     supervisee_id: str | None = None
     registration: Registration | None = None
     home: HomeSite | None = None
+    # Every transfer, oldest first: the site moved to and since when.
+    transfers: tuple[HomeSite, ...] = ()
     agreements: tuple[Agreement, ...] = ()
     # By session id.
     supervision: Mapping[str, SupervisionRecord] = {}
     # By (week_start, site_id).
     practice: Mapping[tuple[dt.date, str], PracticeWeek] = {}
+    # By (week_start, site_id): every record of the week, oldest first.
+    practice_history: Mapping[tuple[dt.date, str], tuple[PracticeWeek, ...]] = {}
     # By "YYYY-MM": the months signed off and not reopened since.
     signed_months: Mapping[str, MonthSignOff] = {}
     # By "YYYY-MM": the last reopening of each month ever reopened.
     reopenings: Mapping[str, MonthReopening] = {}
+    # By "YYYY-MM": every sign-off and every reopening of the month, oldest first.
+    sign_off_history: Mapping[str, tuple[MonthSignOff, ...]] = {}
+    reopening_history: Mapping[str, tuple[MonthReopening, ...]] = {}
 
     def agreement(self, agreement_id: str) -> Agreement | None:
         return next((a for a in self.agreements if a.agreement_id == agreement_id), None)
@@ -293,6 +315,8 @@ def _transfer(
     _registered(state, command.supervisee_id, "transferring them")
     home = state.home
     assert home is not None  # a registration sets it
+    if HomeSite(site_id=command.to_site_id, since=command.effective_on) in state.transfers:
+        return []  # a transfer already recorded, retried (perhaps after later ones)
     if home.site_id == command.to_site_id:
         if home.since == command.effective_on:
             return []  # this very transfer, retried
@@ -382,16 +406,22 @@ def _approve(
 
 def _amend(state: SuperviseeState, command: AmendAgreement) -> list[DomainEvent]:
     agreement = _existing(state, command.supervisee_id, command.agreement_id)
-    if agreement.termination is not None:
-        raise AgreementMustBeInForceToChange(
-            command.agreement_id, agreement.termination.terminated_on, "amended"
-        )
     terms = AgreementTerms(
         end_date=command.end_date,
         modalities=command.modalities,
         sessions_per_period=command.sessions_per_period,
         period=command.period,
     )
+    if any(
+        _same_terms(amendment.terms, terms)
+        and (amendment.reason, amendment.amended_by) == (command.reason, command.actor)
+        for amendment in agreement.amendment_history
+    ):
+        return []  # an amendment already recorded, retried (perhaps after later ones)
+    if agreement.termination is not None:
+        raise AgreementMustBeInForceToChange(
+            command.agreement_id, agreement.termination.terminated_on, "amended"
+        )
     if _same_terms(agreement.terms, terms):
         return []  # these are the terms in force: a retry, or nothing to amend
     if command.end_date <= agreement.start_date:
@@ -449,12 +479,19 @@ def _record_practice(
     state: SuperviseeState, command: RecordPracticeHours, today: dt.date
 ) -> list[DomainEvent]:
     _registered(state, command.supervisee_id, "recording their practice hours")
-    existing = state.practice.get((command.week_start, command.site_id))
+    key = (command.week_start, command.site_id)
+    existing = state.practice.get(key)
     if existing is not None and (existing.direct_minutes, existing.indirect_minutes) == (
         command.direct_minutes,
         command.indirect_minutes,
     ):
-        return []
+        return []  # these are the week's figures: a retry, or nothing to correct
+    if any(
+        (week.direct_minutes, week.indirect_minutes, week.correction)
+        == (command.direct_minutes, command.indirect_minutes, command.correction)
+        for week in state.practice_history.get(key, ())
+    ):
+        return []  # a record of the week already made, retried after a later correction
     if command.week_start > today:
         raise DateMustNotBeInTheFuture("week_start", command.week_start, today)
     state.check_open(command.supervisee_id, command.week_start, "recording practice hours in it")
@@ -479,10 +516,11 @@ def _record_practice(
 
 
 def _sign_off(state: SuperviseeState, command: SignOffMonth, today: dt.date) -> list[DomainEvent]:
+    proposed = MonthSignOff(supervisor_id=command.supervisor_id, signed_on=command.signed_on)
+    if proposed in state.sign_off_history.get(command.month, ()):
+        return []  # a sign-off already recorded, retried (perhaps after a reopening)
     signed = state.signed_months.get(command.month)
     if signed is not None:
-        if (signed.supervisor_id, signed.signed_on) == (command.supervisor_id, command.signed_on):
-            return []
         raise MonthMustBeOpenToSignOff(
             command.supervisee_id, command.month, signed.supervisor_id, signed.signed_on
         )
@@ -507,6 +545,11 @@ def _sign_off(state: SuperviseeState, command: SignOffMonth, today: dt.date) -> 
 
 
 def _reopen(state: SuperviseeState, command: ReopenMonth, today: dt.date) -> list[DomainEvent]:
+    proposed = MonthReopening(
+        reopened_by=command.actor, reason=command.reason, reopened_on=command.reopened_on
+    )
+    if proposed in state.reopening_history.get(command.month, ()):
+        return []  # a reopening already recorded, retried (perhaps after a new sign-off)
     signed = state.signed_months.get(command.month)
     if signed is None:
         last = state.reopenings.get(command.month)
@@ -514,7 +557,7 @@ def _reopen(state: SuperviseeState, command: ReopenMonth, today: dt.date) -> lis
             command.reason,
             command.actor,
         ):
-            return []  # this very reopening, retried
+            return []  # the last reopening, retried on another day: the month is open
         raise MonthMustBeSignedOffToReopen(command.supervisee_id, command.month)
     if command.reopened_on > today:
         raise DateMustNotBeInTheFuture("reopened_on", command.reopened_on, today)
@@ -550,7 +593,7 @@ def evolve(state: SuperviseeState, event: DomainEvent) -> SuperviseeState:
             )
         case SuperviseeTransferred():
             home = HomeSite(site_id=event.to_site_id, since=event.effective_on)
-            return state.model_copy(update={"home": home})
+            return state.model_copy(update={"home": home, "transfers": (*state.transfers, home)})
         case AgreementSigned():
             terms = AgreementTerms(
                 end_date=event.end_date,
@@ -586,8 +629,17 @@ def evolve(state: SuperviseeState, event: DomainEvent) -> SuperviseeState:
                 sessions_per_period=event.sessions_per_period,
                 period=event.period,
             )
-            amendments = _agreement_of(state, event.agreement_id).amendments + 1
-            return _with_agreement(state, event.agreement_id, terms=terms, amendments=amendments)
+            in_force = _agreement_of(state, event.agreement_id)
+            amendment = AgreementAmendment(
+                terms=terms, reason=event.reason, amended_by=event.amended_by
+            )
+            return _with_agreement(
+                state,
+                event.agreement_id,
+                terms=terms,
+                amendments=in_force.amendments + 1,
+                amendment_history=(*in_force.amendment_history, amendment),
+            )
         case AgreementTerminated():
             termination = Termination(
                 terminated_on=event.terminated_on,
@@ -642,21 +694,33 @@ def evolve(state: SuperviseeState, event: DomainEvent) -> SuperviseeState:
                 correction=event.correction,
             )
             key = (event.week_start, event.site_id)
-            return state.model_copy(update={"practice": {**state.practice, key: week}})
+            history = (*state.practice_history.get(key, ()), week)
+            return state.model_copy(
+                update={
+                    "practice": {**state.practice, key: week},
+                    "practice_history": {**state.practice_history, key: history},
+                }
+            )
         case MonthSignedOff():
             signed = MonthSignOff(supervisor_id=event.supervisor_id, signed_on=event.signed_on)
+            sign_offs = (*state.sign_off_history.get(event.month, ()), signed)
             return state.model_copy(
-                update={"signed_months": {**state.signed_months, event.month: signed}}
+                update={
+                    "signed_months": {**state.signed_months, event.month: signed},
+                    "sign_off_history": {**state.sign_off_history, event.month: sign_offs},
+                }
             )
         case MonthReopened():
             reopening = MonthReopening(
                 reopened_by=event.reopened_by, reason=event.reason, reopened_on=event.reopened_on
             )
             signed_months = {m: s for m, s in state.signed_months.items() if m != event.month}
+            reopenings = (*state.reopening_history.get(event.month, ()), reopening)
             return state.model_copy(
                 update={
                     "signed_months": signed_months,
                     "reopenings": {**state.reopenings, event.month: reopening},
+                    "reopening_history": {**state.reopening_history, event.month: reopenings},
                 }
             )
         case _:
