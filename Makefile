@@ -28,7 +28,7 @@ setup: $(STAMP) ## create the environment (.venv) from the lock file
 run: $(STAMP) ## start the broker and the four services in the foreground (Ctrl-C stops all)
 	$(PY) -m infra.devstack
 
-demo: $(STAMP) ## play a two-site scenario against a running `make run` and print the compliance view
+demo: $(STAMP) ## four months at two sites calling every command against a running `make run`, then the compliance report
 	$(PY) -m tests.scenarios.demo
 
 test: $(STAMP) ## lint, type-check and run the whole suite (unit, integration, end to end)
