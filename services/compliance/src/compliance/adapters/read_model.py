@@ -818,110 +818,40 @@ async def project_referral_raised(
     )
 
 
-async def _referral_step(
-    conn: AsyncConnection,
-    referral_id: str,
-    event_id: uuid.UUID,
-    recorded_at: dt.datetime,
-    status: ReferralStatus,
-    on: dt.date,
-    **columns: Any,
-) -> None:
-    await _insert_once(
-        conn,
-        referral_changes,
-        {
-            "event_id": str(event_id),
-            "referral_id": referral_id,
-            "status": status,
-            "on_date": on,
-            "recorded_at": recorded_at,
-            **columns,
-        },
-    )
+Projector = Callable[[AsyncConnection, Any, uuid.UUID, dt.datetime], Awaitable[None]]
 
 
-async def project_referral_accepted(
-    conn: AsyncConnection, event: ev.ReferralAccepted, event_id: uuid.UUID, recorded_at: dt.datetime
-) -> None:
-    await _referral_step(
-        conn, event.referral_id, event_id, recorded_at, "accepted", event.accepted_on
-    )
+def _fields_of(event: type[ev.EventContract], *fields: str) -> None:
+    """Refuses, when the table below is built, a field name the event does not have."""
+    missing = [f for f in fields if f not in event.model_fields]
+    if missing:
+        raise TypeError(f"{event.__name__} has no field {', '.join(missing)}")
 
 
-async def project_referral_declined(
-    conn: AsyncConnection, event: ev.ReferralDeclined, event_id: uuid.UUID, recorded_at: dt.datetime
-) -> None:
-    await _referral_step(
-        conn, event.referral_id, event_id, recorded_at, "declined", event.declined_on
-    )
+def _referral_step(
+    event: type[ev.EventContract], status: ReferralStatus, on: str, **columns: str
+) -> Projector:
+    """The projector of one step of the referral loop: a row in `referral_changes` with the
+    status it moved to, the event's date field `on` and extra columns read from event fields."""
+    _fields_of(event, on, *columns.values())
 
+    async def project_step(
+        conn: AsyncConnection, event: Any, event_id: uuid.UUID, recorded_at: dt.datetime
+    ) -> None:
+        await _insert_once(
+            conn,
+            referral_changes,
+            {
+                "event_id": str(event_id),
+                "referral_id": event.referral_id,
+                "status": status,
+                "on_date": getattr(event, on),
+                "recorded_at": recorded_at,
+                **{column: getattr(event, field) for column, field in columns.items()},
+            },
+        )
 
-async def project_referral_redirected(
-    conn: AsyncConnection,
-    event: ev.ReferralRedirected,
-    event_id: uuid.UUID,
-    recorded_at: dt.datetime,
-) -> None:
-    await _referral_step(
-        conn,
-        event.referral_id,
-        event_id,
-        recorded_at,
-        "redirected",
-        event.redirected_on,
-        to_service=event.to_service,
-    )
-
-
-async def project_referral_scheduled(
-    conn: AsyncConnection,
-    event: ev.ReferralScheduled,
-    event_id: uuid.UUID,
-    recorded_at: dt.datetime,
-) -> None:
-    await _referral_step(
-        conn,
-        event.referral_id,
-        event_id,
-        recorded_at,
-        "scheduled",
-        event.scheduled_on,
-        appointment_on=event.appointment_on,
-    )
-
-
-async def project_referral_completed(
-    conn: AsyncConnection,
-    event: ev.ReferralCompleted,
-    event_id: uuid.UUID,
-    recorded_at: dt.datetime,
-) -> None:
-    await _referral_step(
-        conn, event.referral_id, event_id, recorded_at, "completed", event.completed_on
-    )
-
-
-async def project_referral_closed_unable_to_engage(
-    conn: AsyncConnection,
-    event: ev.ReferralClosedUnableToEngage,
-    event_id: uuid.UUID,
-    recorded_at: dt.datetime,
-) -> None:
-    await _referral_step(
-        conn, event.referral_id, event_id, recorded_at, "closed_unable_to_engage", event.closed_on
-    )
-
-
-async def project_referral_cancelled(
-    conn: AsyncConnection,
-    event: ev.ReferralCancelled,
-    event_id: uuid.UUID,
-    recorded_at: dt.datetime,
-) -> None:
-    await _referral_step(
-        conn, event.referral_id, event_id, recorded_at, "cancelled", event.cancelled_on
-    )
+    return project_step
 
 
 async def project_referral_service_level_breached(
@@ -966,67 +896,31 @@ async def project_license_recorded(
     )
 
 
-async def _license_change(
-    conn: AsyncConnection,
-    event: ev.LicenseRenewed
-    | ev.LicenseSuspended
-    | ev.LicenseReinstated
-    | ev.LicenseRevoked
-    | ev.LicenseExpired,
-    event_id: uuid.UUID,
-    recorded_at: dt.datetime,
-    change: str,
-    effective_on: dt.date,
-    expires_on: dt.date | None = None,
-) -> None:
-    await _insert_once(
-        conn,
-        projected_license_changes,
-        {
-            "event_id": str(event_id),
-            "license_id": event.license_id,
-            "holder_id": event.holder_id,
-            "change": change,
-            "effective_on": effective_on,
-            "expires_on": expires_on,
-            "recorded_at": recorded_at,
-        },
-    )
+def _license_change(
+    event: type[ev.EventContract], change: str, effective_on: str, expires_on: str | None = None
+) -> Projector:
+    """The projector of a change to a license: a row in `projected_license_changes` dated by the
+    event's field `effective_on` (and the new expiry read from `expires_on`, for a renewal)."""
+    _fields_of(event, effective_on, *([expires_on] if expires_on else []))
 
+    async def project_change(
+        conn: AsyncConnection, event: Any, event_id: uuid.UUID, recorded_at: dt.datetime
+    ) -> None:
+        await _insert_once(
+            conn,
+            projected_license_changes,
+            {
+                "event_id": str(event_id),
+                "license_id": event.license_id,
+                "holder_id": event.holder_id,
+                "change": change,
+                "effective_on": getattr(event, effective_on),
+                "expires_on": getattr(event, expires_on) if expires_on else None,
+                "recorded_at": recorded_at,
+            },
+        )
 
-async def project_license_renewed(
-    conn: AsyncConnection, event: ev.LicenseRenewed, event_id: uuid.UUID, recorded_at: dt.datetime
-) -> None:
-    await _license_change(
-        conn, event, event_id, recorded_at, "renewed", event.renewed_on, event.expires_on
-    )
-
-
-async def project_license_suspended(
-    conn: AsyncConnection, event: ev.LicenseSuspended, event_id: uuid.UUID, recorded_at: dt.datetime
-) -> None:
-    await _license_change(conn, event, event_id, recorded_at, "suspended", event.effective_on)
-
-
-async def project_license_reinstated(
-    conn: AsyncConnection,
-    event: ev.LicenseReinstated,
-    event_id: uuid.UUID,
-    recorded_at: dt.datetime,
-) -> None:
-    await _license_change(conn, event, event_id, recorded_at, "reinstated", event.effective_on)
-
-
-async def project_license_revoked(
-    conn: AsyncConnection, event: ev.LicenseRevoked, event_id: uuid.UUID, recorded_at: dt.datetime
-) -> None:
-    await _license_change(conn, event, event_id, recorded_at, "revoked", event.effective_on)
-
-
-async def project_license_expired(
-    conn: AsyncConnection, event: ev.LicenseExpired, event_id: uuid.UUID, recorded_at: dt.datetime
-) -> None:
-    await _license_change(conn, event, event_id, recorded_at, "expired", event.expired_on)
+    return project_change
 
 
 async def project_supervisor_designation_recorded(
@@ -1053,8 +947,6 @@ async def project_supervisor_designation_recorded(
     )
 
 
-Projector = Callable[[AsyncConnection, Any, uuid.UUID, dt.datetime], Awaitable[None]]
-
 # Every event the read model is built from, and how. ConsultationLogged is not among them: a
 # consultation is not supervision and stays out of every figure.
 PROJECTORS: Mapping[type[ev.EventContract], Projector] = {
@@ -1074,20 +966,28 @@ PROJECTORS: Mapping[type[ev.EventContract], Projector] = {
     ev.CompetencyEvaluated: project_competency_evaluated,
     ev.EvaluationAcknowledged: project_evaluation_acknowledged,
     ev.ReferralRaised: project_referral_raised,
-    ev.ReferralAccepted: project_referral_accepted,
-    ev.ReferralDeclined: project_referral_declined,
-    ev.ReferralRedirected: project_referral_redirected,
-    ev.ReferralScheduled: project_referral_scheduled,
-    ev.ReferralCompleted: project_referral_completed,
-    ev.ReferralClosedUnableToEngage: project_referral_closed_unable_to_engage,
-    ev.ReferralCancelled: project_referral_cancelled,
+    ev.ReferralAccepted: _referral_step(ev.ReferralAccepted, "accepted", "accepted_on"),
+    ev.ReferralDeclined: _referral_step(ev.ReferralDeclined, "declined", "declined_on"),
+    ev.ReferralRedirected: _referral_step(
+        ev.ReferralRedirected, "redirected", "redirected_on", to_service="to_service"
+    ),
+    ev.ReferralScheduled: _referral_step(
+        ev.ReferralScheduled, "scheduled", "scheduled_on", appointment_on="appointment_on"
+    ),
+    ev.ReferralCompleted: _referral_step(ev.ReferralCompleted, "completed", "completed_on"),
+    ev.ReferralClosedUnableToEngage: _referral_step(
+        ev.ReferralClosedUnableToEngage, "closed_unable_to_engage", "closed_on"
+    ),
+    ev.ReferralCancelled: _referral_step(ev.ReferralCancelled, "cancelled", "cancelled_on"),
     ev.ReferralServiceLevelBreached: project_referral_service_level_breached,
     ev.LicenseRecorded: project_license_recorded,
-    ev.LicenseRenewed: project_license_renewed,
-    ev.LicenseSuspended: project_license_suspended,
-    ev.LicenseReinstated: project_license_reinstated,
-    ev.LicenseRevoked: project_license_revoked,
-    ev.LicenseExpired: project_license_expired,
+    ev.LicenseRenewed: _license_change(
+        ev.LicenseRenewed, "renewed", "renewed_on", expires_on="expires_on"
+    ),
+    ev.LicenseSuspended: _license_change(ev.LicenseSuspended, "suspended", "effective_on"),
+    ev.LicenseReinstated: _license_change(ev.LicenseReinstated, "reinstated", "effective_on"),
+    ev.LicenseRevoked: _license_change(ev.LicenseRevoked, "revoked", "effective_on"),
+    ev.LicenseExpired: _license_change(ev.LicenseExpired, "expired", "expired_on"),
     ev.SupervisorDesignationRecorded: project_supervisor_designation_recorded,
 }
 
