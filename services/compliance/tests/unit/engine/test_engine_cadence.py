@@ -323,3 +323,22 @@ def test_oh3_a_quarter_not_yet_signed_within_its_thirty_days_is_running() -> Non
     assert (q1.status, q1.risk) == ("running", "on_track")
     assert "to be signed by 2026-04-30, 10 days left" in q1.reason
     assert evaluation.verdicts == ()
+
+
+def test_a_minimum_that_applies_without_practice_asks_nothing_outside_any_agreement() -> None:
+    every_week = rule(
+        "min_supervision_per_window",
+        "every-week",
+        window="calendar_week",
+        hours=1,
+        only_while_practising=False,
+        severity="finding",
+    )
+    supervisee = Supervisee().agreement(start="2026-03-02", end="2026-03-15")
+    supervisee.session("2026-03-03")
+
+    evaluation = evaluate(supervisee, version(every_week), "2026-03-31")
+
+    assert outcome_in(evaluation, "every-week", "2026-03-02").status == "met"
+    assert outcome_in(evaluation, "every-week", "2026-03-09").status == "violated"
+    assert outcome_in(evaluation, "every-week", "2026-03-16").status == "not_applicable"

@@ -124,6 +124,16 @@ class Tally:
         return self._record.practice.sums(before.start, before.end, self.site_id).any
 
     @property
+    def supervised(self) -> bool:
+        """Whether an agreement (at the site) covers any day of the window."""
+        span = self.span
+        return any(
+            (self.site_id is None or a.site_id == self.site_id)
+            and (span is None or (a.start_date <= span.end and a.last_day >= span.start))
+            for a in self._record.agreements
+        )
+
+    @property
     def running(self) -> bool:
         return self.span is not None and self.span.running_on(self.as_of)
 

@@ -121,7 +121,9 @@ def min_supervision_per_window(
 ) -> Judgement:
     """At least `hours` of (weighted) supervision in every window in which the supervisee
     practised (TX1: 4 hours a calendar month while engaged in counseling; FL1: 1 hour every two
-    weeks; IL3: 1 hour a week; CA, TYH1/TYH6: one unit a week at each work setting)."""
+    weeks; IL3: 1 hour a week; CA, TYH1/TYH6: one unit a week at each work setting). A rule
+    that applies whether or not the supervisee practised still asks nothing of a window with
+    neither practice nor an agreement in force."""
     assert rule.hours is not None
     suspended = _suspended(tally, rule.min_leave_days)
     if suspended is not None:
@@ -132,6 +134,8 @@ def min_supervision_per_window(
     def what() -> str:
         return f"{hours(measured)} of supervision{weighting(rule.weights)} {_where(tally)}"
 
+    if not rule.only_while_practising and not tally.practised and not tally.supervised:
+        return not_applicable(lambda: f"no practice and no agreement {_where(tally)}")
     if tally.running:
         practising = tally.practised or tally.practised_before or not rule.only_while_practising
         return _running(tally, ctx, measured, required, "weighted_minutes", what, practising)
