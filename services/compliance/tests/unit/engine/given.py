@@ -35,6 +35,8 @@ from compliance.domain.record import (
 )
 from compliance.domain.standing import DesignationFact, LicenseChange, LicenseFact
 from contracts.rulepacks.model import (
+    BoardApprovalBeforeHoursCount,
+    ConcurrentSupervisorsMax,
     Count,
     Figure,
     Flag,
@@ -92,13 +94,22 @@ def requirements(
     )
 
 
-def limits(triadic_counts_as: str = "individual") -> SessionLimits:
-    count = Count(value=None, confidence="unconfirmed")
+def limits(
+    rules: tuple[RuleKind, ...] = (), triadic_counts_as: str = "individual"
+) -> SessionLimits:
+    """The session limits of a test version, agreeing with its rules: the concurrent supervisors
+    and the board's approval where a rule judges them, the organization's choice otherwise."""
+    concurrent = next((r for r in rules if isinstance(r, ConcurrentSupervisorsMax)), None)
+    approval = any(isinstance(r, BoardApprovalBeforeHoursCount) for r in rules)
     return SessionLimits(
-        group_min_supervisees=count,
-        group_max_supervisees=count,
-        concurrent_supervisors_max=count,
-        board_approval_before_hours_count=Flag(value=False, src=("T1",), confidence="primary"),
+        group_min_supervisees=Count(value=3, confidence="unconfirmed"),
+        group_max_supervisees=Count(value=6, confidence="unconfirmed"),
+        concurrent_supervisors_max=(
+            Count(value=concurrent.supervisors, src=("T1",), confidence="primary")
+            if concurrent is not None
+            else Count(value=None, confidence="unconfirmed")
+        ),
+        board_approval_before_hours_count=Flag(value=approval, src=("T1",), confidence="primary"),
         triadic_counts_as=triadic_counts_as,  # type: ignore[arg-type]
     )
 
@@ -115,15 +126,15 @@ def version(
         effective_to=D(effective_to) if effective_to else None,
         basis="a test pack",
         requirements=needs or requirements(),
-        session_limits=limits(triadic_counts_as),
+        session_limits=limits(rules, triadic_counts_as),
         rules=rules,
     )
 
 
-def pack(*versions: PackVersion, track: str = "TX-LPC-ASSOCIATE", state: str = "TX") -> RulePack:
+def pack(*versions: PackVersion, track: str = "TX-LPC-ASSOCIATE") -> RulePack:
     return RulePack(
         track=track,
-        state=state,
+        state=track[:2],
         board="a test board",
         provisional_credential="a provisional credential",
         target_license="LPC",
