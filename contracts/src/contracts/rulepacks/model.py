@@ -227,6 +227,9 @@ class MinSupervisionPerWindow(_Rule):
     only_while_practising: bool = True
     # IL6 asks for an average: the windows are judged together, over the program so far.
     averaged: bool = False
+    # An approved leave suspends the rule for the windows it covers only when it lasts at least
+    # this many days (TX1: "extended leave of at least one month approved in writing").
+    min_leave_days: int = Field(default=0, ge=0)
 
     def _figures(self) -> tuple[str, ...]:
         return ("hours",)

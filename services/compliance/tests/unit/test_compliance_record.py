@@ -315,6 +315,7 @@ def test_each_session_shows_the_supervisors_licenses_as_they_stood_on_its_date()
             supervisor_id="sup-1",
             site_id="site-a",
             source_event_id=f"evt-{session_id}",
+            recorded_at=at(day),
         )
         for session_id, day in (("s1", "2026-03-02"), ("s2", "2026-05-04"))
     )

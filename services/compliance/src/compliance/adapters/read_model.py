@@ -1300,6 +1300,10 @@ async def _sessions(
             supervisor_id=row.supervisor_id,
             site_id=row.site_id,
             source_event_id=row.source_event_id,
+            # Rows projected before migration 2 carry no recording time: the session's own day
+            # stands in for it.
+            recorded_at=row.recorded_at
+            or dt.datetime.combine(row.date, dt.time.min, tzinfo=dt.UTC),
             corrections=tuple(
                 SessionCorrection(
                     change=c.change,

@@ -97,8 +97,9 @@ class SupervisionSessionFact(Fact):
     focus: tuple[str, ...] = ()
     supervisor_id: str
     site_id: str
-    # The SessionLogged event the figures as logged came from.
+    # The SessionLogged event the figures as logged came from, and when it was recorded.
     source_event_id: str
+    recorded_at: dt.datetime
     corrections: tuple[SessionCorrection, ...] = ()
     lapse_marks: tuple[LapseMark, ...] = ()
 
