@@ -21,6 +21,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.application import CommandContext
+from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database, Migration
 from infra.eventstore import EventMetadata, SqlEventStore, Translator
 from infra.grpc.metadata import CallContext
@@ -114,6 +115,8 @@ class Runtime:
     db: Database
     store: SqlEventStore
     broker: KafkaBroker
+    # Runs every command, timer job and consumed event's reaction of the service.
+    runner: CommandRunner
     clock: Callable[[], dt.datetime] = utcnow
 
 
@@ -136,11 +139,16 @@ async def run_service(
     """Runs one service until SIGTERM or SIGINT, then stops it in reverse order."""
     telemetry = setup_telemetry(f"continuum-{settings.name}")
     db = Database.from_url(settings.database_url, migrations)
-    SQLAlchemyInstrumentor().instrument(
-        engine=db.engine.sync_engine, tracer_provider=telemetry.tracer_provider
-    )
+    if telemetry.exports_traces:
+        # A span per SQL statement is worth its cost only when someone receives it; without an
+        # exporter each command still has its own span (the runner's).
+        for engine in (db.engine.sync_engine, db.blocking_engine):
+            SQLAlchemyInstrumentor().instrument(
+                engine=engine, tracer_provider=telemetry.tracer_provider
+            )
     await db.migrate()
     store = SqlEventStore(db)
+    runner = CommandRunner(SqlUnitStore(db, translate), tracer=telemetry.tracer)
     if settings.platform.continuum_republish_on_start:
         queued = await republish_log(db, store, translate)
         log.info("%s: %d stored events queued to be published again", settings.name, queued)
@@ -148,7 +156,7 @@ async def run_service(
     publisher = KafkaPublisher(
         settings.platform.kafka_bootstrap_servers, client_id=f"continuum-{settings.name}"
     )
-    runtime = Runtime(settings, telemetry, db, store, publisher.broker)
+    runtime = Runtime(settings, telemetry, db, store, publisher.broker, runner)
     parts = compose(runtime)
     server = GrpcServer(settings.grpc_address, parts.grpc, telemetry=telemetry)
     relay = OutboxRelay(db, publisher, relay_id=f"{settings.name}-relay")

@@ -1,0 +1,347 @@
+"""Units of work committed to SQLite or PostgreSQL, concurrent ones together (group commit).
+
+Why together: a command's cost is mostly the transaction around it (BEGIN, a few inserts,
+COMMIT and its fsync), not its rows. Units that arrive while a batch is being committed wait for
+the next batch; a batch is one transaction with one multi-row insert per table, so a burst of 64
+commands pays for a few statements and one fsync. At one command in flight a batch holds one
+unit and nothing waits.
+
+Isolation: a unit that conflicts fails alone. The batch is first tried whole; the few clashes
+known before writing (two units of the batch on the same stream version or command id, a read
+check that failed, a command id already recorded) are set aside without failing it. If an
+insert still fails (another process moved a stream), the batch is rolled back and written again
+with a savepoint per unit, so the conflict fails only its own unit.
+
+Read checks under PostgreSQL READ COMMITTED: a unit that read a stream without writing to it (a
+supervisor's standing, read by each session logged under them) checks at commit that nobody
+appended since. A check and a concurrent append could pass each other unseen, both uncommitted,
+so each takes a transaction-scoped advisory lock on the stream first: shared for a check,
+exclusive for an append to a stream others read. A check then either waits for the appender to
+commit and sees its events, or holds the appender back until the check's transaction commits.
+Every lock of a batch is taken in one statement, in key order, so batches never deadlock. SQLite
+runs one write transaction at a time (BEGIN IMMEDIATE) and needs none of this.
+
+The transaction runs in a worker thread on the blocking drivers: one hop off the event loop per
+batch rather than one per statement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from infra.commands.model import CommandRecord, Committed, IndexRow, Unit, Verdict, touched
+from infra.db import READ_ONLY, Database
+from infra.eventstore.model import RecordedEvent, Translator
+from infra.eventstore.sql import event_rows, outbox_rows, recorded_from, recorded_row
+from infra.schema import commands, events, outbox
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def lock_key(stream_id: str) -> int:
+    """The advisory lock of a stream: a signed 64-bit digest of its id."""
+    digest = hashlib.blake2b(stream_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class _Clash(Exception):
+    """A unit's write met a key another transaction holds (rolled back to its savepoint)."""
+
+
+class SqlUnitStore:
+    """UnitStore on a service's database."""
+
+    def __init__(
+        self,
+        db: Database,
+        translate: Translator | None = None,
+        *,
+        now: Callable[[], dt.datetime] = _utcnow,
+        max_batch: int = 256,
+    ) -> None:
+        self._db = db
+        self._translate = translate
+        self._now = now
+        self._max_batch = max_batch
+        self._pending: list[tuple[Unit, asyncio.Future[Committed]]] = []
+        self._committer: asyncio.Task[None] | None = None
+        self._postgres = not db.is_sqlite
+        self.batches = 0
+        self.units = 0
+
+    # --- reading -----------------------------------------------------------------------------
+
+    async def read(self, stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]:
+        return await asyncio.to_thread(self._read, stream_id, after_version)
+
+    def _read(self, stream_id: str, after_version: int) -> list[RecordedEvent]:
+        query = (
+            select(events)
+            .where(events.c.stream_id == stream_id, events.c.version > after_version)
+            .order_by(events.c.version)
+        )
+        with self._reading() as conn:
+            return [recorded_row(row) for row in conn.execute(query)]
+
+    async def recorded(
+        self, command_type: str, command_key: str, *, within: AsyncConnection | None = None
+    ) -> CommandRecord | None:
+        query = select(commands).where(
+            commands.c.command_type == command_type, commands.c.command_key == command_key
+        )
+        if within is not None:
+            row = (await within.execute(query)).first()
+        else:
+            row = await asyncio.to_thread(self._first, query)
+        if row is None:
+            return None
+        return CommandRecord(
+            command_type=row.command_type,
+            command_key=row.command_key,
+            fingerprint=row.fingerprint,
+            outcome=row.outcome,
+            changed=row.changed,
+        )
+
+    def _first(self, query: Any) -> Any:
+        with self._reading() as conn:
+            return conn.execute(query).first()
+
+    def _reading(self) -> Any:
+        conn = self._db.blocking_engine.connect()
+        if self._postgres:
+            # One statement needs no transaction around it: no BEGIN and COMMIT round trips.
+            return conn.execution_options(isolation_level="AUTOCOMMIT")
+        return conn.execution_options(**{READ_ONLY: True})
+
+    # --- committing --------------------------------------------------------------------------
+
+    async def commit(self, unit: Unit, *, within: AsyncConnection | None = None) -> Committed:
+        if within is not None:
+            return await within.run_sync(lambda conn: self._commit_within(conn, unit))
+        done: asyncio.Future[Committed] = asyncio.get_running_loop().create_future()
+        self._pending.append((unit, done))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._drain(), name="group-commit")
+        return await asyncio.shield(done)
+
+    async def _drain(self) -> None:
+        """Commits batches until nothing waits; a unit arriving meanwhile joins the next."""
+        while self._pending:
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
+            try:
+                verdicts = await asyncio.to_thread(self._commit_batch, [u for u, _ in batch])
+            except Exception as error:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                continue
+            self.batches += 1
+            self.units += len(batch)
+            for (_, done), verdict in zip(batch, verdicts, strict=True):
+                if not done.done():
+                    done.set_result(verdict)
+
+    def _commit_batch(self, units: Sequence[Unit]) -> list[Committed]:
+        verdicts: list[Committed | None] = [None] * len(units)
+        versions: set[tuple[str, int]] = set()
+        identities: set[tuple[str, str]] = set()
+        live: list[int] = []
+        for i, unit in enumerate(units):
+            mine = {(a.stream_id, a.expected_version) for a in unit.appends if a.events}
+            identity = _identity(unit)
+            clash = mine & versions
+            if clash or (identity is not None and identity in identities):
+                # Another unit of this batch writes the same version or command first.
+                verdicts[i] = Committed(Verdict.CONFLICT, tuple(s for s, _ in clash))
+                continue
+            versions |= mine
+            if identity is not None:
+                identities.add(identity)
+            live.append(i)
+        batch = [units[i] for i in live]
+        if not batch:
+            return [v for v in verdicts if v is not None]
+        with self._db.blocking_engine.connect() as conn:
+            try:
+                with conn.begin():
+                    written = self._write(conn, batch, isolated=False)
+            except IntegrityError:
+                with conn.begin():
+                    written = self._write(conn, batch, isolated=True)
+        for i, verdict in zip(live, written, strict=True):
+            verdicts[i] = verdict
+        return [v for v in verdicts if v is not None]
+
+    def _commit_within(self, conn: Connection, unit: Unit) -> Committed:
+        with conn.begin_nested():
+            return self._write(conn, [unit], isolated=True)[0]
+
+    def _write(self, conn: Connection, units: Sequence[Unit], *, isolated: bool) -> list[Committed]:
+        """Writes the units in the open transaction; each verdict in order. Not isolated: one
+        clash raises IntegrityError for the caller to write them again, isolated."""
+        verdicts: list[Committed | None] = [None] * len(units)
+        if self._postgres:
+            self._lock(conn, units)
+        moved = self._moved(conn, [check for unit in units for check in unit.checks])
+        now = self._now()
+        live: list[int] = []
+        for i, unit in enumerate(units):
+            failed = [check.stream_id for check in unit.checks if check.stream_id in moved]
+            if failed:
+                verdicts[i] = Committed(Verdict.CONFLICT, tuple(failed))
+            else:
+                live.append(i)
+        if not isolated:
+            taken = self._record_commands(conn, [units[i] for i in live], now)
+            batch = []
+            for i in live:
+                if _identity(units[i]) in taken:
+                    verdicts[i] = Committed(Verdict.DUPLICATE)
+                else:
+                    batch.append(i)
+            self._insert(conn, [units[i] for i in batch], now)
+            for i in batch:
+                verdicts[i] = Committed(Verdict.COMMITTED)
+        else:
+            for i in live:
+                verdicts[i] = self._write_alone(conn, units[i], now)
+        return [v for v in verdicts if v is not None]
+
+    def _write_alone(self, conn: Connection, unit: Unit, now: dt.datetime) -> Committed:
+        savepoint = conn.begin_nested()
+        try:
+            if self._record_commands(conn, [unit], now):
+                savepoint.rollback()
+                return Committed(Verdict.DUPLICATE)
+            self._insert(conn, [unit], now)
+        except IntegrityError:
+            savepoint.rollback()
+            return Committed(Verdict.CONFLICT, touched(unit))
+        savepoint.commit()
+        return Committed(Verdict.COMMITTED)
+
+    def _lock(self, conn: Connection, units: Sequence[Unit]) -> None:
+        modes: dict[int, bool] = {}
+        for unit in units:
+            for stream_id in unit.guarded:
+                modes[lock_key(stream_id)] = True
+            for check in unit.checks:
+                key = lock_key(check.stream_id)
+                modes[key] = modes.get(key, False)
+        if not modes:
+            return
+        keys = sorted(modes)
+        # Evaluated in the order of the array, which is sorted: every batch locks in one order.
+        conn.execute(
+            text(
+                "SELECT CASE WHEN x THEN pg_advisory_xact_lock(k) "
+                "ELSE pg_advisory_xact_lock_shared(k) END "
+                "FROM unnest(CAST(:keys AS BIGINT[]), CAST(:exclusive AS BOOLEAN[])) AS t(k, x)"
+            ),
+            {"keys": keys, "exclusive": [modes[k] for k in keys]},
+        )
+
+    def _moved(self, conn: Connection, checks: Sequence[Any]) -> set[str]:
+        """The checked streams someone appended to since they were read."""
+        if not checks:
+            return set()
+        # Versions have no gaps: a stream moved past v when its version v + 1 exists.
+        wanted = list({(c.stream_id, c.version + 1) for c in checks})
+        rows = conn.execute(
+            select(events.c.stream_id).where(
+                tuple_(events.c.stream_id, events.c.version).in_(wanted)
+            )
+        )
+        return {row.stream_id for row in rows}
+
+    def _record_commands(
+        self, conn: Connection, units: Sequence[Unit], now: dt.datetime
+    ) -> set[tuple[str, str]]:
+        """Inserts the units' command records; returns the identities already recorded."""
+        rows = [
+            {
+                "command_type": u.record.command_type,
+                "command_key": u.record.command_key,
+                "fingerprint": u.record.fingerprint,
+                "outcome": u.record.outcome,
+                "changed": u.record.changed,
+                "recorded_at": now,
+            }
+            for u in units
+            if u.record is not None
+        ]
+        if not rows:
+            return set()
+        dialect_insert = pg_insert if self._postgres else sqlite_insert
+        statement = (
+            dialect_insert(commands)
+            .on_conflict_do_nothing()
+            .returning(commands.c.command_type, commands.c.command_key)
+        )
+        inserted = {(r.command_type, r.command_key) for r in conn.execute(statement, rows)}
+        wanted = {_identity(u) for u in units}
+        return {identity for identity in wanted if identity is not None} - inserted
+
+    def _insert(self, conn: Connection, units: Sequence[Unit], now: dt.datetime) -> None:
+        rows: list[dict[str, Any]] = []
+        for unit in units:
+            rows.extend(event_rows([a for a in unit.appends if a.events], unit.metadata, now))
+        if rows:
+            conn.execute(insert(events), rows)
+            if self._translate is not None:
+                # The translator reads what the event says, never its position in the log.
+                recorded = [recorded_from(row, 0) for row in rows]
+                messages = outbox_rows(recorded, self._translate, now)
+                if messages:
+                    conn.execute(insert(outbox), messages)
+        by_kind: defaultdict[tuple[str, str], list[IndexRow]] = defaultdict(list)
+        for unit in units:
+            for row in unit.rows:
+                by_kind[(row.table.name, row.mode)].append(row)
+        for (_, mode), index_rows in by_kind.items():
+            self._write_rows(conn, mode, index_rows)
+
+    def _write_rows(self, conn: Connection, mode: str, rows: Sequence[IndexRow]) -> None:
+        table = rows[0].table
+        key_columns = [column.name for column in table.primary_key.columns]
+        if mode == "insert":
+            conn.execute(insert(table), [dict(row.values) for row in rows])
+            return
+        if mode == "update":
+            for row in rows:
+                conn.execute(
+                    update(table)
+                    .where(*(table.c[name] == row.values[name] for name in key_columns))
+                    .values({k: v for k, v in row.values.items() if k not in key_columns})
+                )
+            return
+        # Upsert: the last row of the batch for a key wins, as if written one after another.
+        latest = {row.key(): dict(row.values) for row in rows}
+        columns = list(next(iter(latest.values())))
+        dialect_insert = pg_insert if self._postgres else sqlite_insert
+        statement = dialect_insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=key_columns,
+            set_={name: statement.excluded[name] for name in columns if name not in key_columns},
+        )
+        conn.execute(statement, list(latest.values()))
+
+
+def _identity(unit: Unit) -> tuple[str, str] | None:
+    record = unit.record
+    return None if record is None else (record.command_type, record.command_key)
