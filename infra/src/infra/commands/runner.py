@@ -361,8 +361,10 @@ class CommandRunner:
         refused: DomainError | None,
     ) -> Ran[R]:
         if earlier.fingerprint != fingerprint:
-            if isinstance(refused, AlreadyRecorded):
-                raise refused  # the domain's own words for the clash
+            if refused is not None:
+                # Another command under this identity, which the record as it stands refuses
+                # anyway: the domain's words say why (a referral cancelled already).
+                raise refused
             raise CommandIdMustNotBeReused(earlier.command_type, earlier.command_key)
         outcome = use_case.outcome.model_validate(earlier.outcome)
         return Ran(outcome, retry=True, changed=earlier.changed)
@@ -376,16 +378,12 @@ class CommandRunner:
         earlier: CommandRecord,
     ) -> None:
         """An identity taken by other content, found at commit (the decision took a stream to
-        be new): decided once more on what the streams hold, for the domain's own refusal."""
+        be new): decided once more on what the streams hold, so that the domain's own refusal
+        is the answer when it has one."""
         refresh = set(uow._versions())
         for stream_id in refresh:
             self._cache.mark_stale(stream_id, uow._versions()[stream_id])
-        try:
-            await use_case.decide(UnitOfWork(self, ctx, refresh), command)
-        except AlreadyRecorded:
-            raise
-        except DomainError:
-            pass
+        await use_case.decide(UnitOfWork(self, ctx, refresh), command)
         raise CommandIdMustNotBeReused(earlier.command_type, earlier.command_key)
 
     async def _load(
