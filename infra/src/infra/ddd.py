@@ -88,14 +88,16 @@ class Command(BaseModel):
     def command_type(cls) -> str:
         return cls.__name__
 
-    def command_key(self) -> str | None:
+    def command_key(self, key_fields: tuple[str, ...] | None = None) -> str | None:
         """The ids this command is known by among commands of its type; None: not recorded.
 
         An id left empty (a client written before the command had an id of its own) makes the
-        content itself the identity, so that client's retries are still recognised."""
-        if not self.key_fields:
+        content itself the identity, so that client's retries are still recognised.
+        `key_fields` overrides the class's own (a use case may name a command's identity)."""
+        fields = self.key_fields if key_fields is None else key_fields
+        if not fields:
             return None
-        values = [getattr(self, name) for name in self.key_fields]
+        values = [getattr(self, name, None) for name in fields]
         if any(value is None for value in values):
             return f"={self.fingerprint()}"
         return "/".join(str(value) for value in values)

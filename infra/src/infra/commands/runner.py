@@ -69,6 +69,8 @@ class UseCase(Generic[C, R]):
 
     outcome: type[R]
     decide: Callable[[UnitOfWork, C], Awaitable[R]]
+    # The command's identity, when its class does not name it (see Command.key_fields).
+    key_fields: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +289,7 @@ class CommandRunner:
         within: AsyncConnection | None,
     ) -> Ran[R]:
         command_type = command.command_type()
-        key = command.command_key()
+        key = command.command_key(use_case.key_fields)
         fingerprint = command.fingerprint() if key is not None else ""
         refresh: set[str] = set()
         for attempt in range(1, self._retry.attempts + 1):

@@ -28,8 +28,9 @@ from compliance.domain.credentials_errors import (
 from conftest import DatabaseFactory
 from contracts.events import LicenseExpired, LicenseExpiryReminderDue, parse
 from infra.application import CommandContext
+from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database
-from infra.eventstore import EventMetadata, SqlEventStore
+from infra.eventstore import EventMetadata
 from infra.schema import events as events_table
 from infra.schema import outbox
 
@@ -63,7 +64,7 @@ def record(license_id: str, holder_id: str = "sup-1", **overrides: Any) -> Recor
 
 async def registry_on(make_database: DatabaseFactory) -> tuple[CredentialRegistry, Database]:
     db = await make_database(license_index.MIGRATIONS)
-    registry = CredentialRegistry(SqlEventStore(db), translate, SqlLicenseIndex(db), db.transaction)
+    registry = CredentialRegistry(CommandRunner(SqlUnitStore(db, translate)), SqlLicenseIndex(db))
     return registry, db
 
 
@@ -301,7 +302,7 @@ async def test_a_decision_on_a_stale_license_table_is_refused_by_its_constraints
 ) -> None:
     registry, db = await registry_on(make_database)
     await registry.record_license(record("lic-1"), staff())
-    stale = CredentialRegistry(SqlEventStore(db), translate, StaleIndex(db), db.transaction)
+    stale = CredentialRegistry(CommandRunner(SqlUnitStore(db, translate)), StaleIndex(db))
 
     with pytest.raises(error):
         await stale.record_license(record(**second), staff())
