@@ -34,9 +34,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import JSON, Connection, Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -79,6 +77,11 @@ class SqlUnitStore:
         self._pending: list[tuple[Unit, asyncio.Future[Committed]]] = []
         self._committer: asyncio.Task[None] | None = None
         self._postgres = not db.is_sqlite
+        self._sql = _Statements(db.blocking_engine.dialect)
+        # What a violated key raises, from the driver (statements run on its cursor) or wrapped.
+        driver = db.blocking_engine.dialect.dbapi
+        assert driver is not None
+        self._clash: tuple[type[Exception], ...] = (IntegrityError, driver.IntegrityError)
         self.batches = 0
         self.units = 0
 
@@ -180,7 +183,7 @@ class SqlUnitStore:
             try:
                 with conn.begin():
                     written = self._write(conn, batch, isolated=False)
-            except IntegrityError:
+            except self._clash:
                 with conn.begin():
                     written = self._write(conn, batch, isolated=True)
         for i, verdict in zip(live, written, strict=True):
@@ -225,11 +228,16 @@ class SqlUnitStore:
     def _write_alone(self, conn: Connection, unit: Unit, now: dt.datetime) -> Committed:
         savepoint = conn.begin_nested()
         try:
-            if self._record_commands(conn, [unit], now):
+            try:
+                duplicate = bool(self._record_commands(conn, [unit], now))
+            except self._clash:
+                # Recorded by another transaction since this one began looking.
+                duplicate = True
+            if duplicate:
                 savepoint.rollback()
                 return Committed(Verdict.DUPLICATE)
             self._insert(conn, [unit], now)
-        except IntegrityError:
+        except self._clash:
             savepoint.rollback()
             return Committed(Verdict.CONFLICT, touched(unit))
         savepoint.commit()
@@ -247,13 +255,11 @@ class SqlUnitStore:
             return
         keys = sorted(modes)
         # Evaluated in the order of the array, which is sorted: every batch locks in one order.
-        conn.execute(
-            text(
-                "SELECT CASE WHEN x THEN pg_advisory_xact_lock(k) "
-                "ELSE pg_advisory_xact_lock_shared(k) END "
-                "FROM unnest(CAST(:keys AS BIGINT[]), CAST(:exclusive AS BOOLEAN[])) AS t(k, x)"
-            ),
-            {"keys": keys, "exclusive": [modes[k] for k in keys]},
+        _cursor(conn).execute(
+            "SELECT CASE WHEN x THEN pg_advisory_xact_lock(k) "
+            "ELSE pg_advisory_xact_lock_shared(k) END "
+            "FROM unnest(%s::BIGINT[], %s::BOOLEAN[]) AS t(k, x)",
+            (keys, [modes[k] for k in keys]),
         )
 
     def _moved(self, conn: Connection, checks: Sequence[Any]) -> set[str]:
@@ -262,84 +268,151 @@ class SqlUnitStore:
             return set()
         # Versions have no gaps: a stream moved past v when its version v + 1 exists.
         wanted = list({(c.stream_id, c.version + 1) for c in checks})
-        rows = conn.execute(
-            select(events.c.stream_id).where(
-                tuple_(events.c.stream_id, events.c.version).in_(wanted)
-            )
+        mark = self._sql.mark
+        where = " OR ".join([f"(stream_id = {mark} AND version = {mark})"] * len(wanted))
+        cursor = _cursor(conn)
+        cursor.execute(
+            f"SELECT stream_id FROM events WHERE {where}",
+            [value for pair in wanted for value in pair],
         )
-        return {row.stream_id for row in rows}
+        return {row[0] for row in cursor.fetchall()}
 
     def _record_commands(
         self, conn: Connection, units: Sequence[Unit], now: dt.datetime
     ) -> set[tuple[str, str]]:
-        """Inserts the units' command records; returns the identities already recorded."""
+        """Inserts the units' command records; returns the identities already recorded (those
+        units record nothing). An identity another transaction records meanwhile makes the
+        insert fail instead (IntegrityError): the batch is then written unit by unit."""
+        records = [u.record for u in units if u.record is not None]
+        if not records:
+            return set()
+        taken = self._recorded_among(conn, [(r.command_type, r.command_key) for r in records])
         rows = [
             {
-                "command_type": u.record.command_type,
-                "command_key": u.record.command_key,
-                "fingerprint": u.record.fingerprint,
-                "outcome": u.record.outcome,
-                "changed": u.record.changed,
+                "command_type": r.command_type,
+                "command_key": r.command_key,
+                "fingerprint": r.fingerprint,
+                "outcome": r.outcome,
+                "changed": r.changed,
                 "recorded_at": now,
             }
-            for u in units
-            if u.record is not None
+            for r in records
+            if (r.command_type, r.command_key) not in taken
         ]
-        if not rows:
-            return set()
-        dialect_insert = pg_insert if self._postgres else sqlite_insert
-        statement = (
-            dialect_insert(commands)
-            .on_conflict_do_nothing()
-            .returning(commands.c.command_type, commands.c.command_key)
+        self._sql.insert(conn, commands, rows)
+        return taken
+
+    def _recorded_among(
+        self, conn: Connection, identities: Sequence[tuple[str, str]]
+    ) -> set[tuple[str, str]]:
+        mark = self._sql.mark
+        where = " OR ".join([f"(command_type = {mark} AND command_key = {mark})"] * len(identities))
+        cursor = _cursor(conn)
+        cursor.execute(
+            f"SELECT command_type, command_key FROM commands WHERE {where}",
+            [value for pair in identities for value in pair],
         )
-        inserted = {(r.command_type, r.command_key) for r in conn.execute(statement, rows)}
-        wanted = {_identity(u) for u in units}
-        return {identity for identity in wanted if identity is not None} - inserted
+        return {(row[0], row[1]) for row in cursor.fetchall()}
 
     def _insert(self, conn: Connection, units: Sequence[Unit], now: dt.datetime) -> None:
         rows: list[dict[str, Any]] = []
         for unit in units:
             rows.extend(event_rows([a for a in unit.appends if a.events], unit.metadata, now))
         if rows:
-            conn.execute(insert(events), rows)
+            self._sql.insert(conn, events, rows)
             if self._translate is not None:
                 # The translator reads what the event says, never its position in the log.
                 recorded = [recorded_from(row, 0) for row in rows]
-                messages = outbox_rows(recorded, self._translate, now)
-                if messages:
-                    conn.execute(insert(outbox), messages)
+                self._sql.insert(conn, outbox, outbox_rows(recorded, self._translate, now))
         by_kind: defaultdict[tuple[str, str], list[IndexRow]] = defaultdict(list)
         for unit in units:
             for row in unit.rows:
                 by_kind[(row.table.name, row.mode)].append(row)
         for (_, mode), index_rows in by_kind.items():
-            self._write_rows(conn, mode, index_rows)
+            table = index_rows[0].table
+            if mode == "insert":
+                self._sql.insert(conn, table, [dict(row.values) for row in index_rows])
+            elif mode == "update":
+                self._sql.update(conn, table, [dict(row.values) for row in index_rows])
+            else:
+                # The last row of the batch for a key wins, as if written one after another.
+                latest = {row.key(): dict(row.values) for row in index_rows}
+                self._sql.insert(conn, table, list(latest.values()), upsert=True)
 
-    def _write_rows(self, conn: Connection, mode: str, rows: Sequence[IndexRow]) -> None:
-        table = rows[0].table
-        key_columns = [column.name for column in table.primary_key.columns]
-        if mode == "insert":
-            conn.execute(insert(table), [dict(row.values) for row in rows])
+
+class _Statements:
+    """Statements written once per table and column set, run on the driver's cursor: a batch
+    pays for its rows, not for building and compiling SQL (what a query builder costs per
+    statement). Values go through the column types' own conversions."""
+
+    def __init__(self, dialect: Any) -> None:
+        self._dialect = dialect
+        self.postgres = dialect.name == "postgresql"
+        self.mark = "%s" if self.postgres else "?"
+        self._sql: dict[tuple[Any, ...], str] = {}
+        self._processors: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
+
+    def insert(
+        self,
+        conn: Connection,
+        table: Table,
+        rows: Sequence[dict[str, Any]],
+        *,
+        upsert: bool = False,
+    ) -> None:
+        if not rows:
             return
-        if mode == "update":
-            for row in rows:
-                conn.execute(
-                    update(table)
-                    .where(*(table.c[name] == row.values[name] for name in key_columns))
-                    .values({k: v for k, v in row.values.items() if k not in key_columns})
-                )
+        columns = tuple(rows[0])
+        key = ("insert", table.name, columns, upsert)
+        sql = self._sql.get(key)
+        if sql is None:
+            sql = self._sql[key] = self._insert_sql(table, columns, upsert)
+        _cursor(conn).executemany(sql, self._params(table, columns, rows))
+
+    def update(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
             return
-        # Upsert: the last row of the batch for a key wins, as if written one after another.
-        latest = {row.key(): dict(row.values) for row in rows}
-        columns = list(next(iter(latest.values())))
-        dialect_insert = pg_insert if self._postgres else sqlite_insert
-        statement = dialect_insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=key_columns,
-            set_={name: statement.excluded[name] for name in columns if name not in key_columns},
-        )
-        conn.execute(statement, list(latest.values()))
+        columns = tuple(rows[0])
+        keys = [c.name for c in table.primary_key.columns]
+        values = [c for c in columns if c not in keys]
+        key = ("update", table.name, columns)
+        sql = self._sql.get(key)
+        if sql is None:
+            assignments = ", ".join(f"{c} = {self._bind(table, c)}" for c in values)
+            where = " AND ".join(f"{c} = {self._bind(table, c)}" for c in keys)
+            sql = self._sql[key] = f"UPDATE {table.name} SET {assignments} WHERE {where}"
+        ordered = (*values, *keys)
+        _cursor(conn).executemany(sql, self._params(table, ordered, rows))
+
+    def _insert_sql(self, table: Table, columns: tuple[str, ...], upsert: bool) -> str:
+        binds = ", ".join(self._bind(table, c) for c in columns)
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({binds})"
+        if upsert:
+            keys = [c.name for c in table.primary_key.columns]
+            changes = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+            sql += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {changes}"
+        return sql
+
+    def _bind(self, table: Table, column: str) -> str:
+        if self.postgres and isinstance(table.c[column].type, JSON):
+            return "%s::JSON"
+        return self.mark
+
+    def _params(
+        self, table: Table, columns: tuple[str, ...], rows: Sequence[dict[str, Any]]
+    ) -> list[tuple[Any, ...]]:
+        key = (table.name, columns)
+        processors = self._processors.get(key)
+        if processors is None:
+            processors = self._processors[key] = [
+                table.c[c].type._cached_bind_processor(self._dialect) for c in columns
+            ]
+        pairs = list(zip(columns, processors, strict=True))
+        return [tuple(row[c] if p is None else p(row[c]) for c, p in pairs) for row in rows]
+
+
+def _cursor(conn: Connection) -> Any:
+    return conn.connection.cursor()
 
 
 def _identity(unit: Unit) -> tuple[str, str] | None:
