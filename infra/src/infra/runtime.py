@@ -20,6 +20,8 @@ from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.rulepacks.loader import RulePackError, rule_packs
+from contracts.rulepacks.model import RulePacks
 from infra.application import CommandContext
 from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database, Migration
@@ -69,6 +71,21 @@ def load_settings(name: str, default_port: int) -> ServiceSettings:
 
     own = Own()
     return ServiceSettings(name, own.grpc_address, own.database_url, platform)
+
+
+class StartupRefused(Exception):
+    """What a service found wrong before serving, such as a malformed rule pack: it does not
+    start, and says why."""
+
+
+def rule_packs_at_start() -> RulePacks:
+    """The licensing boards' rule packs, validated before the service serves: a malformed pack
+    refuses the start (StartupRefused, naming the file, the track, the field and the reason)
+    rather than checking or judging records by a rule it misread."""
+    try:
+        return rule_packs()
+    except RulePackError as error:
+        raise StartupRefused(str(error)) from error
 
 
 def utcnow() -> dt.datetime:
@@ -197,6 +214,10 @@ async def run_service(
 
 
 def main(service: str, default_port: int, run: Callable[[ServiceSettings], Any]) -> None:
-    """The body of `python -m <service>`."""
+    """The body of `python -m <service>`. A refused start exits with status 2 and its reason."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    asyncio.run(run(load_settings(service, default_port)))
+    try:
+        asyncio.run(run(load_settings(service, default_port)))
+    except StartupRefused as refused:
+        log.critical("%s refused to start: %s", service, refused)
+        raise SystemExit(2) from None

@@ -128,6 +128,8 @@ class SupervisionWeights(_Model):
     individual: Share = Decimal(1)
     triadic: Share = Decimal(1)
     group: Share = Decimal(1)
+    # Where the weighting comes from (CA: TYH1;CA5, secondary); None for the plain 1:1:1.
+    source: Sourced | None = None
 
     def of(self, session_format: SessionFormat) -> Fraction:
         weight: Decimal = getattr(self, session_format)
@@ -167,6 +169,25 @@ class SessionLimits(_Model):
     board_approval_before_hours_count: Flag
     # How the board counts a session of one supervisor with two supervisees.
     triadic_counts_as: Literal["individual", "group"] = "individual"
+    # Where that counting comes from (CA5: triadic counts as individual; TX6: a group starts at
+    # two); None where the board's text says nothing and the default applies.
+    triadic_counts_as_basis: Sourced | None = None
+    # The most supervisees the board admits to individual supervision (TX1, FL1, IL3: two, so a
+    # triadic session is individual supervision); None where the board's text says nothing.
+    individual_max_supervisees: Count | None = None
+
+    @model_validator(mode="after")
+    def _sizes_supervision_can_decide_with(self) -> Self:
+        # Supervision must accept or refuse every group session: both bounds are needed.
+        low, high = self.group_min_supervisees.value, self.group_max_supervisees.value
+        if low is None or high is None:
+            raise ValueError(
+                "group_min_supervisees and group_max_supervisees need a value (the "
+                "organization's choice, unconfirmed, where the board states none)"
+            )
+        if low > high:
+            raise ValueError(f"group_min_supervisees {low} exceeds group_max_supervisees {high}")
+        return self
 
 
 # --- rule kinds: each judged by a pure function over period tallies ------------------------
@@ -447,6 +468,30 @@ RuleKind = Annotated[
 ]
 
 
+# --- what the research found that no rule kind judges ---------------------------------------
+
+# A figure as the research gives it: a number, a yes or no, a text, a list of texts; None when
+# the figure is not known.
+RecordedValue = bool | int | Decimal | str | tuple[str, ...] | None
+
+
+# A dotted path with list indexes, as the research writes it: "supervision_cadence[0].rule".
+_TOPIC = r"^[a-z][a-z0-9_]*(\[[0-9]+\])?(\.[a-z][a-z0-9_]*(\[[0-9]+\])?)*$"
+
+
+class NotEvaluated(Sourced):
+    """A figure of the board's that the compliance engine does not judge (renewal CE hours, a
+    permit's validity, a reporting form, a clinical/non-clinical split, ...), kept with its
+    source and confidence so that nothing the research found is dropped, and reported as such.
+    """
+
+    # Where the figure sits in the research, e.g. "renewal.ce_hours".
+    topic: str = Field(pattern=_TOPIC)
+    value: RecordedValue
+    # Why no rule judges it, in a sentence a compliance officer reads.
+    why: str = Field(min_length=3, max_length=500)
+
+
 # --- a pack and its versions ---------------------------------------------------------------
 
 
@@ -461,6 +506,8 @@ class PackVersion(_Model):
     requirements: Requirements
     session_limits: SessionLimits
     rules: tuple[RuleKind, ...] = ()
+    # Figures no rule kind judges, with their sources: reported as not evaluated, never dropped.
+    not_evaluated: tuple[NotEvaluated, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -476,10 +523,40 @@ class PackVersion(_Model):
         for rule in self.rules:
             if isinstance(rule, ExtraSupervisionAbovePractice) and rule.adds_to not in minima:
                 raise ValueError(
-                    f"rule {rule.id} adds to {rule.adds_to}, which is not a "
+                    f"rule {rule.id} names adds_to {rule.adds_to}, which is not a "
                     "min_supervision_per_window rule of this version"
                 )
+        topics = [item.topic for item in self.not_evaluated]
+        repeated = sorted({t for t in topics if topics.count(t) > 1})
+        if repeated:
+            raise ValueError(f"not_evaluated topics must be unique: {', '.join(repeated)}")
+        self._session_limits_agree_with_rules()
         return self
+
+    def _session_limits_agree_with_rules(self) -> None:
+        """Supervision refuses by the session limits and compliance judges by the rules: where
+        both state the same board rule they must say the same, or the two would disagree."""
+        limits = self.session_limits
+        caps = [r for r in self.rules if isinstance(r, ConcurrentSupervisorsMax)]
+        cap = limits.concurrent_supervisors_max
+        for rule in caps:
+            if rule.supervisors != cap.value:
+                raise ValueError(
+                    f"rule {rule.id} allows {rule.supervisors} concurrent supervisors but "
+                    f"session_limits.concurrent_supervisors_max is {cap.value}"
+                )
+        if cap.confirmed and cap.value is not None and not caps:
+            raise ValueError(
+                f"session_limits.concurrent_supervisors_max is the board's {cap.value}: a "
+                "concurrent_supervisors_max rule must state it for compliance to judge"
+            )
+        approval = limits.board_approval_before_hours_count.value
+        approvals = [r for r in self.rules if isinstance(r, BoardApprovalBeforeHoursCount)]
+        if approval != bool(approvals):
+            raise ValueError(
+                f"session_limits.board_approval_before_hours_count is {approval} but the "
+                f"version has {len(approvals)} board_approval_before_hours_count rule(s)"
+            )
 
     def in_force_on(self, day: dt.date) -> bool:
         ends = self.effective_to
@@ -505,6 +582,8 @@ class RulePack(_Model):
 
     @model_validator(mode="after")
     def _versions_follow_each_other(self) -> Self:
+        if not self.track.startswith(f"{self.state}-"):
+            raise ValueError(f"track {self.track} is not a track of the state {self.state}")
         for earlier, later in zip(self.versions, self.versions[1:], strict=False):
             if later.effective_from <= earlier.effective_from:
                 raise ValueError("versions must be listed oldest first by effective_from")

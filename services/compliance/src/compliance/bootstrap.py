@@ -15,7 +15,7 @@ from continuum.compliance.v1 import compliance_service_pb2_grpc as pb_grpc
 from continuum.compliance.v1 import credential_service_pb2 as credential_pb
 from continuum.compliance.v1 import credential_service_pb2_grpc as credential_pb_grpc
 from infra.grpc.server import ServiceBinding
-from infra.runtime import Runtime, ServiceParts, ServiceSettings, run_service
+from infra.runtime import Runtime, ServiceParts, ServiceSettings, rule_packs_at_start, run_service
 from infra.timers import Timer
 
 NAME = "compliance"
@@ -56,4 +56,7 @@ def compose(runtime: Runtime) -> ServiceParts:
 
 
 async def run(settings: ServiceSettings) -> None:
+    # The boards' rule packs, validated before anything runs: a malformed pack refuses the start.
+    # They are kept once loaded (contracts.rulepacks.loader.rule_packs), for the engine to read.
+    rule_packs_at_start()
     await run_service(settings, migrations=ALL_MIGRATIONS, translate=translate, compose=compose)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from continuum.supervision.v1 import supervision_service_pb2 as pb
 from continuum.supervision.v1 import supervision_service_pb2_grpc as pb_grpc
+from contracts.rulepacks.loader import rule_packs
+from contracts.rulepacks.model import RulePacks
 from infra.grpc.server import ServiceBinding
 from infra.messaging.consumer import Subscription
-from infra.runtime import Runtime, ServiceParts, ServiceSettings, run_service
+from infra.runtime import Runtime, ServiceParts, ServiceSettings, rule_packs_at_start, run_service
 from supervision.adapters.publishing import translate
+from supervision.domain import Tracks
 from supervision.entrypoints.consumers import CONSUMER_GROUP, TOPICS, LicenseConsumer
 from supervision.entrypoints.grpc_api import SupervisionApi
 from supervision.entrypoints.grpc_competency import competency_binding
@@ -18,8 +23,10 @@ DEFAULT_PORT = 50051
 GRPC_SERVICE = pb.DESCRIPTOR.services_by_name["SupervisionService"].full_name
 
 
-def compose(runtime: Runtime) -> ServiceParts:
-    api = SupervisionApi(runtime.store, translate, runtime.clock)
+def compose(runtime: Runtime, packs: RulePacks | None = None) -> ServiceParts:
+    # The credential tracks and their session limits, from the rule packs compliance judges by.
+    tracks = Tracks(packs if packs is not None else rule_packs())
+    api = SupervisionApi(runtime.store, translate, runtime.clock, tracks)
     licenses = LicenseConsumer(runtime.store, translate, runtime.clock)
     return ServiceParts(
         grpc=[
@@ -36,4 +43,7 @@ def compose(runtime: Runtime) -> ServiceParts:
 
 
 async def run(settings: ServiceSettings) -> None:
-    await run_service(settings, migrations=(), translate=translate, compose=compose)
+    packs = rule_packs_at_start()  # a malformed pack refuses the start, before anything runs
+    await run_service(
+        settings, migrations=(), translate=translate, compose=partial(compose, packs=packs)
+    )

@@ -23,6 +23,7 @@ from contracts.events import (
     SupervisorLapseMarked,
     parse,
 )
+from contracts.rulepacks.loader import load_rule_packs
 from infra.application import CommandContext, load
 from infra.db import Database
 from infra.eventstore import EventMetadata, SqlEventStore
@@ -37,6 +38,7 @@ from supervision.domain import (
     LogSession,
     RegisterSupervisee,
     SignAgreement,
+    Tracks,
     VoidSession,
     session,
     supervisor,
@@ -48,6 +50,7 @@ pytestmark = pytest.mark.integration
 NOW = dt.datetime(2026, 4, 20, 12, tzinfo=dt.UTC)
 CTX = CommandContext(now=NOW, metadata=EventMetadata(correlation_id="staff-app", actor="c-1"))
 D = dt.date.fromisoformat
+TRACKS = Tracks(load_rule_packs())
 
 
 def incoming(contract: EventContract, event_id: uuid.UUID | None = None) -> IncomingEvent:
@@ -118,7 +121,7 @@ class Supervision:
                 period="week",
             ),
         ):
-            await handlers.decide_for_supervisee(command, CTX, self.store, translate)
+            await handlers.decide_for_supervisee(command, CTX, self.store, translate, TRACKS)
 
     async def log(self, session_id: str, day: str, supervisee_id: str = "see-1") -> bool:
         outcome = await handlers.log_session(
@@ -136,6 +139,7 @@ class Supervision:
             CTX,
             self.store,
             translate,
+            TRACKS,
         )
         return outcome.lapse_marked
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from contracts.rulepacks.loader import load_rule_packs
 from infra.ddd import DomainEvent, InvalidInput, RuleViolated
 from supervision.domain import (
     EVENT_TYPES,
@@ -21,6 +22,7 @@ from supervision.domain import (
     SupervisionReceived,
     SupervisionVoided,
     TerminateAgreement,
+    Tracks,
     supervisee,
 )
 from supervision.domain.errors import (
@@ -32,6 +34,7 @@ from supervision.domain.errors import (
     AgreementMustStillCoverItsSessions,
     BoardApprovalMustBeRequiredByTheTrack,
     ConcurrentSupervisorsMustStayWithinTrackLimit,
+    CredentialTrackMustBeKnown,
     CredentialTrackMustMatchRegistration,
     DateMustNotBeInTheFuture,
     SuperviseeMustBeRegistered,
@@ -39,6 +42,9 @@ from supervision.domain.errors import (
 )
 
 pytestmark = pytest.mark.unit
+
+# The credential tracks as the service runs them: read from the packaged rule packs.
+TRACKS = Tracks(load_rule_packs())
 
 D = dt.date.fromisoformat
 TODAY = D("2026-03-10")
@@ -84,7 +90,7 @@ def given(*events: DomainEvent, track: str = "TX-LPC-ASSOCIATE") -> supervisee.S
 
 
 def decide(state: supervisee.SuperviseeState, command: Any) -> list[DomainEvent]:
-    return supervisee.decide(state, command, TODAY)
+    return supervisee.decide(state, command, TODAY, TRACKS)
 
 
 def received(session_id: str, day: str, agreement_id: str = "agr-1") -> SupervisionReceived:
@@ -128,6 +134,16 @@ def test_an_agreement_may_name_the_registered_track() -> None:
     assert decide(given(), sign(credential_track="TX-LPC-ASSOCIATE")) == [signed()]
 
 
+@pytest.mark.parametrize("state", [given(), supervisee.INITIAL], ids=["registered", "not yet"])
+def test_an_agreement_naming_a_track_without_a_rule_pack_is_refused(
+    state: supervisee.SuperviseeState,
+) -> None:
+    # Known tracks are those of the rule packs: checked before anything else about the agreement.
+    with pytest.raises(CredentialTrackMustBeKnown) as refused:
+        supervisee.decide(state, sign(credential_track="TX-LPC"), TODAY, TRACKS)
+    assert refused.value.field == "credential_track"
+
+
 def test_an_agreement_naming_another_track_than_the_registered_one_is_refused() -> None:
     with pytest.raises(CredentialTrackMustMatchRegistration) as refused:
         decide(given(), sign(credential_track="CA-AMFT"))
@@ -137,7 +153,7 @@ def test_an_agreement_naming_another_track_than_the_registered_one_is_refused() 
 
 def test_an_unregistered_supervisee_cannot_sign_an_agreement() -> None:
     with pytest.raises(SuperviseeMustBeRegistered) as refused:
-        supervisee.decide(supervisee.INITIAL, sign(), TODAY)
+        supervisee.decide(supervisee.INITIAL, sign(), TODAY, TRACKS)
     assert refused.value.supervisee_id == "see-1"
     assert isinstance(refused.value, RuleViolated)
 

@@ -27,7 +27,6 @@ from supervision.domain.errors import (
     AgreementMustNameItsModalities,
     ApprovalReferenceMustBeGiven,
     ChoicesMustBeListedOnce,
-    CredentialTrackMustBeKnown,
     LicenseNumberMustBeWellFormed,
     PracticeMinutesMustFitInAWeek,
     PracticeWeekMustStartOnAMonday,
@@ -92,12 +91,6 @@ def test_an_id_outside_the_allowed_alphabet_or_length_is_refused(bad_id: str) ->
 
 def test_an_id_of_64_allowed_characters_is_accepted() -> None:
     assert sign(site_id="A-z.0_9:" * 8).site_id == "A-z.0_9:" * 8
-
-
-def test_an_unknown_credential_track_is_refused() -> None:
-    with pytest.raises(CredentialTrackMustBeKnown) as refused:
-        sign(credential_track="TX-LPC")
-    assert refused.value.field == "credential_track"
 
 
 def test_a_supervisor_cannot_sign_an_agreement_to_supervise_themself() -> None:
@@ -329,12 +322,6 @@ def register(**overrides: Any) -> RegisterSupervisee:
         "registered_on": "2026-01-02",
     }
     return RegisterSupervisee(**(fields | overrides))
-
-
-def test_a_registration_names_a_known_track() -> None:
-    with pytest.raises(CredentialTrackMustBeKnown) as refused:
-        register(credential_track="TX-LPC")
-    assert refused.value.field == "credential_track"
 
 
 @pytest.mark.parametrize("number", ["", " LPC-1", "x" * 41, "LPC 1", "no\nline"])

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from contracts.rulepacks.loader import load_rule_packs
 from infra.ddd import DomainEvent, NotFound, RuleViolated
 from supervision.domain import (
     EVENT_TYPES,
@@ -23,6 +24,7 @@ from supervision.domain import (
     SupervisorLapseMarked,
     SupervisorLicenseChanged,
     SupervisorState,
+    Tracks,
     VoidSession,
     session,
     supervisee,
@@ -39,6 +41,9 @@ from supervision.domain.errors import (
 )
 
 pytestmark = pytest.mark.unit
+
+# The credential tracks as the service runs them: read from the packaged rule packs.
+TRACKS = Tracks(load_rule_packs())
 
 D = dt.date.fromisoformat
 TODAY = D("2026-03-10")
@@ -72,7 +77,7 @@ class World:
         self.standing = standing
         self.apply(
             session.decide_log_session(
-                self.session, self.supervisees, self.standing, logged_command(), TODAY
+                self.session, self.supervisees, self.standing, logged_command(), TODAY, TRACKS
             )
         )
 
@@ -88,7 +93,7 @@ class World:
 
     def amend(self, command: AmendSession, today: dt.date = TODAY) -> Decision:
         return session.decide_amend_session(
-            self.session, self.supervisees, self.standing, command, today
+            self.session, self.supervisees, self.standing, command, today, TRACKS
         )
 
     def void(self, command: VoidSession) -> Decision:
@@ -206,7 +211,7 @@ def test_a_retried_log_is_still_recognised_after_an_amendment() -> None:
     world.apply(world.amend(amend()))
 
     retry = session.decide_log_session(
-        world.session, world.supervisees, world.standing, logged_command(), TODAY
+        world.session, world.supervisees, world.standing, logged_command(), TODAY, TRACKS
     )
 
     assert retry.already_recorded
@@ -215,7 +220,7 @@ def test_a_retried_log_is_still_recognised_after_an_amendment() -> None:
 def test_amending_an_unknown_session_is_not_found() -> None:
     with pytest.raises(SessionMustExist) as refused:
         session.decide_amend_session(
-            session.INITIAL, {}, supervisor.INITIAL, amend(session_id="ses-9"), TODAY
+            session.INITIAL, {}, supervisor.INITIAL, amend(session_id="ses-9"), TODAY, TRACKS
         )
     assert refused.value.session_id == "ses-9"
     assert isinstance(refused.value, NotFound)

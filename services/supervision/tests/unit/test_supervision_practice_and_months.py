@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from contracts.rulepacks.loader import load_rule_packs
 from infra.ddd import DomainEvent, InvalidInput, RuleViolated
 from supervision.domain import (
     EVENT_TYPES,
@@ -19,6 +20,7 @@ from supervision.domain import (
     ReopenMonth,
     SignOffMonth,
     SuperviseeRegistered,
+    Tracks,
     supervisee,
 )
 from supervision.domain.errors import (
@@ -34,6 +36,9 @@ from supervision.domain.errors import (
 )
 
 pytestmark = pytest.mark.unit
+
+# The credential tracks as the service runs them: read from the packaged rule packs.
+TRACKS = Tracks(load_rule_packs())
 
 D = dt.date.fromisoformat
 TODAY = D("2026-05-10")
@@ -61,7 +66,7 @@ def given(*events: DomainEvent) -> supervisee.SuperviseeState:
 
 
 def decide(state: supervisee.SuperviseeState, command: Any) -> list[DomainEvent]:
-    return supervisee.decide(state, command, TODAY)
+    return supervisee.decide(state, command, TODAY, TRACKS)
 
 
 def hours(**overrides: Any) -> RecordPracticeHours:
@@ -171,7 +176,7 @@ def test_a_week_starting_after_today_is_refused() -> None:
 
 def test_practice_hours_of_an_unregistered_supervisee_are_refused() -> None:
     with pytest.raises(SuperviseeMustBeRegistered):
-        supervisee.decide(supervisee.INITIAL, hours(), TODAY)
+        supervisee.decide(supervisee.INITIAL, hours(), TODAY, TRACKS)
 
 
 def test_practice_hours_for_a_week_starting_in_a_signed_off_month_are_refused() -> None:

@@ -7,16 +7,19 @@ from typing import Any
 
 import pytest
 
+from contracts.rulepacks.loader import load_rule_packs
 from infra.ddd import RuleViolated
 from supervision.domain import (
     EVENT_TYPES,
     RegisterSupervisee,
     SuperviseeRegistered,
     SuperviseeTransferred,
+    Tracks,
     TransferSupervisee,
     supervisee,
 )
 from supervision.domain.errors import (
+    CredentialTrackMustBeKnown,
     DateMustNotBeInTheFuture,
     SuperviseeIdMustNotBeReused,
     SuperviseeMustBeRegistered,
@@ -25,6 +28,9 @@ from supervision.domain.errors import (
 )
 
 pytestmark = pytest.mark.unit
+
+# The credential tracks as the service runs them: read from the packaged rule packs.
+TRACKS = Tracks(load_rule_packs())
 
 D = dt.date.fromisoformat
 TODAY = D("2026-03-10")
@@ -65,7 +71,7 @@ def transferred(**overrides: Any) -> SuperviseeTransferred:
 
 
 def test_registering_a_supervisee_records_their_track_license_and_home_site() -> None:
-    events = supervisee.decide(supervisee.INITIAL, register(), TODAY)
+    events = supervisee.decide(supervisee.INITIAL, register(), TODAY, TRACKS)
 
     assert events == [
         SuperviseeRegistered(
@@ -85,7 +91,7 @@ def test_registering_a_supervisee_records_their_track_license_and_home_site() ->
 
 
 def test_registering_the_same_supervisee_again_records_nothing() -> None:
-    assert supervisee.decide(supervisee.fold([registered()]), register(), TODAY) == []
+    assert supervisee.decide(supervisee.fold([registered()]), register(), TODAY, TRACKS) == []
 
 
 @pytest.mark.parametrize(
@@ -101,18 +107,25 @@ def test_registering_a_supervisee_id_again_with_other_details_is_refused(
     change: dict[str, str],
 ) -> None:
     with pytest.raises(SuperviseeIdMustNotBeReused) as refused:
-        supervisee.decide(supervisee.fold([registered()]), register(**change), TODAY)
+        supervisee.decide(supervisee.fold([registered()]), register(**change), TODAY, TRACKS)
     assert refused.value.supervisee_id == "see-1"
+
+
+def test_a_registration_names_a_track_with_a_rule_pack() -> None:
+    with pytest.raises(CredentialTrackMustBeKnown) as refused:
+        supervisee.decide(supervisee.INITIAL, register(credential_track="TX-LPC"), TODAY, TRACKS)
+    assert refused.value.field == "credential_track"
+    assert "TX-LPC-ASSOCIATE" in refused.value.reason
 
 
 def test_a_registration_dated_after_today_is_refused() -> None:
     with pytest.raises(DateMustNotBeInTheFuture) as refused:
-        supervisee.decide(supervisee.INITIAL, register(registered_on="2026-03-11"), TODAY)
+        supervisee.decide(supervisee.INITIAL, register(registered_on="2026-03-11"), TODAY, TRACKS)
     assert refused.value.field == "registered_on"
 
 
 def test_transferring_a_supervisee_records_from_where_to_where() -> None:
-    events = supervisee.decide(supervisee.fold([registered()]), transfer(), TODAY)
+    events = supervisee.decide(supervisee.fold([registered()]), transfer(), TODAY, TRACKS)
 
     assert events == [transferred()]
     state = supervisee.fold(events, supervisee.fold([registered()]))
@@ -125,14 +138,14 @@ def test_transferring_a_supervisee_records_from_where_to_where() -> None:
 
 def test_the_same_transfer_retried_records_nothing() -> None:
     state = supervisee.fold([registered(), transferred()])
-    assert supervisee.decide(state, transfer(), TODAY) == []
+    assert supervisee.decide(state, transfer(), TODAY, TRACKS) == []
 
 
 def test_a_transfer_back_is_a_new_transfer() -> None:
     state = supervisee.fold([registered(), transferred()])
 
     events = supervisee.decide(
-        state, transfer(to_site_id="site-a", effective_on="2026-03-09"), TODAY
+        state, transfer(to_site_id="site-a", effective_on="2026-03-09"), TODAY, TRACKS
     )
 
     assert events == [
@@ -142,7 +155,9 @@ def test_a_transfer_back_is_a_new_transfer() -> None:
 
 def test_transferring_to_the_home_site_is_refused() -> None:
     with pytest.raises(TransferMustChangeTheSite) as refused:
-        supervisee.decide(supervisee.fold([registered()]), transfer(to_site_id="site-a"), TODAY)
+        supervisee.decide(
+            supervisee.fold([registered()]), transfer(to_site_id="site-a"), TODAY, TRACKS
+        )
     assert refused.value.site_id == "site-a"
     assert isinstance(refused.value, RuleViolated)
 
@@ -151,21 +166,23 @@ def test_a_transfer_effective_before_the_last_change_is_refused() -> None:
     state = supervisee.fold([registered(), transferred()])
 
     with pytest.raises(TransferMustNotPrecedeTheLastChange) as refused:
-        supervisee.decide(state, transfer(to_site_id="site-c", effective_on="2026-02-28"), TODAY)
+        supervisee.decide(
+            state, transfer(to_site_id="site-c", effective_on="2026-02-28"), TODAY, TRACKS
+        )
     assert refused.value.since == D("2026-03-01")
 
 
 def test_a_transfer_effective_after_today_is_refused() -> None:
     with pytest.raises(DateMustNotBeInTheFuture) as refused:
         supervisee.decide(
-            supervisee.fold([registered()]), transfer(effective_on="2026-03-11"), TODAY
+            supervisee.fold([registered()]), transfer(effective_on="2026-03-11"), TODAY, TRACKS
         )
     assert refused.value.field == "effective_on"
 
 
 def test_an_unregistered_supervisee_cannot_be_transferred() -> None:
     with pytest.raises(SuperviseeMustBeRegistered) as refused:
-        supervisee.decide(supervisee.INITIAL, transfer(), TODAY)
+        supervisee.decide(supervisee.INITIAL, transfer(), TODAY, TRACKS)
     assert refused.value.supervisee_id == "see-1"
 
 

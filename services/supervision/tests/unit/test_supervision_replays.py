@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from contracts.rulepacks.loader import load_rule_packs
 from infra.ddd import DomainEvent
 from supervision.domain import (
     AgreementSigned,
@@ -23,6 +24,7 @@ from supervision.domain import (
     SignOffMonth,
     SuperviseeRegistered,
     TerminateAgreement,
+    Tracks,
     TransferSupervisee,
     VoidSession,
     session,
@@ -42,6 +44,9 @@ from supervision.domain.errors import (
 )
 
 pytestmark = pytest.mark.unit
+
+# The credential tracks as the service runs them: read from the packaged rule packs.
+TRACKS = Tracks(load_rule_packs())
 
 D = dt.date.fromisoformat
 TODAY = D("2026-05-10")
@@ -68,7 +73,7 @@ def after(*commands: supervisee.SuperviseeCommand) -> supervisee.SuperviseeState
     """The supervisee's state after each command was decided and recorded in turn."""
     state = supervisee.fold([REGISTERED, AGREEMENT])
     for command in commands:
-        events = supervisee.decide(state, command, TODAY)
+        events = supervisee.decide(state, command, TODAY, TRACKS)
         assert events, f"{command!r} recorded nothing"
         state = supervisee.fold(events, state)
     return state
@@ -77,7 +82,7 @@ def after(*commands: supervisee.SuperviseeCommand) -> supervisee.SuperviseeState
 def decide(
     state: supervisee.SuperviseeState, command: supervisee.SuperviseeCommand
 ) -> list[DomainEvent]:
-    return supervisee.decide(state, command, TODAY)
+    return supervisee.decide(state, command, TODAY, TRACKS)
 
 
 def sign_off(signed_on: str, **overrides: Any) -> SignOffMonth:
@@ -334,7 +339,9 @@ class Session:
             site_id="site-a",
         )
         self.apply(
-            session.decide_log_session(self.session, self.supervisees, self.standing, logged, TODAY)
+            session.decide_log_session(
+                self.session, self.supervisees, self.standing, logged, TODAY, TRACKS
+            )
         )
 
     def apply(self, decision: Decision) -> Decision:
@@ -351,7 +358,7 @@ class Session:
 
     def amend(self, command: AmendSession) -> Decision:
         return session.decide_amend_session(
-            self.session, self.supervisees, self.standing, command, TODAY
+            self.session, self.supervisees, self.standing, command, TODAY, TRACKS
         )
 
     def void(self, command: VoidSession) -> Decision:

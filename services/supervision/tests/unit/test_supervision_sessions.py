@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from contracts.rulepacks.loader import load_rule_packs
 from infra.ddd import DomainEvent, InvalidInput, RuleViolated
 from supervision.domain import (
     EVENT_TYPES,
@@ -23,6 +24,7 @@ from supervision.domain import (
     SupervisorLapseMarked,
     SupervisorLicenseChanged,
     SupervisorState,
+    Tracks,
     WellbeingCheck,
     session,
     supervisee,
@@ -36,8 +38,12 @@ from supervision.domain.errors import (
     SessionSizeMustFitItsFormat,
     SuperviseeMustBeCoveredByAnAgreement,
 )
+from tests.contracts.rulepacks import PACK_CHANGE_DIR, PACK_CHANGE_TRACK
 
 pytestmark = pytest.mark.unit
+
+# The credential tracks as the service runs them: read from the packaged rule packs.
+TRACKS = Tracks(load_rule_packs())
 
 D = dt.date.fromisoformat
 TODAY = D("2026-03-10")
@@ -73,7 +79,7 @@ def decide_log_session(
     today: dt.date,
     standing: SupervisorState = NO_STANDING,
 ) -> Decision:
-    return session.decide_log_session(state, states, standing, command, today)
+    return session.decide_log_session(state, states, standing, command, today, TRACKS)
 
 
 def log(**overrides: Any) -> LogSession:
@@ -403,6 +409,24 @@ def test_each_supervisee_judges_the_group_size_by_their_own_track() -> None:
             TODAY,
         )
     assert refused.value.track_id == "TX-LPC-ASSOCIATE"
+
+
+def test_a_group_is_sized_by_the_rule_pack_version_in_force_on_the_sessions_date() -> None:
+    # The test pack caps a TX-LPC-ASSOCIATE group at 6 until 2026-02-28 and at 4 from 2026-03-01.
+    changing = Tracks(load_rule_packs(PACK_CHANGE_DIR))
+    ids, states = group_of(5, PACK_CHANGE_TRACK)
+
+    def log_group_on(day: str) -> Decision:
+        command = log(format="group", supervisee_ids=ids, date=day)
+        return session.decide_log_session(
+            session.INITIAL, states, NO_STANDING, command, TODAY, changing
+        )
+
+    assert len(log_group_on("2026-02-27").events_by_stream) == 5 + 2
+    with pytest.raises(SessionSizeMustFitItsFormat) as refused:
+        log_group_on("2026-03-02")
+    assert refused.value.track_id == PACK_CHANGE_TRACK
+    assert "3..4 supervisees, not 5" in refused.value.reason
 
 
 def test_session_events_survive_a_round_trip_through_storage() -> None:

@@ -1,5 +1,6 @@
 """What a supervisor designation requires, from the rule pack's `supervisor_qualification` of each
-track (shared/domain/rule-pack-research.yaml; source tags resolve in its sources.md).
+track (contracts/research/rule-pack-research.yaml; source tags resolve in
+contracts/src/contracts/rulepacks/packs/sources.md).
 
 The registry records what a board granted; it refuses only what the board's own text
 (confidence `primary`) says cannot be:

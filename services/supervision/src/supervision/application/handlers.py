@@ -27,6 +27,7 @@ from supervision.domain import (
     SuperviseeCommand,
     SuperviseeState,
     SupervisorState,
+    Tracks,
     VoidSession,
     session,
     standing,
@@ -90,14 +91,18 @@ async def _record(
 
 
 async def decide_for_supervisee(
-    command: SuperviseeCommand, ctx: CommandContext, store: EventStore, publish: Translator
+    command: SuperviseeCommand,
+    ctx: CommandContext,
+    store: EventStore,
+    publish: Translator,
+    tracks: Tracks,
 ) -> Outcome:
     """Registration, transfers, agreements, practice hours and month sign-offs: each decided on
     the supervisee's own stream."""
 
     async def attempt() -> Outcome:
         record = await _load_supervisee(store, command.supervisee_id)
-        events = supervisee.decide(record.state, command, ctx.today)
+        events = supervisee.decide(record.state, command, ctx.today, tracks)
         if events:
             await store.append([record.append(events, ctx.now)], ctx.metadata, outbox=publish)
         return Outcome(recorded=bool(events))
@@ -122,7 +127,11 @@ def _streams(
 
 
 async def log_session(
-    command: LogSession, ctx: CommandContext, store: EventStore, publish: Translator
+    command: LogSession,
+    ctx: CommandContext,
+    store: EventStore,
+    publish: Translator,
+    tracks: Tracks,
 ) -> Outcome:
     async def attempt() -> Outcome:
         logged = await _load_session(store, command.session_id)
@@ -135,6 +144,7 @@ async def log_session(
             lead.state,
             command,
             ctx.today,
+            tracks,
         )
         await _record(decision, _streams(logged, records, lead), ctx, store, publish)
         return Outcome(recorded=not decision.already_recorded, lapse_marked=decision.lapse_marked)
@@ -143,7 +153,11 @@ async def log_session(
 
 
 async def amend_session(
-    command: AmendSession, ctx: CommandContext, store: EventStore, publish: Translator
+    command: AmendSession,
+    ctx: CommandContext,
+    store: EventStore,
+    publish: Translator,
+    tracks: Tracks,
 ) -> Outcome:
     async def attempt() -> Outcome:
         logged = await _load_session(store, command.session_id)
@@ -157,6 +171,7 @@ async def amend_session(
             lead.state,
             command,
             ctx.today,
+            tracks,
         )
         await _record(decision, _streams(logged, records, lead), ctx, store, publish)
         return Outcome(recorded=not decision.already_recorded, lapse_marked=decision.lapse_marked)

@@ -52,13 +52,11 @@ from supervision.domain.session import (
 )
 from supervision.domain.supervisee import Agreement, SuperviseeCommand, SuperviseeState
 from supervision.domain.supervisor import LicenseChange, SupervisorState
-from supervision.domain.tracks import KNOWN_TRACKS, TRACKS, TrackRules, track_rules
+from supervision.domain.tracks import TrackRules, Tracks
 from supervision.domain.values import WellbeingCheck
 
 __all__ = [
     "EVENT_TYPES",
-    "KNOWN_TRACKS",
-    "TRACKS",
     "Agreement",
     "AgreementAmended",
     "AgreementApproved",
@@ -96,6 +94,7 @@ __all__ = [
     "SupervisorState",
     "TerminateAgreement",
     "TrackRules",
+    "Tracks",
     "TransferSupervisee",
     "VoidSession",
     "WellbeingCheck",
@@ -106,5 +105,4 @@ __all__ = [
     "standing",
     "supervisee",
     "supervisor",
-    "track_rules",
 ]

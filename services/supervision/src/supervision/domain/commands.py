@@ -1,5 +1,6 @@
 """What staff ask the supervision service to record. Each command checks its own fields; the
-rules that depend on the record as it stands are checked by the aggregates' decisions.
+rules that depend on the record as it stands, or on the rule packs (whether a credential track
+is known), are checked by the aggregates' decisions.
 
 Commands that correct the record (amend, terminate, void, reopen) carry the `actor` who asked:
 the servicer takes it from the call's metadata, never from the request body.
@@ -22,7 +23,6 @@ from supervision.domain.errors import (
     AgreementMustNameItsModalities,
     ApprovalReferenceMustBeGiven,
     ChoicesMustBeListedOnce,
-    CredentialTrackMustBeKnown,
     LicenseNumberMustBeWellFormed,
     PracticeMinutesMustFitInAWeek,
     PracticeWeekMustStartOnAMonday,
@@ -37,7 +37,6 @@ from supervision.domain.errors import (
     WellbeingCheckMustBeOnePerSupervisee,
     WellbeingMustBeOnTheScale,
 )
-from supervision.domain.tracks import KNOWN_TRACKS
 from supervision.domain.values import (
     WELLBEING_HIGHEST,
     WELLBEING_LOWEST,
@@ -95,8 +94,6 @@ class RegisterSupervisee(Command):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        if self.credential_track not in KNOWN_TRACKS:
-            raise CredentialTrackMustBeKnown(self.credential_track, KNOWN_TRACKS)
         if not _LICENSE_NUMBER.fullmatch(self.license_number):
             raise LicenseNumberMustBeWellFormed(self.license_number, 1, 40)
         return self
@@ -141,8 +138,6 @@ class SignAgreement(_AgreementTerms):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        if self.credential_track is not None and self.credential_track not in KNOWN_TRACKS:
-            raise CredentialTrackMustBeKnown(self.credential_track, KNOWN_TRACKS)
         if self.supervisor_id == self.supervisee_id:
             raise SupervisorMustNotSuperviseThemself(self.supervisor_id)
         if self.end_date <= self.start_date:

@@ -2,7 +2,7 @@
 
 A framework is named by id and version: a version is never changed once evaluations cite it, so an
 evaluation always reads against the scale it was signed on. The source tags resolve in
-shared/domain/sources.md.
+contracts/src/contracts/rulepacks/packs/sources.md.
 """
 
 from __future__ import annotations

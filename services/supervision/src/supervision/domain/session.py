@@ -43,7 +43,7 @@ from supervision.domain.events import (
 )
 from supervision.domain.supervisee import Agreement, SuperviseeState
 from supervision.domain.supervisor import SupervisorState
-from supervision.domain.tracks import track_rules
+from supervision.domain.tracks import Tracks
 from supervision.domain.values import (
     Focus,
     LicenseLapse,
@@ -151,10 +151,11 @@ def decide_log_session(
     standing: SupervisorState,
     command: LogSession,
     today: dt.date,
+    tracks: Tracks,
 ) -> Decision:
     """Decides logging a session. `supervisees` maps each supervisee id of the command to that
     supervisee's state (a missing one counts as a supervisee with no record); `standing` is the
-    supervisor's."""
+    supervisor's; `tracks` say what each supervisee's track allows on the session's date."""
     if state.logged is not None:
         if _same_as_logged(state.logged, supervisees, command):
             return Decision(lapse_marked=state.lapse is not None)
@@ -169,6 +170,7 @@ def decide_log_session(
         command.date,
         command.format,
         "logging a session in it",
+        tracks,
     )
     logged = SessionLogged(
         session_id=command.session_id,
@@ -225,6 +227,7 @@ def decide_amend_session(
     standing: SupervisorState,
     command: AmendSession,
     today: dt.date,
+    tracks: Tracks,
 ) -> Decision:
     """Decides a correction: the session as it now stands, recorded as a new event, and followed
     by each supervisee's record. Both the month it was in and the month it moves to must be
@@ -248,6 +251,7 @@ def decide_amend_session(
         command.date,
         command.format,
         "moving a session into it",
+        tracks,
     )
     amended = SessionAmended(
         session_id=command.session_id,
@@ -456,6 +460,7 @@ def _covering_agreements(
     day: dt.date,
     session_format: SessionFormat,
     action: str,
+    tracks: Tracks,
 ) -> dict[str, Agreement]:
     """Each supervisee's agreement covering a session on `day`, checking that their month is
     open and that the session's size fits the format under their track."""
@@ -467,8 +472,9 @@ def _covering_agreements(
         agreement = record.covering_agreement(supervisor_id, site_id, day)
         if agreement is None:
             raise SuperviseeMustBeCoveredByAnAgreement(supervisee_id, supervisor_id, site_id, day)
-        # Each supervisee's own board defines what an individual, triadic or group session is.
-        rules = track_rules(agreement.credential_track)
+        # Each supervisee's own board defines what an individual, triadic or group session is,
+        # by the rules in force on the session's date.
+        rules = tracks.on(agreement.credential_track, day)
         lowest, highest = rules.supervisee_range(session_format)
         if not lowest <= len(ids) <= highest:
             raise SessionSizeMustFitItsFormat(

@@ -63,7 +63,7 @@ from supervision.domain.events import (
     SupervisionReceived,
     SupervisionVoided,
 )
-from supervision.domain.tracks import track_rules
+from supervision.domain.tracks import TrackRules, Tracks
 from supervision.domain.values import (
     AgreementPeriod,
     SessionFormat,
@@ -266,21 +266,24 @@ class SuperviseeState(_Frozen):
 INITIAL = SuperviseeState()
 
 
-def decide(state: SuperviseeState, command: SuperviseeCommand, today: dt.date) -> list[DomainEvent]:
-    """The events a command records on the supervisee's stream; [] when it is already recorded."""
+def decide(
+    state: SuperviseeState, command: SuperviseeCommand, today: dt.date, tracks: Tracks
+) -> list[DomainEvent]:
+    """The events a command records on the supervisee's stream; [] when it is already recorded.
+    `tracks` are the credential tracks of the rule packs: which are known, and their limits."""
     if state.supervisee_id is not None and state.supervisee_id != command.supervisee_id:
         raise ValueError(f"{command.supervisee_id}'s command decided on another's state")
     match command:
         case RegisterSupervisee():
-            return _register(state, command, today)
+            return _register(state, command, today, tracks)
         case TransferSupervisee():
             return _transfer(state, command, today)
         case SignAgreement():
-            return _sign(state, command)
+            return _sign(state, command, tracks)
         case ApproveAgreement():
             return _approve(state, command, today)
         case AmendAgreement():
-            return _amend(state, command)
+            return _amend(state, command, tracks)
         case TerminateAgreement():
             return _terminate(state, command)
         case RecordPracticeHours():
@@ -292,8 +295,9 @@ def decide(state: SuperviseeState, command: SuperviseeCommand, today: dt.date) -
 
 
 def _register(
-    state: SuperviseeState, command: RegisterSupervisee, today: dt.date
+    state: SuperviseeState, command: RegisterSupervisee, today: dt.date, tracks: Tracks
 ) -> list[DomainEvent]:
+    tracks.check_known(command.credential_track)
     proposed = Registration(
         credential_track=command.credential_track,
         license_number=command.license_number,
@@ -337,7 +341,9 @@ def _transfer(
     ]
 
 
-def _sign(state: SuperviseeState, command: SignAgreement) -> list[DomainEvent]:
+def _sign(state: SuperviseeState, command: SignAgreement, tracks: Tracks) -> list[DomainEvent]:
+    if command.credential_track is not None:
+        tracks.check_known(command.credential_track)
     existing = state.agreement(command.agreement_id)
     if existing is not None:
         if _same_signature(existing, command):
@@ -349,10 +355,12 @@ def _sign(state: SuperviseeState, command: SignAgreement) -> list[DomainEvent]:
         raise CredentialTrackMustMatchRegistration(
             command.supervisee_id, command.credential_track, track
         )
+    # The agreement is checked by the rules in force on the day it starts.
+    rules = tracks.on(track, command.start_date)
     _check_concurrent_supervisors(
         state.agreements,
         command.supervisee_id,
-        track,
+        rules,
         command.supervisor_id,
         command.start_date,
         command.end_date,
@@ -369,7 +377,7 @@ def _sign(state: SuperviseeState, command: SignAgreement) -> list[DomainEvent]:
             modalities=command.modalities,
             sessions_per_period=command.sessions_per_period,
             period=command.period,
-            board_approval_required=track_rules(track).board_approval_before_hours_count,
+            board_approval_required=rules.board_approval_before_hours_count,
         )
     ]
 
@@ -404,7 +412,7 @@ def _approve(
     ]
 
 
-def _amend(state: SuperviseeState, command: AmendAgreement) -> list[DomainEvent]:
+def _amend(state: SuperviseeState, command: AmendAgreement, tracks: Tracks) -> list[DomainEvent]:
     agreement = _existing(state, command.supervisee_id, command.agreement_id)
     terms = AgreementTerms(
         end_date=command.end_date,
@@ -431,7 +439,7 @@ def _amend(state: SuperviseeState, command: AmendAgreement) -> list[DomainEvent]
     _check_concurrent_supervisors(
         others,
         command.supervisee_id,
-        agreement.credential_track,
+        tracks.on(agreement.credential_track, agreement.start_date),
         agreement.supervisor_id,
         agreement.start_date,
         command.end_date,
@@ -809,7 +817,7 @@ def _check_sessions_stay_covered(
 def _check_concurrent_supervisors(
     agreements: Iterable[Agreement],
     supervisee_id: str,
-    track_id: str,
+    rules: TrackRules,
     supervisor_id: str,
     start: dt.date,
     last_day: dt.date,
@@ -818,7 +826,6 @@ def _check_concurrent_supervisors(
     rises on a day an agreement starts, so checking those days is enough. Two agreements with the
     same supervisor (for example at two sites) are one supervisor. Terminations and amended end
     dates count: an agreement is in force up to its last day."""
-    rules = track_rules(track_id)
     limit = rules.concurrent_supervisors_max
     if limit is None:
         return

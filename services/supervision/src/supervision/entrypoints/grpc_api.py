@@ -32,6 +32,7 @@ from supervision.domain import (
     SignOffMonth,
     SuperviseeState,
     TerminateAgreement,
+    Tracks,
     TransferSupervisee,
     VoidSession,
 )
@@ -74,11 +75,16 @@ _PERIOD_NUMBERS = {name: number for number, name in PERIODS.items()}
 
 class SupervisionApi(pb_grpc.SupervisionServiceServicer):
     def __init__(
-        self, store: EventStore, publish: Translator, clock: Callable[[], dt.datetime]
+        self,
+        store: EventStore,
+        publish: Translator,
+        clock: Callable[[], dt.datetime],
+        tracks: Tracks,
     ) -> None:
         self._store = store
         self._publish = publish
         self._clock = clock
+        self._tracks = tracks
 
     def _context(self, context: grpc.aio.ServicerContext) -> CommandContext:
         return command_context(call_context(context), self._clock())
@@ -94,7 +100,7 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             registered_on=date_field(request.registered_on, "registered_on"),
         )
         outcome = await handlers.decide_for_supervisee(
-            command, self._context(context), self._store, self._publish
+            command, self._context(context), self._store, self._publish, self._tracks
         )
         return pb.RegisterSuperviseeResponse(
             supervisee_id=command.supervisee_id, already_recorded=not outcome.recorded
@@ -109,7 +115,7 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             effective_on=date_field(request.effective_on, "effective_on"),
         )
         outcome = await handlers.decide_for_supervisee(
-            command, self._context(context), self._store, self._publish
+            command, self._context(context), self._store, self._publish, self._tracks
         )
         return pb.TransferSuperviseeResponse(
             supervisee_id=command.supervisee_id, already_recorded=not outcome.recorded
@@ -131,7 +137,7 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             period=enum_field(request.period, "period", PERIODS),
         )
         outcome = await handlers.decide_for_supervisee(
-            command, self._context(context), self._store, self._publish
+            command, self._context(context), self._store, self._publish, self._tracks
         )
         signed = (await handlers.get_supervisee(command.supervisee_id, self._store)).agreement(
             command.agreement_id
@@ -152,7 +158,7 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             approval_reference=request.approval_reference,
         )
         outcome = await handlers.decide_for_supervisee(
-            command, self._context(context), self._store, self._publish
+            command, self._context(context), self._store, self._publish, self._tracks
         )
         return pb.ApproveAgreementResponse(
             agreement_id=command.agreement_id, already_recorded=not outcome.recorded
@@ -172,7 +178,9 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             reason=request.reason,
             actor=ctx.metadata.actor,
         )
-        outcome = await handlers.decide_for_supervisee(command, ctx, self._store, self._publish)
+        outcome = await handlers.decide_for_supervisee(
+            command, ctx, self._store, self._publish, self._tracks
+        )
         return pb.AmendAgreementResponse(
             agreement_id=command.agreement_id, already_recorded=not outcome.recorded
         )
@@ -188,7 +196,9 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             reason=request.reason,
             actor=ctx.metadata.actor,
         )
-        outcome = await handlers.decide_for_supervisee(command, ctx, self._store, self._publish)
+        outcome = await handlers.decide_for_supervisee(
+            command, ctx, self._store, self._publish, self._tracks
+        )
         return pb.TerminateAgreementResponse(
             agreement_id=command.agreement_id, already_recorded=not outcome.recorded
         )
@@ -219,7 +229,7 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             ),
         )
         outcome = await handlers.log_session(
-            command, self._context(context), self._store, self._publish
+            command, self._context(context), self._store, self._publish, self._tracks
         )
         return pb.LogSessionResponse(
             session_id=command.session_id,
@@ -244,7 +254,9 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             reason=request.reason,
             actor=ctx.metadata.actor,
         )
-        outcome = await handlers.amend_session(command, ctx, self._store, self._publish)
+        outcome = await handlers.amend_session(
+            command, ctx, self._store, self._publish, self._tracks
+        )
         return pb.AmendSessionResponse(
             session_id=command.session_id,
             already_recorded=not outcome.recorded,
@@ -275,7 +287,7 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             correction=optional_text(request.correction),
         )
         outcome = await handlers.decide_for_supervisee(
-            command, self._context(context), self._store, self._publish
+            command, self._context(context), self._store, self._publish, self._tracks
         )
         return pb.RecordPracticeHoursResponse(
             supervisee_id=command.supervisee_id, already_recorded=not outcome.recorded
@@ -291,7 +303,7 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             signed_on=date_field(request.signed_on, "signed_on"),
         )
         outcome = await handlers.decide_for_supervisee(
-            command, self._context(context), self._store, self._publish
+            command, self._context(context), self._store, self._publish, self._tracks
         )
         return pb.SignOffMonthResponse(
             supervisee_id=command.supervisee_id,
@@ -310,7 +322,9 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             actor=ctx.metadata.actor,
             reopened_on=date_field(request.reopened_on, "reopened_on", default=ctx.today),
         )
-        outcome = await handlers.decide_for_supervisee(command, ctx, self._store, self._publish)
+        outcome = await handlers.decide_for_supervisee(
+            command, ctx, self._store, self._publish, self._tracks
+        )
         return pb.ReopenMonthResponse(
             supervisee_id=command.supervisee_id,
             month=command.month,
