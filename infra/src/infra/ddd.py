@@ -83,6 +83,8 @@ class Command(BaseModel):
     key_fields: ClassVar[tuple[str, ...]] = ()
     # Fields whose order carries no meaning (sets written as lists): sorted before fingerprinting.
     unordered_fields: ClassVar[frozenset[str]] = frozenset()
+    # Fields a retry may carry otherwise and still be the same command (who sent it, say).
+    unfingerprinted_fields: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def command_type(cls) -> str:
@@ -104,7 +106,7 @@ class Command(BaseModel):
 
     def fingerprint(self) -> str:
         """A digest of what the command asks for: a retry must match it exactly."""
-        data = self.model_dump(mode="json")
+        data = self.model_dump(mode="json", exclude=set(self.unfingerprinted_fields))
         for name in self.unordered_fields:
             if isinstance(data.get(name), list):
                 data[name] = sorted(data[name], key=lambda item: json.dumps(item, sort_keys=True))

@@ -58,6 +58,9 @@ class InMemoryUnitStore:
             for check in unit.checks:
                 if self.events.version(check.stream_id) != check.version:
                     return Committed(Verdict.CONFLICT, (check.stream_id,))
+            for rows_check in unit.row_checks:
+                if not rows_check.holds(self.rows(rows_check.table.name)):
+                    return Committed(Verdict.CONFLICT, touched(unit))
             record = unit.record
             if record is not None and (record.command_type, record.command_key) in self._commands:
                 return Committed(Verdict.DUPLICATE)

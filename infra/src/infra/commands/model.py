@@ -74,6 +74,28 @@ class ReadCheck:
     version: int
 
 
+@dataclass(frozen=True, slots=True)
+class RowsCheck:
+    """Rows of an index table a decision read: at commit, the rows matching `where` must still
+    be exactly `rows` (their `columns`), or the unit is a conflict, decided again.
+
+    Only as safe as the locks around it: use it in a unit that appends to a stream read by
+    others (`Aggregate.read_by_others`), whose writers of those rows check that stream."""
+
+    table: Table
+    where: Mapping[str, Any]
+    columns: tuple[str, ...]
+    rows: frozenset[tuple[Any, ...]]
+
+    def holds(self, rows: Iterable[Mapping[str, Any]]) -> bool:
+        found = {
+            tuple(row[c] for c in self.columns)
+            for row in rows
+            if all(row.get(k) == v for k, v in self.where.items())
+        }
+        return found == self.rows
+
+
 @dataclass(slots=True)
 class Unit:
     """Everything one command writes, committed atomically: appends (each at the version its
@@ -83,6 +105,7 @@ class Unit:
     appends: list[StreamAppend] = field(default_factory=list)
     checks: list[ReadCheck] = field(default_factory=list)
     rows: list[IndexRow] = field(default_factory=list)
+    row_checks: list[RowsCheck] = field(default_factory=list)
     record: CommandRecord | None = None
     # Streams read by others' decisions among those appended to (locked exclusively).
     guarded: frozenset[str] = frozenset()

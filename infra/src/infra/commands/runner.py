@@ -41,6 +41,7 @@ from infra.commands.model import (
     CommandRecord,
     IndexRow,
     ReadCheck,
+    RowsCheck,
     Unit,
     UnitStore,
     Verdict,
@@ -174,6 +175,7 @@ class UnitOfWork:
         self._read: dict[str, _Read] = {}
         self._checks: dict[str, ReadCheck] = {}
         self._rows: list[IndexRow] = []
+        self._row_checks: list[RowsCheck] = []
 
     @property
     def now(self) -> Any:
@@ -223,6 +225,11 @@ class UnitOfWork:
         """Stages rows of the service's own index tables, written with the events."""
         self._rows.extend(rows)
 
+    def expect_rows(self, check: RowsCheck) -> None:
+        """The decision depends on these index rows as read: the commit checks that they
+        still are (see RowsCheck for the locks that make it safe)."""
+        self._row_checks.append(check)
+
     def _unit(self) -> Unit:
         appends = [
             StreamAppend(stream_id, read.version, to_new_events(read.staged, self.ctx.now))
@@ -235,6 +242,7 @@ class UnitOfWork:
             appends=appends,
             checks=[c for s, c in self._checks.items() if s not in appended],
             rows=list(self._rows),
+            row_checks=list(self._row_checks),
             guarded=frozenset(s for s in appended if self._read[s].aggregate.read_by_others),
         )
 

@@ -38,7 +38,15 @@ from sqlalchemy import JSON, Connection, Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from infra.commands.model import CommandRecord, Committed, IndexRow, Unit, Verdict, touched
+from infra.commands.model import (
+    CommandRecord,
+    Committed,
+    IndexRow,
+    RowsCheck,
+    Unit,
+    Verdict,
+    touched,
+)
 from infra.db import READ_ONLY, Database
 from infra.eventstore.model import RecordedEvent, Translator
 from infra.eventstore.sql import event_rows, outbox_rows, recorded_from, recorded_row
@@ -207,6 +215,8 @@ class SqlUnitStore:
             failed = [check.stream_id for check in unit.checks if check.stream_id in moved]
             if failed:
                 verdicts[i] = Committed(Verdict.CONFLICT, tuple(failed))
+            elif not all(self._rows_hold(conn, check) for check in unit.row_checks):
+                verdicts[i] = Committed(Verdict.CONFLICT, touched(unit))
             else:
                 live.append(i)
         if not isolated:
@@ -261,6 +271,13 @@ class SqlUnitStore:
             "FROM unnest(%s::BIGINT[], %s::BOOLEAN[]) AS t(k, x)",
             (keys, [modes[k] for k in keys]),
         )
+
+    def _rows_hold(self, conn: Connection, check: RowsCheck) -> bool:
+        table = check.table
+        query = select(*(table.c[c] for c in check.columns)).where(
+            *(table.c[k] == v for k, v in check.where.items())
+        )
+        return {tuple(row) for row in conn.execute(query)} == check.rows
 
     def _moved(self, conn: Connection, checks: Sequence[Any]) -> set[str]:
         """The checked streams someone appended to since they were read."""
