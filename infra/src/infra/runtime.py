@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from faststream.kafka import KafkaBroker
+from opentelemetry import trace
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,9 @@ class PlatformSettings(BaseSettings):
     continuum_shutdown_grace_seconds: float = Field(default=10.0, gt=0)
     # How often a service's clock runs its timers (service-level checks, expiry reminders).
     continuum_clock_tick_seconds: float = Field(default=60.0, gt=0)
+    # How many streams' states the command runner keeps between commands (least recently used
+    # go first): the working set of records being changed, read again only when it moved.
+    continuum_state_cache_streams: int = Field(default=4096, ge=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +169,13 @@ async def run_service(
             )
     await db.migrate()
     store = SqlEventStore(db)
-    runner = CommandRunner(SqlUnitStore(db, translate), tracer=telemetry.tracer)
+    # A span per command where someone receives spans; none otherwise (the RPC has its own).
+    tracer = telemetry.tracer if telemetry.exports_traces else trace.NoOpTracer()
+    runner = CommandRunner(
+        SqlUnitStore(db, translate),
+        tracer=tracer,
+        cache_size=settings.platform.continuum_state_cache_streams,
+    )
     if settings.platform.continuum_republish_on_start:
         queued = await republish_log(db, store, translate)
         log.info("%s: %d stored events queued to be published again", settings.name, queued)

@@ -263,7 +263,7 @@ class CommandRunner:
         store: UnitStore,
         *,
         retry: RetryPolicy | None = None,
-        cache_size: int = 20_000,
+        cache_size: int = 4096,
         tracer: Tracer | None = None,
     ) -> None:
         self.store = store

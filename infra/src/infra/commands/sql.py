@@ -298,12 +298,11 @@ class SqlUnitStore:
         self, conn: Connection, units: Sequence[Unit], now: dt.datetime
     ) -> set[tuple[str, str]]:
         """Inserts the units' command records; returns the identities already recorded (those
-        units record nothing). An identity another transaction records meanwhile makes the
-        insert fail instead (IntegrityError): the batch is then written unit by unit."""
+        units record nothing). Nothing is looked up first: the insert skips a recorded identity
+        and says which rows it inserted."""
         records = [u.record for u in units if u.record is not None]
         if not records:
             return set()
-        taken = self._recorded_among(conn, [(r.command_type, r.command_key) for r in records])
         rows = [
             {
                 "command_type": r.command_type,
@@ -314,22 +313,9 @@ class SqlUnitStore:
                 "recorded_at": now,
             }
             for r in records
-            if (r.command_type, r.command_key) not in taken
         ]
-        self._sql.insert(conn, commands, rows)
-        return taken
-
-    def _recorded_among(
-        self, conn: Connection, identities: Sequence[tuple[str, str]]
-    ) -> set[tuple[str, str]]:
-        mark = self._sql.mark
-        where = " OR ".join([f"(command_type = {mark} AND command_key = {mark})"] * len(identities))
-        cursor = _cursor(conn)
-        cursor.execute(
-            f"SELECT command_type, command_key FROM commands WHERE {where}",
-            [value for pair in identities for value in pair],
-        )
-        return {(row[0], row[1]) for row in cursor.fetchall()}
+        inserted = self._sql.insert_new(conn, commands, rows)
+        return {(r.command_type, r.command_key) for r in records} - inserted
 
     def _insert(self, conn: Connection, units: Sequence[Unit], now: dt.datetime) -> None:
         rows: list[dict[str, Any]] = []
@@ -385,6 +371,39 @@ class _Statements:
         if sql is None:
             sql = self._sql[key] = self._insert_sql(table, columns, upsert)
         _cursor(conn).executemany(sql, self._params(table, columns, rows))
+
+    def insert_new(
+        self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
+    ) -> set[tuple[Any, ...]]:
+        """Inserts the rows whose primary key is not recorded yet (the others are left out, not
+        an error); returns the keys of those it inserted."""
+        if not rows:
+            return set()
+        columns = tuple(rows[0])
+        keys = [c.name for c in table.primary_key.columns]
+        params = self._params(table, columns, rows)
+        cursor = _cursor(conn)
+        if not self.postgres:
+            # In-process: a statement per row is cheap, and its row count says if it inserted.
+            sql = (
+                self._insert_sql(table, columns, False)
+                + f" ON CONFLICT ({', '.join(keys)}) DO NOTHING"
+            )
+            inserted = set()
+            for row, values in zip(rows, params, strict=True):
+                cursor.execute(sql, values)
+                if cursor.rowcount:
+                    inserted.add(tuple(row[k] for k in keys))
+            return inserted
+        # One round trip for the whole batch, returning the keys it inserted.
+        one = "(" + ", ".join(self._bind(table, c) for c in columns) + ")"
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+            + ", ".join([one] * len(rows))
+            + f" ON CONFLICT ({', '.join(keys)}) DO NOTHING RETURNING {', '.join(keys)}"
+        )
+        cursor.execute(sql, [value for values in params for value in values])
+        return {tuple(row) for row in cursor.fetchall()}
 
     def update(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
