@@ -311,3 +311,27 @@ async def test_a_decision_on_a_stale_license_table_is_refused_by_its_constraints
     async with db.read() as conn:
         assert len((await conn.execute(select(licenses))).all()) == 1
         assert len((await conn.execute(select(outbox))).all()) == 1
+
+
+async def test_license_commands_retried_after_later_ones_record_nothing(
+    make_database: DatabaseFactory,
+) -> None:
+    registry, db = await registry_on(make_database)
+    recording = record("lic-1")
+    renewal = RenewLicense(license_id="lic-1", renewed_on="2026-10-01", expires_on="2029-01-31")
+    suspension = SuspendLicense(license_id="lic-1", effective_on="2026-10-01", reason="order 7")
+    for command in (recording, renewal, suspension):
+        assert (
+            await (
+                registry.record_license(command, staff())
+                if isinstance(command, RecordLicense)
+                else registry.change_license(command, staff())
+            )
+        ).recorded
+
+    assert not (await registry.record_license(recording, staff("2026-11-01"))).recorded
+    assert not (await registry.change_license(renewal, staff("2026-11-01"))).recorded
+
+    holder = await registry.credentials_of("sup-1")
+    assert holder.licenses[0].status == "suspended"
+    assert len(await published(db)) == 3

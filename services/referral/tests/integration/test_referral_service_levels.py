@@ -267,3 +267,24 @@ async def _record_without_index(command: RaiseReferral, db: Database) -> None:
     events = decide(INITIAL, command, T0)
     append = StreamAppend(stream_id(command.referral_id), 0, to_new_events(events, T0))
     await SqlEventStore(db).append([append], ctx(T0).metadata)
+
+
+async def test_every_step_retried_after_the_loop_moved_on_is_answered_as_first_recorded(
+    db: Database, records: Records
+) -> None:
+    steps: list[ReferralCommand] = [
+        raise_("ref-1"),
+        accept("ref-1"),
+        ScheduleReferral(referral_id="ref-1", appointment_on=T0.date(), actor="coord-1"),
+        CancelReferral(referral_id="ref-1", reason="client_moved", actor="coord-1"),
+    ]
+    first = [await records.runner.run(records.referrals.step, s, ctx(T0 + HOUR)) for s in steps]
+
+    # Every step again, once the referral is closed: each answered from its record.
+    again = [await records.runner.run(records.referrals.step, s, ctx(T0 + 9 * HOUR)) for s in steps]
+
+    assert [r.retry for r in first] == [False] * 4
+    assert [(r.retry, r.already_recorded) for r in again] == [(True, True)] * 4
+    assert again[0].outcome == first[0].outcome
+    assert (await records.get("ref-1")).status == "cancelled"
+    assert len(await published(db, ReferralRaised.ce_type())) == 1
