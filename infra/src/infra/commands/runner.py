@@ -23,6 +23,7 @@ earlier record read.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import random
 from collections import OrderedDict
@@ -178,11 +179,11 @@ class UnitOfWork:
         self._row_checks: list[RowsCheck] = []
 
     @property
-    def now(self) -> Any:
+    def now(self) -> dt.datetime:
         return self.ctx.now
 
     @property
-    def today(self) -> Any:
+    def today(self) -> dt.date:
         return self.ctx.today
 
     async def get(self, aggregate: Aggregate[S], id: str, *, new: bool = False) -> S:

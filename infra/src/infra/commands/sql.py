@@ -42,6 +42,7 @@ from infra.commands.model import (
     CommandRecord,
     Committed,
     IndexRow,
+    ReadCheck,
     RowsCheck,
     Unit,
     Verdict,
@@ -279,7 +280,7 @@ class SqlUnitStore:
         )
         return {tuple(row) for row in conn.execute(query)} == check.rows
 
-    def _moved(self, conn: Connection, checks: Sequence[Any]) -> set[str]:
+    def _moved(self, conn: Connection, checks: Sequence[ReadCheck]) -> set[str]:
         """The checked streams someone appended to since they were read."""
         if not checks:
             return set()

@@ -127,7 +127,7 @@ class Referrals:
         raising = isinstance(command, RaiseReferral)
         state = await uow.get(REFERRAL, command.referral_id, new=raising)
         events = decide(state, command, uow.now, self.policy)
-        return self._recorded(uow, command.referral_id, state, events)
+        return self._recorded(uow, command.referral_id, events)
 
     async def _refer_concern(
         self, uow: UnitOfWork, command: ReferConcernToTherapy
@@ -139,7 +139,7 @@ class Referrals:
         if already_raised(state, raising):
             return ReferralRecorded.of(state)
         events = decide(state, raising, uow.now, self.policy)
-        return self._recorded(uow, raising.referral_id, state, events)
+        return self._recorded(uow, raising.referral_id, events)
 
     async def _check(self, uow: UnitOfWork, command: CheckServiceLevels) -> BreachesRecorded:
         state = await uow.get(REFERRAL, command.referral_id)
@@ -151,11 +151,7 @@ class Referrals:
         return BreachesRecorded(recorded=len(breaches))
 
     def _recorded(
-        self,
-        uow: UnitOfWork,
-        referral_id: str,
-        state: ReferralState,
-        events: Sequence[DomainEvent],
+        self, uow: UnitOfWork, referral_id: str, events: Sequence[DomainEvent]
     ) -> ReferralRecorded:
         after = uow.record(REFERRAL, referral_id, events)
         if events and after.referral is not None:
