@@ -91,6 +91,9 @@ class SqlUnitStore:
         driver = db.blocking_engine.dialect.dbapi
         assert driver is not None
         self._clash: tuple[type[Exception], ...] = (IntegrityError, driver.IntegrityError)
+        errors = getattr(driver, "errors", None)
+        rollback = getattr(errors, "TransactionRollback", None)
+        self._rolled_back: tuple[type[Exception], ...] = () if rollback is None else (rollback,)
         self.batches = 0
         self.units = 0
 
@@ -188,13 +191,18 @@ class SqlUnitStore:
         batch = [units[i] for i in live]
         if not batch:
             return [v for v in verdicts if v is not None]
-        with self._db.blocking_engine.connect() as conn:
-            try:
-                with conn.begin():
-                    written = self._write(conn, batch, isolated=False)
-            except self._clash:
-                with conn.begin():
-                    written = self._write(conn, batch, isolated=True)
+        try:
+            with self._db.blocking_engine.connect() as conn:
+                try:
+                    with conn.begin():
+                        written = self._write(conn, batch, isolated=False)
+                except self._clash:
+                    with conn.begin():
+                        written = self._write(conn, batch, isolated=True)
+        except self._rolled_back:
+            # The database gave up on this transaction for another's sake (a deadlock between
+            # replicas): nothing of it was written, and every unit is decided again.
+            written = [Committed(Verdict.CONFLICT, touched(unit)) for unit in batch]
         for i, verdict in zip(live, written, strict=True):
             verdicts[i] = verdict
         return [v for v in verdicts if v is not None]
@@ -313,7 +321,7 @@ class SqlUnitStore:
                 "changed": r.changed,
                 "recorded_at": now,
             }
-            for r in records
+            for r in sorted(records, key=lambda r: (r.command_type, r.command_key))
         ]
         inserted = self._sql.insert_new(conn, commands, rows)
         return {(r.command_type, r.command_key) for r in records} - inserted
@@ -322,6 +330,9 @@ class SqlUnitStore:
         rows: list[dict[str, Any]] = []
         for unit in units:
             rows.extend(event_rows([a for a in unit.appends if a.events], unit.metadata, now))
+        # In one global order of keys, so that two transactions writing some of the same keys
+        # wait for each other in turn rather than each for the other (replicas would deadlock).
+        rows.sort(key=lambda row: (row["stream_id"], row["version"]))
         if rows:
             self._sql.insert(conn, events, rows)
             if self._translate is not None:
@@ -341,7 +352,8 @@ class SqlUnitStore:
             else:
                 # The last row of the batch for a key wins, as if written one after another.
                 latest = {row.key(): dict(row.values) for row in index_rows}
-                self._sql.insert(conn, table, list(latest.values()), upsert=True)
+                ordered = [latest[key] for key in sorted(latest, key=repr)]
+                self._sql.insert(conn, table, ordered, upsert=True)
 
 
 class _Statements:
