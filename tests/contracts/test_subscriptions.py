@@ -10,6 +10,7 @@ import pytest
 from faststream.kafka import KafkaBroker
 
 from contracts.catalogue import CONSUMERS
+from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database
 from infra.devstack import SERVICES
 from infra.eventstore import SqlEventStore
@@ -42,6 +43,7 @@ async def test_a_service_subscribes_to_what_the_catalogue_declares(
         db=database,
         store=SqlEventStore(database),
         broker=KafkaBroker("127.0.0.1:1"),  # never connected
+        runner=CommandRunner(SqlUnitStore(database, bootstrap.translate)),
     )
     parts = bootstrap.compose(runtime)
     handled: dict[str, set[str]] = {}

@@ -1,50 +1,15 @@
-"""What every service's command handlers share: loading a stream's state, recording new events,
-and translating recorded events into published contracts."""
+"""What every service's use cases share: the context of a command, recorded events made from
+domain events, and recorded events translated into published contracts."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from contracts.events import EventContract
-from infra.ddd import DomainEvent, EventTypes
-from infra.eventstore.model import (
-    EventMetadata,
-    EventStore,
-    NewEvent,
-    OutboxMessage,
-    RecordedEvent,
-    StreamAppend,
-)
-
-S = TypeVar("S")
-
-
-@dataclass(frozen=True, slots=True)
-class Loaded(Generic[S]):
-    """A stream's state and the version it was read at (0: the stream does not exist yet)."""
-
-    stream_id: str
-    state: S
-    version: int
-
-    def append(self, events: Iterable[DomainEvent], occurred_at: dt.datetime) -> StreamAppend:
-        """The append of new events, accepted only if nobody wrote to the stream since."""
-        return StreamAppend(self.stream_id, self.version, to_new_events(events, occurred_at))
-
-
-async def load(
-    store: EventStore,
-    stream_id: str,
-    fold: Callable[[Iterable[DomainEvent]], S],
-    types: EventTypes,
-) -> Loaded[S]:
-    recorded = await store.read(stream_id)
-    events = [types.load(event.type, event.data) for event in recorded]
-    version = recorded[-1].version if recorded else 0
-    return Loaded(stream_id, fold(events), version)
+from infra.ddd import DomainEvent
+from infra.eventstore.model import EventMetadata, NewEvent, OutboxMessage, RecordedEvent
 
 
 def to_new_events(events: Iterable[DomainEvent], occurred_at: dt.datetime) -> list[NewEvent]:

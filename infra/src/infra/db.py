@@ -18,12 +18,14 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Engine,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
     TypeDecorator,
+    create_engine,
     event,
     select,
     text,
@@ -33,7 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 log = logging.getLogger(__name__)
 
-_READ_ONLY = "continuum_read_only"
+# An execution option: a transaction that only reads (on SQLite it takes no write lock).
+READ_ONLY = "continuum_read_only"
+_READ_ONLY = READ_ONLY
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -102,8 +106,27 @@ class Database:
         self.schema = schema
         self._migrations = list(migrations)
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self._blocking: Engine | None = None
         if self.is_sqlite:
-            _take_over_sqlite_transactions(engine)
+            _take_over_sqlite_transactions(engine.sync_engine)
+
+    @property
+    def blocking_engine(self) -> Engine:
+        """The same database through the blocking drivers (sqlite3, psycopg), for work that runs
+        a whole transaction in a worker thread: one hop off the event loop per transaction
+        rather than one per statement. Created on first use; `dispose` closes it."""
+        if self._blocking is None:
+            url = self.engine.url
+            if self.is_sqlite:
+                url = url.set(drivername="sqlite+pysqlite")
+                # Its connections are used by the worker threads in turn, one at a time.
+                args: dict[str, Any] = {"timeout": 30, "check_same_thread": False}
+            else:
+                args = {} if self.schema is None else {"options": f"-csearch_path={self.schema}"}
+            self._blocking = create_engine(url, connect_args=args, pool_size=8, max_overflow=8)
+            if self.is_sqlite:
+                _take_over_sqlite_transactions(self._blocking)
+        return self._blocking
 
     @classmethod
     def from_url(
@@ -145,6 +168,9 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._blocking is not None:
+            self._blocking.dispose()
+            self._blocking = None
 
 
 def _migrate(conn: Connection, migrations: Sequence[Migration]) -> None:
@@ -171,8 +197,8 @@ def _migrate(conn: Connection, migrations: Sequence[Migration]) -> None:
         )
 
 
-def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _take_over_sqlite_transactions(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # SQLAlchemy, not the driver, decides when a transaction begins (see the module doc).
         dbapi_connection.isolation_level = None
@@ -181,7 +207,7 @@ def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         read_only = conn.get_execution_options().get(_READ_ONLY, False)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

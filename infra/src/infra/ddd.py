@@ -6,6 +6,8 @@ Domains import this module and the standard library and pydantic, nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, ClassVar, Protocol, Self
@@ -69,9 +71,47 @@ Id = Annotated[str, AfterValidator(check_id)]
 
 class Command(BaseModel):
     """A request to change a record. A malformed field is refused as InvalidInput naming the field
-    as the API request names it, so a client can point at what to fix."""
+    as the API request names it, so a client can point at what to fix.
+
+    Identity: a command names itself with the client-chosen ids in `key_fields` (a session's id,
+    an agreement's id, or a `command_id` for a command that can be repeated); a retry carries the
+    same ids and the same content, and is answered with the first outcome. A command without key
+    fields is not recorded: its decision is idempotent by itself (a clock's job)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key_fields: ClassVar[tuple[str, ...]] = ()
+    # Fields whose order carries no meaning (sets written as lists): sorted before fingerprinting.
+    unordered_fields: ClassVar[frozenset[str]] = frozenset()
+    # Fields a retry may carry otherwise and still be the same command (who sent it, say).
+    unfingerprinted_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def command_type(cls) -> str:
+        return cls.__name__
+
+    def command_key(self, key_fields: tuple[str, ...] | None = None) -> str | None:
+        """The ids this command is known by among commands of its type; None: not recorded.
+
+        An id left empty (a client written before the command had an id of its own) makes the
+        content itself the identity, so that client's retries are still recognised.
+        `key_fields` overrides the class's own (a use case may name a command's identity)."""
+        fields = self.key_fields if key_fields is None else key_fields
+        if not fields:
+            return None
+        values = [getattr(self, name, None) for name in fields]
+        if any(value is None for value in values):
+            return f"={self.fingerprint()}"
+        return "/".join(str(value) for value in values)
+
+    def fingerprint(self) -> str:
+        """A digest of what the command asks for: a retry must match it exactly."""
+        data = self.model_dump(mode="json", exclude=set(self.unfingerprinted_fields))
+        for name in self.unordered_fields:
+            if isinstance(data.get(name), list):
+                data[name] = sorted(data[name], key=lambda item: json.dumps(item, sort_keys=True))
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
     @model_validator(mode="wrap")
     @classmethod

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from faststream.kafka import KafkaBroker
+from opentelemetry import trace
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from contracts.rulepacks.loader import RulePackError, rule_packs
 from contracts.rulepacks.model import RulePacks
 from infra.application import CommandContext
+from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database, Migration
 from infra.eventstore import EventMetadata, SqlEventStore, Translator
 from infra.grpc.metadata import CallContext
@@ -49,6 +51,9 @@ class PlatformSettings(BaseSettings):
     continuum_shutdown_grace_seconds: float = Field(default=10.0, gt=0)
     # How often a service's clock runs its timers (service-level checks, expiry reminders).
     continuum_clock_tick_seconds: float = Field(default=60.0, gt=0)
+    # How many streams' states the command runner keeps between commands (least recently used
+    # go first): the working set of records being changed, read again only when it moved.
+    continuum_state_cache_streams: int = Field(default=4096, ge=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +136,8 @@ class Runtime:
     db: Database
     store: SqlEventStore
     broker: KafkaBroker
+    # Runs every command, timer job and consumed event's reaction of the service.
+    runner: CommandRunner
     clock: Callable[[], dt.datetime] = utcnow
 
 
@@ -153,11 +160,22 @@ async def run_service(
     """Runs one service until SIGTERM or SIGINT, then stops it in reverse order."""
     telemetry = setup_telemetry(f"continuum-{settings.name}")
     db = Database.from_url(settings.database_url, migrations)
-    SQLAlchemyInstrumentor().instrument(
-        engine=db.engine.sync_engine, tracer_provider=telemetry.tracer_provider
-    )
+    if telemetry.exports_traces:
+        # A span per SQL statement is worth its cost only when someone receives it; without an
+        # exporter each command still has its own span (the runner's).
+        for engine in (db.engine.sync_engine, db.blocking_engine):
+            SQLAlchemyInstrumentor().instrument(
+                engine=engine, tracer_provider=telemetry.tracer_provider
+            )
     await db.migrate()
     store = SqlEventStore(db)
+    # A span per command where someone receives spans; none otherwise (the RPC has its own).
+    tracer = telemetry.tracer if telemetry.exports_traces else trace.NoOpTracer()
+    runner = CommandRunner(
+        SqlUnitStore(db, translate),
+        tracer=tracer,
+        cache_size=settings.platform.continuum_state_cache_streams,
+    )
     if settings.platform.continuum_republish_on_start:
         queued = await republish_log(db, store, translate)
         log.info("%s: %d stored events queued to be published again", settings.name, queued)
@@ -165,7 +183,7 @@ async def run_service(
     publisher = KafkaPublisher(
         settings.platform.kafka_bootstrap_servers, client_id=f"continuum-{settings.name}"
     )
-    runtime = Runtime(settings, telemetry, db, store, publisher.broker)
+    runtime = Runtime(settings, telemetry, db, store, publisher.broker, runner)
     parts = compose(runtime)
     server = GrpcServer(settings.grpc_address, parts.grpc, telemetry=telemetry)
     relay = OutboxRelay(db, publisher, relay_id=f"{settings.name}-relay")

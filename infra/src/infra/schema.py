@@ -1,4 +1,5 @@
-"""The tables every service database has: its event store, its outbox and its inbox.
+"""The tables every service database has: its event store, its outbox, its inbox and the
+commands it recorded.
 
 These definitions are the current shape. Migration 1 creates them as they are; a later change of
 shape is a new migration with explicit DDL, written when the change is made.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Connection,
     Index,
@@ -80,10 +82,35 @@ inbox = Table(
 )
 
 
+# Every command recorded, by its type and the client-chosen ids it names itself with, written in
+# the transaction of its events: a retry (same ids, same fingerprint) is answered with the first
+# outcome; the same ids with other content are refused.
+commands = Table(
+    "commands",
+    metadata,
+    Column("command_type", String(100), nullable=False),
+    Column("command_key", String(200), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    # The outcome the command answered with, as the use case returned it.
+    Column("outcome", JSON, nullable=False),
+    # Whether it recorded any event (a command that changed nothing answers already_recorded).
+    Column("changed", Boolean, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("command_type", "command_key"),
+)
+
+
 def _create_core_tables(conn: Connection) -> None:
     metadata.create_all(conn, tables=[events, outbox, inbox])
 
 
+def _create_commands_table(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[commands])
+
+
 INFRA_MIGRATIONS: tuple[Migration, ...] = (
     Migration("infra", 1, "event store, outbox and inbox", _create_core_tables),
+    Migration(
+        "infra", 2, "commands: each command's id, fingerprint and outcome", _create_commands_table
+    ),
 )

@@ -101,6 +101,12 @@ async def test_streams_are_independent(store: EventStore) -> None:
     assert [e.data["n"] for e in await store.read("b")] == [2]
 
 
+async def test_a_stream_reads_from_after_a_version(store: EventStore) -> None:
+    await store.append([StreamAppend("s-1", 0, [event(n=1), event(n=2), event(n=3)])], META)
+    assert [e.version for e in await store.read("s-1", after_version=1)] == [2, 3]
+    assert await store.read("s-1", after_version=3) == []
+
+
 async def test_read_all_pages_through_every_stream_in_log_order(store: EventStore) -> None:
     for i in range(5):
         await store.append([StreamAppend(f"s-{i % 2}", i // 2, [event(n=i)])], META)

@@ -60,4 +60,4 @@ async def test_migrations_apply_in_order_once_and_are_recorded(
                 .order_by(schema_migrations.c.component)
             )
         ).all()
-    assert [tuple(row) for row in applied] == [("infra", 1), ("widgets", 2)]
+    assert [tuple(row) for row in applied] == [("infra", 2), ("widgets", 2)]

@@ -34,8 +34,11 @@ class InMemoryEventStore:
         # What the outbox would publish, in order; tests read it.
         self.published: list[OutboxMessage] = []
 
-    async def read(self, stream_id: str) -> list[RecordedEvent]:
-        return list(self._streams.get(stream_id, []))
+    async def read(self, stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]:
+        return list(self._streams.get(stream_id, [])[after_version:])
+
+    def version(self, stream_id: str) -> int:
+        return len(self._streams.get(stream_id, []))
 
     async def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         return [e for e in self._log if e.position > after_position][:limit]

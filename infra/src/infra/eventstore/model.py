@@ -117,8 +117,9 @@ class OutboxMessage:
 class EventStore(Protocol):
     """An append-only log of streams with optimistic concurrency."""
 
-    async def read(self, stream_id: str) -> list[RecordedEvent]:
-        """Every event of one stream in version order (empty if the stream does not exist)."""
+    async def read(self, stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]:
+        """The events of one stream after `after_version`, in version order (every event by
+        default; empty if the stream does not exist)."""
         ...
 
     async def append(
@@ -130,7 +131,9 @@ class EventStore(Protocol):
         conn: AsyncConnection | None = None,
     ) -> list[RecordedEvent]:
         """Appends to one or more streams atomically, with their outbox messages; raises
-        ConcurrencyError if any stream moved. With conn, joins the caller's transaction."""
+        ConcurrencyError if any stream moved past the version it was read at (the unique
+        stream and version of each event is the check: no read before the write). With conn,
+        joins the caller's transaction (in a savepoint, which a conflict rolls back)."""
         ...
 
     async def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select
+from sqlalchemy import Row, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -32,12 +32,14 @@ class SqlEventStore:
         self._db = db
         self._now = now
 
-    async def read(self, stream_id: str) -> list[RecordedEvent]:
+    async def read(self, stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]:
         async with self._db.read() as conn:
             rows = await conn.execute(
-                select(events).where(events.c.stream_id == stream_id).order_by(events.c.version)
+                select(events)
+                .where(events.c.stream_id == stream_id, events.c.version > after_version)
+                .order_by(events.c.version)
             )
-            return [_recorded(row) for row in rows]
+            return [recorded_row(row) for row in rows]
 
     async def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         async with self._db.read() as conn:
@@ -47,7 +49,7 @@ class SqlEventStore:
                 .order_by(events.c.position)
                 .limit(limit)
             )
-            return [_recorded(row) for row in rows]
+            return [recorded_row(row) for row in rows]
 
     async def append(
         self,
@@ -58,7 +60,10 @@ class SqlEventStore:
         conn: AsyncConnection | None = None,
     ) -> list[RecordedEvent]:
         if conn is not None:
-            return await self._append(conn, appends, metadata, outbox)
+            # A savepoint: on PostgreSQL a violated constraint would abort the caller's whole
+            # transaction, which must stay usable (the caller decides again, or gives up).
+            async with conn.begin_nested():
+                return await self._append(conn, appends, metadata, outbox)
         async with self._db.transaction() as own:
             return await self._append(own, appends, metadata, outbox)
 
@@ -69,30 +74,7 @@ class SqlEventStore:
         metadata: EventMetadata,
         translate: Translator | None,
     ) -> list[RecordedEvent]:
-        recorded_at = self._now()
-        rows: list[dict[str, Any]] = []
-        for append in appends:
-            current = await conn.scalar(
-                select(func.coalesce(func.max(events.c.version), 0)).where(
-                    events.c.stream_id == append.stream_id
-                )
-            )
-            if current != append.expected_version:
-                raise ConcurrencyError(append.stream_id, append.expected_version, current)
-            for offset, new in enumerate(append.events, start=1):
-                rows.append(
-                    {
-                        "event_id": new.event_id,
-                        "stream_id": append.stream_id,
-                        "version": append.expected_version + offset,
-                        "type": new.type,
-                        "schema_version": new.schema_version,
-                        "occurred_at": new.occurred_at,
-                        "recorded_at": recorded_at,
-                        "data": dict(new.data),
-                        "metadata": metadata.to_dict(),
-                    }
-                )
+        rows = event_rows(appends, metadata, self._now())
         if not rows:
             return []
         try:
@@ -100,26 +82,44 @@ class SqlEventStore:
                 insert(events).returning(events.c.position, sort_by_parameter_order=True), rows
             )
         except IntegrityError as exc:
-            # Another writer took the same (stream, version) between our check and our insert.
+            # Another writer recorded a (stream, version) we meant to: a stream moved.
             first = appends[0]
             raise ConcurrencyError(first.stream_id, first.expected_version, None) from exc
         positions = [row.position for row in result]
         recorded = [
-            _recorded_from(row, position) for row, position in zip(rows, positions, strict=True)
+            recorded_from(row, position) for row, position in zip(rows, positions, strict=True)
         ]
         if translate is not None:
-            await enqueue(conn, recorded, translate, now=recorded_at)
+            await enqueue(conn, recorded, translate, now=rows[0]["recorded_at"])
         return recorded
 
 
-async def enqueue(
-    conn: AsyncConnection,
-    recorded: Sequence[RecordedEvent],
-    translate: Translator,
-    *,
-    now: dt.datetime,
-) -> int:
-    """Writes the outbox rows for recorded events (those the translator publishes)."""
+def event_rows(
+    appends: Sequence[StreamAppend], metadata: EventMetadata, recorded_at: dt.datetime
+) -> list[dict[str, Any]]:
+    """The rows of the events table for some appends, numbered from each expected version."""
+    meta = metadata.to_dict()
+    return [
+        {
+            "event_id": new.event_id,
+            "stream_id": append.stream_id,
+            "version": append.expected_version + offset,
+            "type": new.type,
+            "schema_version": new.schema_version,
+            "occurred_at": new.occurred_at,
+            "recorded_at": recorded_at,
+            "data": new.data,
+            "metadata": meta,
+        }
+        for append in appends
+        for offset, new in enumerate(append.events, start=1)
+    ]
+
+
+def outbox_rows(
+    recorded: Sequence[RecordedEvent], translate: Translator, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The outbox rows for recorded events (those the translator publishes)."""
     rows = []
     for event in recorded:
         message = translate(event)
@@ -135,18 +135,30 @@ async def enqueue(
                 "source": message.source,
                 "subject": message.subject,
                 "occurred_at": message.occurred_at,
-                "data": dict(message.data),
+                "data": message.data,
                 "metadata": message.metadata.to_dict(),
                 "created_at": now,
                 "attempts": 0,
             }
         )
+    return rows
+
+
+async def enqueue(
+    conn: AsyncConnection,
+    recorded: Sequence[RecordedEvent],
+    translate: Translator,
+    *,
+    now: dt.datetime,
+) -> int:
+    """Writes the outbox rows for recorded events (those the translator publishes)."""
+    rows = outbox_rows(recorded, translate, now)
     if rows:
         await conn.execute(insert(outbox), rows)
     return len(rows)
 
 
-def _recorded(row: Row[Any]) -> RecordedEvent:
+def recorded_row(row: Row[Any]) -> RecordedEvent:
     return RecordedEvent(
         event_id=row.event_id,
         stream_id=row.stream_id,
@@ -161,7 +173,7 @@ def _recorded(row: Row[Any]) -> RecordedEvent:
     )
 
 
-def _recorded_from(row: dict[str, Any], position: int) -> RecordedEvent:
+def recorded_from(row: dict[str, Any], position: int) -> RecordedEvent:
     return RecordedEvent(
         event_id=row["event_id"],
         stream_id=row["stream_id"],

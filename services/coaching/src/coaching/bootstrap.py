@@ -20,8 +20,8 @@ CONSUMER_GROUP = "continuum.coaching"
 
 
 def compose(runtime: Runtime) -> ServiceParts:
-    api = CoachingApi(runtime.store, translate, runtime.clock)
-    referrals = ReferralConsumer(runtime.store, translate, runtime.clock)
+    api = CoachingApi(runtime.runner, runtime.clock)
+    referrals = ReferralConsumer(runtime.runner, runtime.clock)
     return ServiceParts(
         grpc=[ServiceBinding(GRPC_SERVICE, api, pb_grpc.add_CoachingServiceServicer_to_server)],
         subscriptions=[

@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from coaching.adapters.publishing import translate
-from coaching.application.handlers import EngagementLookup, get_engagement, handle
+from coaching.application.handlers import RECORD, EngagementLookup, get_engagement
 from coaching.bootstrap import CONSUMER_GROUP
-from coaching.domain import OpenEngagement, RaiseConcern, engagement, policy
+from coaching.domain import EngagementCommand, OpenEngagement, RaiseConcern, engagement, policy
 from coaching.entrypoints.consumers import ACTOR, ReferralConsumer
 from conftest import DatabaseFactory
 from contracts.events import EventContract, ReferralAccepted, ReferralCompleted
 from infra.application import CommandContext
+from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database
 from infra.eventstore import EventMetadata, SqlEventStore
 from infra.inbox import first_delivery
@@ -82,7 +83,11 @@ class Coaching:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.store = SqlEventStore(db)
-        self.consumer = ReferralConsumer(self.store, translate, lambda: NOW)
+        self.runner = CommandRunner(SqlUnitStore(db, translate))
+        self.consumer = ReferralConsumer(self.runner, lambda: NOW)
+
+    async def handle(self, command: EngagementCommand) -> bool:
+        return not (await self.runner.run(RECORD, command, CTX)).already_recorded
 
     async def deliver(self, event: IncomingEvent) -> bool:
         """As the consumer runtime does: inbox and handler in one transaction; False when the
@@ -112,7 +117,7 @@ class Coaching:
             raised_on=dt.date(2026, 5, 10),
         )
         for command in (opened, raised):
-            assert await handle(command, CTX, self.store, translate)
+            assert await self.handle(command)
 
     async def types(self, engagement_id: str) -> list[str]:
         return [e.type for e in await self.store.read(engagement.stream_id(engagement_id))]
@@ -145,7 +150,7 @@ async def test_a_completion_recommending_coaching_resumes_the_engagement_once(
         "ConcernSettled",
         "EngagementResumed",
     ]
-    state = await get_engagement(EngagementLookup(engagement_id="eng-1"), coaching.store)
+    state = await get_engagement(EngagementLookup(engagement_id="eng-1"), coaching.runner)
     assert state.status == "active"
     assert (state.concerns[0].referral_id, state.concerns[0].status) == ("ref-1", "settled")
     resumed = [data for ce_type, data in await coaching.published() if "Resumed" in ce_type]
@@ -196,7 +201,7 @@ async def test_a_completion_without_a_resume_recommendation_leaves_it_paused(
 
     assert (await coaching.types("eng-1"))[-1] == "ConcernSettled"
     assert (await coaching.types("eng-1")).count("ConcernSettled") == 1
-    state = await get_engagement(EngagementLookup(engagement_id="eng-1"), coaching.store)
+    state = await get_engagement(EngagementLookup(engagement_id="eng-1"), coaching.runner)
     assert state.status == "paused"
     assert state.concerns[0].recommendation == recommendation
 
@@ -233,7 +238,7 @@ async def test_an_accepted_referral_to_coaching_opens_one_engagement(coaching: C
 
     engagement_id = policy.engagement_id_for_referral("ref-9")
     assert await coaching.types(engagement_id) == ["EngagementOpened"]
-    state = await get_engagement(EngagementLookup(engagement_id=engagement_id), coaching.store)
+    state = await get_engagement(EngagementLookup(engagement_id=engagement_id), coaching.runner)
     assert state.status == "active"
     assert state.engagement is not None
     assert state.engagement.model_dump() == {
@@ -266,7 +271,7 @@ async def test_the_engagement_a_referral_opened_goes_on_like_any_other(
     concern = RaiseConcern(
         engagement_id=engagement_id, concern_id="con-1", urgency="routine", raised_on=NOW.date()
     )
-    assert await handle(concern, CTX, coaching.store, translate)
+    assert await coaching.handle(concern)
     await coaching.deliver(incoming(completed(engagement_id, referral_id="ref-10")))
 
     assert (await coaching.types(engagement_id))[-1] == "EngagementResumed"

@@ -9,7 +9,7 @@ from typing import Any, get_args
 import pytest
 
 from coaching.adapters.publishing import SOURCE, translate
-from coaching.application.handlers import EngagementLookup, get_engagement, handle
+from coaching.application.handlers import RECORD, EngagementLookup, get_engagement
 from coaching.domain import (
     AchieveGoal,
     AssignHomework,
@@ -32,8 +32,9 @@ from coaching.entrypoints.grpc_api import OUTCOMES, PROGRESS, URGENCIES
 from continuum.coaching.v1 import coaching_service_pb2 as pb
 from contracts.events import REGISTRY
 from infra.application import CommandContext
+from infra.commands import CommandRunner, InMemoryUnitStore
 from infra.ddd import InvalidInput
-from infra.eventstore import EventMetadata, InMemoryEventStore
+from infra.eventstore import EventMetadata
 
 pytestmark = pytest.mark.unit
 
@@ -138,11 +139,25 @@ STORY: list[EngagementCommand] = [
 ]
 
 
-async def _played() -> InMemoryEventStore:
-    store = InMemoryEventStore(now=lambda: NOW)
+class Played:
+    """The story recorded through the command runner, in memory."""
+
+    def __init__(self) -> None:
+        self.units = InMemoryUnitStore(translate, now=lambda: NOW)
+        self.runner = CommandRunner(self.units)
+        self.store = self.units.events
+        self.published = self.store.published
+
+    async def handle(self, command: EngagementCommand) -> bool:
+        """Records the command; False when it had been recorded already."""
+        return not (await self.runner.run(RECORD, command, CTX)).already_recorded
+
+
+async def _played() -> Played:
+    played = Played()
     for command in STORY:
-        assert await handle(command, CTX, store, translate), command
-    return store
+        assert await played.handle(command), command
+    return played
 
 
 async def test_every_command_of_an_engagement_publishes_ids_dates_and_statuses_only() -> None:
@@ -180,7 +195,7 @@ async def test_every_command_of_an_engagement_publishes_ids_dates_and_statuses_o
 async def test_the_pause_and_therapys_answer_stay_inside_the_service() -> None:
     store = await _played()
 
-    private = [e.type for e in await store.read_all() if translate(e) is None]
+    private = [e.type for e in await store.store.read_all() if translate(e) is None]
 
     assert private == ["EngagementPaused", "ConcernSettled"]
 
@@ -190,7 +205,7 @@ async def test_a_retried_command_records_and_publishes_nothing() -> None:
     before = len(store.published)
 
     for command in STORY:
-        assert await handle(command, CTX, store, translate) is False
+        assert await store.handle(command) is False
 
     assert len(store.published) == before
 
@@ -198,7 +213,7 @@ async def test_a_retried_command_records_and_publishes_nothing() -> None:
 async def test_the_engagement_view_reflects_the_story() -> None:
     store = await _played()
 
-    state = await get_engagement(EngagementLookup(engagement_id=E), store)
+    state = await get_engagement(EngagementLookup(engagement_id=E), store.runner)
 
     assert state.status == "closed"
     assert [g.status for g in state.goals] == ["achieved", "dropped"]
@@ -207,7 +222,7 @@ async def test_the_engagement_view_reflects_the_story() -> None:
 
 async def test_an_engagement_never_opened_is_not_found() -> None:
     with pytest.raises(EngagementMustExist):
-        await get_engagement(EngagementLookup(engagement_id="nope"), InMemoryEventStore())
+        await get_engagement(EngagementLookup(engagement_id="nope"), Played().runner)
 
 
 def test_an_engagement_lookup_names_a_malformed_id() -> None:

@@ -30,9 +30,7 @@ ALL_MIGRATIONS = (*MIGRATIONS, *license_index.MIGRATIONS)
 def credential_parts(runtime: Runtime) -> ServiceParts:
     """The credential registry: its API and the clock job that records expiry reminders and
     expiries (the registry's events are what this service publishes, see `translate`)."""
-    registry = CredentialRegistry(
-        runtime.store, translate, SqlLicenseIndex(runtime.db), runtime.db.transaction
-    )
+    registry = CredentialRegistry(runtime.runner, SqlLicenseIndex(runtime.db))
     api = CredentialApi(registry, runtime.clock)
     return ServiceParts(
         grpc=[

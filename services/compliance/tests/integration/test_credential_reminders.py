@@ -28,8 +28,9 @@ from compliance.domain.credentials_errors import (
 from conftest import DatabaseFactory
 from contracts.events import LicenseExpired, LicenseExpiryReminderDue, parse
 from infra.application import CommandContext
+from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database
-from infra.eventstore import EventMetadata, SqlEventStore
+from infra.eventstore import EventMetadata
 from infra.schema import events as events_table
 from infra.schema import outbox
 
@@ -63,7 +64,7 @@ def record(license_id: str, holder_id: str = "sup-1", **overrides: Any) -> Recor
 
 async def registry_on(make_database: DatabaseFactory) -> tuple[CredentialRegistry, Database]:
     db = await make_database(license_index.MIGRATIONS)
-    registry = CredentialRegistry(SqlEventStore(db), translate, SqlLicenseIndex(db), db.transaction)
+    registry = CredentialRegistry(CommandRunner(SqlUnitStore(db, translate)), SqlLicenseIndex(db))
     return registry, db
 
 
@@ -301,7 +302,7 @@ async def test_a_decision_on_a_stale_license_table_is_refused_by_its_constraints
 ) -> None:
     registry, db = await registry_on(make_database)
     await registry.record_license(record("lic-1"), staff())
-    stale = CredentialRegistry(SqlEventStore(db), translate, StaleIndex(db), db.transaction)
+    stale = CredentialRegistry(CommandRunner(SqlUnitStore(db, translate)), StaleIndex(db))
 
     with pytest.raises(error):
         await stale.record_license(record(**second), staff())
@@ -310,3 +311,27 @@ async def test_a_decision_on_a_stale_license_table_is_refused_by_its_constraints
     async with db.read() as conn:
         assert len((await conn.execute(select(licenses))).all()) == 1
         assert len((await conn.execute(select(outbox))).all()) == 1
+
+
+async def test_license_commands_retried_after_later_ones_record_nothing(
+    make_database: DatabaseFactory,
+) -> None:
+    registry, db = await registry_on(make_database)
+    recording = record("lic-1")
+    renewal = RenewLicense(license_id="lic-1", renewed_on="2026-10-01", expires_on="2029-01-31")
+    suspension = SuspendLicense(license_id="lic-1", effective_on="2026-10-01", reason="order 7")
+    for command in (recording, renewal, suspension):
+        assert (
+            await (
+                registry.record_license(command, staff())
+                if isinstance(command, RecordLicense)
+                else registry.change_license(command, staff())
+            )
+        ).recorded
+
+    assert not (await registry.record_license(recording, staff("2026-11-01"))).recorded
+    assert not (await registry.change_license(renewal, staff("2026-11-01"))).recorded
+
+    holder = await registry.credentials_of("sup-1")
+    assert holder.licenses[0].status == "suspended"
+    assert len(await published(db)) == 3

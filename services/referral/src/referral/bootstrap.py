@@ -16,8 +16,8 @@ from infra.messaging.consumer import Subscription
 from infra.runtime import Runtime, ServiceParts, ServiceSettings, run_service
 from infra.timers import Timer
 from referral.adapters.publishing import translate
-from referral.adapters.records import MIGRATIONS, SqlReferralRecords
-from referral.application.handlers import check_service_levels
+from referral.adapters.records import MIGRATIONS, SqlReferralIndex
+from referral.application.handlers import Referrals, check_service_levels
 from referral.domain import DEFAULT_SERVICE_LEVELS, ServiceLevelPolicy
 from referral.entrypoints.consumers import ConcernConsumer
 from referral.entrypoints.grpc_api import ReferralApi
@@ -46,17 +46,17 @@ class ReferralSettings(BaseSettings):
 
 def compose(runtime: Runtime, policy: ServiceLevelPolicy | None = None) -> ServiceParts:
     policy = policy or ReferralSettings().policy
-    records = SqlReferralRecords(runtime.db, runtime.store, translate)
-    concerns = ConcernConsumer(records, runtime.clock, policy)
+    referrals = Referrals(SqlReferralIndex(runtime.db), policy)
+    concerns = ConcernConsumer(runtime.runner, referrals, runtime.clock)
 
     async def service_levels(now: dt.datetime) -> int:
-        return await check_service_levels(now, records)
+        return await check_service_levels(now, runtime.runner, referrals)
 
     return ServiceParts(
         grpc=[
             ServiceBinding(
                 GRPC_SERVICE,
-                ReferralApi(records, runtime.clock, policy),
+                ReferralApi(runtime.runner, referrals, runtime.clock),
                 pb_grpc.add_ReferralServiceServicer_to_server,
             )
         ],

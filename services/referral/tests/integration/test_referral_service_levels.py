@@ -4,7 +4,6 @@ job `check_service_levels(now)` run at chosen instants, never waited for."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -13,27 +12,30 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conftest import DatabaseFactory
 from contracts.events import ReferralRaised, ReferralServiceLevelBreached
-from infra.application import CommandContext, Loaded
+from infra.application import CommandContext, to_new_events
+from infra.commands import CommandRunner, Committed, SqlUnitStore, Unit, Verdict
 from infra.db import Database
-from infra.ddd import DomainEvent
-from infra.eventstore import ConcurrencyError, EventMetadata, SqlEventStore
+from infra.eventstore import EventMetadata, SqlEventStore, StreamAppend
 from infra.schema import outbox
 from referral.adapters.publishing import translate
-from referral.adapters.records import MIGRATIONS, SqlReferralRecords, _create_index, referral_index
+from referral.adapters.records import MIGRATIONS, SqlReferralIndex, _create_index, referral_index
 from referral.application.handlers import (
+    CLOCK_ACTOR,
+    ReferConcernToTherapy,
+    Referrals,
     check_service_levels,
     get_referral,
-    handle,
     list_referrals,
-    refer_concern_to_therapy,
 )
 from referral.domain import (
     AcceptReferral,
     CancelReferral,
     CoachingConcern,
     RaiseReferral,
+    ReferralCommand,
     ReferralState,
     ScheduleReferral,
+    decide,
     referral_for_concern,
 )
 
@@ -70,9 +72,30 @@ async def db(make_database: DatabaseFactory) -> Database:
     return await make_database(MIGRATIONS)
 
 
+class Records:
+    """The referral service's runner and use cases on one database."""
+
+    def __init__(self, db: Database, store: SqlUnitStore | None = None) -> None:
+        self.index = SqlReferralIndex(db)
+        self.referrals = Referrals(self.index)
+        self.runner = CommandRunner(store or SqlUnitStore(db, translate))
+
+    async def handle(self, command: ReferralCommand, context: CommandContext) -> None:
+        await self.runner.run(self.referrals.step, command, context)
+
+    async def check(self, now: dt.datetime) -> int:
+        return await check_service_levels(now, self.runner, self.referrals)
+
+    async def get(self, referral_id: str) -> ReferralState:
+        return await get_referral(referral_id, self.runner)
+
+    async def listed(self, site_id: str, status: Any, limit: int) -> list[ReferralState]:
+        return await list_referrals(site_id, status, limit, self.runner, self.index)
+
+
 @pytest.fixture
-def records(db: Database) -> SqlReferralRecords:
-    return SqlReferralRecords(db, SqlEventStore(db), translate)
+def records(db: Database) -> Records:
+    return Records(db)
 
 
 async def published(db: Database, ce_type: str) -> list[dict[str, Any]]:
@@ -82,18 +105,18 @@ async def published(db: Database, ce_type: str) -> list[dict[str, Any]]:
 
 
 async def test_an_unacknowledged_urgent_referral_is_breached_once_per_target(
-    db: Database, records: SqlReferralRecords
+    db: Database, records: Records
 ) -> None:
-    await handle(raise_("ref-1"), ctx(T0), records)
+    await records.handle(raise_("ref-1"), ctx(T0))
 
-    assert await check_service_levels(T0 + 4 * HOUR, records) == 0
-    assert await check_service_levels(T0 + 5 * HOUR, records) == 1
-    assert await check_service_levels(T0 + 5 * HOUR, records) == 0
-    assert await check_service_levels(T0 + 6 * HOUR, records) == 0
-    assert await check_service_levels(T0 + 25 * HOUR, records) == 1
-    assert await check_service_levels(T0 + 100 * HOUR, records) == 0
+    assert await records.check(T0 + 4 * HOUR) == 0
+    assert await records.check(T0 + 5 * HOUR) == 1
+    assert await records.check(T0 + 5 * HOUR) == 0
+    assert await records.check(T0 + 6 * HOUR) == 0
+    assert await records.check(T0 + 25 * HOUR) == 1
+    assert await records.check(T0 + 100 * HOUR) == 0
 
-    state = await get_referral("ref-1", records)
+    state = await records.get("ref-1")
     assert [(b.target, b.detected_at) for b in state.breaches] == [
         ("acknowledgement", T0 + 5 * HOUR),
         ("scheduling", T0 + 25 * HOUR),
@@ -105,26 +128,24 @@ async def test_an_unacknowledged_urgent_referral_is_breached_once_per_target(
     ]
 
 
-async def test_the_clock_only_breaches_what_is_still_waiting(records: SqlReferralRecords) -> None:
+async def test_the_clock_only_breaches_what_is_still_waiting(records: Records) -> None:
     for referral_id in ("waiting", "accepted", "scheduled", "cancelled"):
-        await handle(raise_(referral_id), ctx(T0), records)
+        await records.handle(raise_(referral_id), ctx(T0))
     for referral_id in ("accepted", "scheduled"):
-        await handle(accept(referral_id), ctx(T0 + HOUR), records)
-    await handle(
+        await records.handle(accept(referral_id), ctx(T0 + HOUR))
+    await records.handle(
         ScheduleReferral(referral_id="scheduled", appointment_on=T0.date(), actor="coord-1"),
         ctx(T0 + 2 * HOUR),
-        records,
     )
-    await handle(
+    await records.handle(
         CancelReferral(referral_id="cancelled", reason="raised_in_error", actor="coord-1"),
         ctx(T0 + HOUR),
-        records,
     )
 
-    assert await check_service_levels(T0 + 30 * HOUR, records) == 3
+    assert await records.check(T0 + 30 * HOUR) == 3
 
     targets = {
-        rid: [b.target for b in (await get_referral(rid, records)).breaches]
+        rid: [b.target for b in (await records.get(rid)).breaches]
         for rid in ("waiting", "accepted", "scheduled", "cancelled")
     }
     assert targets == {
@@ -133,60 +154,70 @@ async def test_the_clock_only_breaches_what_is_still_waiting(records: SqlReferra
         "scheduled": [],
         "cancelled": [],
     }
-    assert await records.due(T0 + 1000 * HOUR, 100) == []
+    assert await records.index.due(T0 + 1000 * HOUR, 100) == []
 
 
-async def test_a_routine_referral_is_held_to_its_own_targets(records: SqlReferralRecords) -> None:
-    await handle(raise_("routine-1", urgency="routine"), ctx(T0), records)
+async def test_a_routine_referral_is_held_to_its_own_targets(records: Records) -> None:
+    await records.handle(raise_("routine-1", urgency="routine"), ctx(T0))
 
-    assert await check_service_levels(T0 + 47 * HOUR, records) == 0
-    assert await check_service_levels(T0 + 49 * HOUR, records) == 1
+    assert await records.check(T0 + 47 * HOUR) == 0
+    assert await records.check(T0 + 49 * HOUR) == 1
 
 
-async def test_a_referral_changed_while_checked_is_left_to_the_next_tick(
-    db: Database, records: SqlReferralRecords
+class RacingStore(SqlUnitStore):
+    """Another command appends to the referral between the clock's read and its write, as long
+    as `races` says (every attempt, or only the first)."""
+
+    def __init__(self, db: Database, races: int) -> None:
+        super().__init__(db, translate)
+        self.races = races
+
+    async def commit(self, unit: Unit, *, within: AsyncConnection | None = None) -> Committed:
+        if self.races and unit.metadata.actor == CLOCK_ACTOR:
+            self.races -= 1
+            return Committed(Verdict.CONFLICT, tuple(a.stream_id for a in unit.appends))
+        return await super().commit(unit, within=within)
+
+
+async def test_a_referral_changed_while_checked_is_decided_again_in_the_same_tick(
+    db: Database,
 ) -> None:
-    class Racing(SqlReferralRecords):
-        """Another command appends to the referral between the clock's read and its write."""
+    racing = Records(db, RacingStore(db, races=1))
+    await racing.handle(raise_("ref-1"), ctx(T0))
 
-        raced = False
-
-        async def record(
-            self,
-            loaded: Loaded[ReferralState],
-            events: Sequence[DomainEvent],
-            ctx: CommandContext,
-            conn: AsyncConnection | None = None,
-        ) -> None:
-            if not self.raced and ctx.metadata.actor == "service:referral-clock":
-                self.raced = True
-                raise ConcurrencyError(loaded.stream_id, loaded.version, loaded.version + 1)
-            await super().record(loaded, events, ctx, conn)
-
-    racing = Racing(db, SqlEventStore(db), translate)
-    await handle(raise_("ref-1"), ctx(T0), racing)
-
-    assert await check_service_levels(T0 + 5 * HOUR, racing) == 0
-    assert await check_service_levels(T0 + 5 * HOUR, racing) == 1
+    assert await racing.check(T0 + 5 * HOUR) == 1
+    assert await racing.check(T0 + 5 * HOUR) == 0
 
 
-async def test_a_site_lists_its_referrals_by_status(records: SqlReferralRecords) -> None:
+async def test_a_referral_that_keeps_changing_while_checked_is_left_to_the_next_tick(
+    db: Database,
+) -> None:
+    store = RacingStore(db, races=1000)
+    racing = Records(db, store)
+    await racing.handle(raise_("ref-1"), ctx(T0))
+
+    assert await racing.check(T0 + 5 * HOUR) == 0
+    store.races = 0
+    assert await racing.check(T0 + 5 * HOUR) == 1
+
+
+async def test_a_site_lists_its_referrals_by_status(records: Records) -> None:
     for referral_id, site in (("a-1", "site-a"), ("a-2", "site-a"), ("b-1", "site-b")):
-        await handle(raise_(referral_id, site_id=site), ctx(T0), records)
-    await handle(accept("a-2"), ctx(T0 + HOUR), records)
+        await records.handle(raise_(referral_id, site_id=site), ctx(T0))
+    await records.handle(accept("a-2"), ctx(T0 + HOUR))
 
     def ids(states: list[ReferralState]) -> list[str]:
         return [s.referral.referral_id for s in states if s.referral is not None]
 
-    assert ids(await list_referrals("site-a", None, 100, records)) == ["a-1", "a-2"]
-    assert ids(await list_referrals("site-a", "accepted", 100, records)) == ["a-2"]
-    assert ids(await list_referrals("site-a", "raised", 100, records)) == ["a-1"]
-    assert ids(await list_referrals("site-b", None, 100, records)) == ["b-1"]
-    assert ids(await list_referrals("site-a", None, 1, records)) == ["a-1"]
+    assert ids(await records.listed("site-a", None, 100)) == ["a-1", "a-2"]
+    assert ids(await records.listed("site-a", "accepted", 100)) == ["a-2"]
+    assert ids(await records.listed("site-a", "raised", 100)) == ["a-1"]
+    assert ids(await records.listed("site-b", None, 100)) == ["b-1"]
+    assert ids(await records.listed("site-a", None, 1)) == ["a-1"]
 
 
 async def test_a_concern_raises_its_referral_in_the_consumers_transaction_once(
-    db: Database, records: SqlReferralRecords
+    db: Database, records: Records
 ) -> None:
     concern = CoachingConcern(
         engagement_id="eng-1",
@@ -199,23 +230,26 @@ async def test_a_concern_raises_its_referral_in_the_consumers_transaction_once(
     )
     for _ in range(2):
         async with db.transaction() as conn:
-            await refer_concern_to_therapy(concern, ctx(T0 + HOUR), records, conn)
+            await records.runner.run(
+                records.referrals.refer_concern,
+                ReferConcernToTherapy(concern=concern),
+                ctx(T0 + HOUR),
+                within=conn,
+            )
 
     (message,) = await published(db, ReferralRaised.ce_type())
     assert message["origin"] == "coaching-engagement/eng-1"
     assert message["raised_at"] == "2026-05-19T09:00:00Z"
     referral_id = referral_for_concern(concern).referral_id
-    assert await records.due(T0 + 5 * HOUR, 10) == [referral_id]
+    assert await records.index.due(T0 + 5 * HOUR, 10) == [referral_id]
 
 
 async def test_the_index_is_filled_from_the_referrals_already_in_the_log(
     make_database: DatabaseFactory,
 ) -> None:
     db = await make_database(())  # a database from before the index existed
-    store = SqlEventStore(db)
     # Recorded directly in the event store, as an earlier version of the service did.
-    no_index = SqlReferralRecords(db, store, translate)
-    await _record_without_index(no_index, raise_("old-1"), db)
+    await _record_without_index(raise_("old-1"), db)
 
     async with db.transaction() as conn:
         await conn.run_sync(_create_index)
@@ -227,11 +261,30 @@ async def test_the_index_is_filled_from_the_referrals_already_in_the_log(
     ]
 
 
-async def _record_without_index(
-    records: SqlReferralRecords, command: RaiseReferral, db: Database
-) -> None:
-    from referral.domain import decide
+async def _record_without_index(command: RaiseReferral, db: Database) -> None:
+    from referral.domain.referral import INITIAL, stream_id
 
-    loaded = await records.load(command.referral_id)
-    events = decide(loaded.state, command, T0)
-    await SqlEventStore(db).append([loaded.append(events, T0)], ctx(T0).metadata)
+    events = decide(INITIAL, command, T0)
+    append = StreamAppend(stream_id(command.referral_id), 0, to_new_events(events, T0))
+    await SqlEventStore(db).append([append], ctx(T0).metadata)
+
+
+async def test_every_step_retried_after_the_loop_moved_on_is_answered_as_first_recorded(
+    db: Database, records: Records
+) -> None:
+    steps: list[ReferralCommand] = [
+        raise_("ref-1"),
+        accept("ref-1"),
+        ScheduleReferral(referral_id="ref-1", appointment_on=T0.date(), actor="coord-1"),
+        CancelReferral(referral_id="ref-1", reason="client_moved", actor="coord-1"),
+    ]
+    first = [await records.runner.run(records.referrals.step, s, ctx(T0 + HOUR)) for s in steps]
+
+    # Every step again, once the referral is closed: each answered from its record.
+    again = [await records.runner.run(records.referrals.step, s, ctx(T0 + 9 * HOUR)) for s in steps]
+
+    assert [r.retry for r in first] == [False] * 4
+    assert [(r.retry, r.already_recorded) for r in again] == [(True, True)] * 4
+    assert again[0].outcome == first[0].outcome
+    assert (await records.get("ref-1")).status == "cancelled"
+    assert len(await published(db, ReferralRaised.ce_type())) == 1

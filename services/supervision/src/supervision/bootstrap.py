@@ -12,6 +12,8 @@ from infra.grpc.server import ServiceBinding
 from infra.messaging.consumer import Subscription
 from infra.runtime import Runtime, ServiceParts, ServiceSettings, rule_packs_at_start, run_service
 from supervision.adapters.publishing import translate
+from supervision.adapters.sessions_index import MIGRATIONS, SqlSessionsIndex
+from supervision.application.handlers import Supervision
 from supervision.domain import Tracks
 from supervision.entrypoints.consumers import CONSUMER_GROUP, TOPICS, LicenseConsumer
 from supervision.entrypoints.grpc_api import SupervisionApi
@@ -26,14 +28,15 @@ GRPC_SERVICE = pb.DESCRIPTOR.services_by_name["SupervisionService"].full_name
 def compose(runtime: Runtime, packs: RulePacks | None = None) -> ServiceParts:
     # The credential tracks and their session limits, from the rule packs compliance judges by.
     tracks = Tracks(packs if packs is not None else rule_packs())
-    api = SupervisionApi(runtime.store, translate, runtime.clock, tracks)
-    licenses = LicenseConsumer(runtime.store, translate, runtime.clock)
+    supervision = Supervision(tracks, SqlSessionsIndex(runtime.db))
+    api = SupervisionApi(runtime.runner, supervision, runtime.clock)
+    licenses = LicenseConsumer(runtime.runner, supervision, runtime.clock)
     return ServiceParts(
         grpc=[
             ServiceBinding(GRPC_SERVICE, api, pb_grpc.add_SupervisionServiceServicer_to_server),
             # Competency evaluations and consultations: APIs of their own in the same process.
-            competency_binding(runtime.store, translate, runtime.clock),
-            consultation_binding(runtime.store, translate, runtime.clock),
+            competency_binding(runtime.runner, runtime.clock),
+            consultation_binding(runtime.runner, runtime.clock),
         ],
         subscriptions=[
             # A supervisor's license standing, from the compliance service's credential registry.
@@ -45,5 +48,5 @@ def compose(runtime: Runtime, packs: RulePacks | None = None) -> ServiceParts:
 async def run(settings: ServiceSettings) -> None:
     packs = rule_packs_at_start()  # a malformed pack refuses the start, before anything runs
     await run_service(
-        settings, migrations=(), translate=translate, compose=partial(compose, packs=packs)
+        settings, migrations=MIGRATIONS, translate=translate, compose=partial(compose, packs=packs)
     )

@@ -20,6 +20,7 @@ from continuum.supervision.v1 import consultation_service_pb2 as consultation
 from continuum.supervision.v1 import consultation_service_pb2_grpc as consultation_grpc
 from contracts.events import CompetencyEvaluated, ConsultationLogged, EvaluationAcknowledged
 from infra.application import to_new_events
+from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database
 from infra.eventstore import EventMetadata, SqlEventStore, StreamAppend
 from infra.grpc.metadata import outgoing_metadata
@@ -51,11 +52,12 @@ class Served:
 async def served(make_database: DatabaseFactory) -> AsyncIterator[Served]:
     db = await make_database(())
     store = SqlEventStore(db)
+    runner = CommandRunner(SqlUnitStore(db, translate_development))
     server = GrpcServer(
         "127.0.0.1:0",
         [
-            competency_binding(store, translate_development, lambda: NOW),
-            consultation_binding(store, translate_development, lambda: NOW),
+            competency_binding(runner, lambda: NOW),
+            consultation_binding(runner, lambda: NOW),
         ],
     )
     await server.start()

@@ -24,20 +24,25 @@ from contracts.events import (
     parse,
 )
 from contracts.rulepacks.loader import load_rule_packs
-from infra.application import CommandContext, load
+from infra.application import CommandContext, to_new_events
+from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database
-from infra.eventstore import EventMetadata, SqlEventStore
+from infra.eventstore import EventMetadata, SqlEventStore, StreamAppend
 from infra.inbox import first_delivery
 from infra.messaging.cloudevents import IncomingEvent
 from infra.messaging.consumer import PermanentError
 from infra.schema import outbox
 from supervision.adapters.publishing import translate
-from supervision.application import handlers
+from supervision.adapters.sessions_index import MIGRATIONS, SqlSessionsIndex
+from supervision.application.handlers import SUPERVISEE, SUPERVISOR
+from supervision.application.handlers import Supervision as SupervisionUseCases
 from supervision.domain import (
-    EVENT_TYPES,
     LogSession,
     RegisterSupervisee,
+    SessionAmended,
+    SessionLogged,
     SignAgreement,
+    SupervisedSessionNoted,
     Tracks,
     VoidSession,
     session,
@@ -85,12 +90,15 @@ def suspended(on: str = "2026-03-01") -> LicenseSuspended:
 
 
 class Supervision:
-    """The supervision service's store and license consumer on one database."""
+    """The supervision service's runner, use cases and license consumer on one database."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self.store = SqlEventStore(db)
-        self.consumer = LicenseConsumer(self.store, translate, lambda: NOW)
+        self.runner = CommandRunner(SqlUnitStore(db, translate))
+        self.index = SqlSessionsIndex(db)
+        self.use_cases = SupervisionUseCases(TRACKS, self.index)
+        self.consumer = LicenseConsumer(self.runner, self.use_cases, lambda: NOW)
 
     async def deliver(self, message: IncomingEvent) -> bool:
         """As the subscription does: inbox and handler in one transaction."""
@@ -100,7 +108,7 @@ class Supervision:
             await self.consumer.on_license_event(conn, message)
             return True
 
-    async def register_and_sign(self, supervisee_id: str) -> None:
+    async def register_and_sign(self, supervisee_id: str, supervisor_id: str = "sup-1") -> None:
         for command in (
             RegisterSupervisee(
                 supervisee_id=supervisee_id,
@@ -111,7 +119,7 @@ class Supervision:
             ),
             SignAgreement(
                 agreement_id=f"agr-{supervisee_id}",
-                supervisor_id="sup-1",
+                supervisor_id=supervisor_id,
                 supervisee_id=supervisee_id,
                 site_id="site-a",
                 start_date="2026-01-05",
@@ -121,10 +129,17 @@ class Supervision:
                 period="week",
             ),
         ):
-            await handlers.decide_for_supervisee(command, CTX, self.store, translate, TRACKS)
+            await self.runner.run(self.use_cases.for_supervisee, command, CTX)
 
-    async def log(self, session_id: str, day: str, supervisee_id: str = "see-1") -> bool:
-        outcome = await handlers.log_session(
+    async def log(
+        self,
+        session_id: str,
+        day: str,
+        supervisee_id: str = "see-1",
+        supervisor_id: str = "sup-1",
+    ) -> bool:
+        ran = await self.runner.run(
+            self.use_cases.log_session,
             LogSession(
                 session_id=session_id,
                 kind="clinical",
@@ -132,16 +147,13 @@ class Supervision:
                 modality="in_person",
                 date=day,
                 minutes=60,
-                supervisor_id="sup-1",
+                supervisor_id=supervisor_id,
                 supervisee_ids=[supervisee_id],
                 site_id="site-a",
             ),
             CTX,
-            self.store,
-            translate,
-            TRACKS,
         )
-        return outcome.lapse_marked
+        return ran.outcome.lapse_marked
 
     async def marks(self, session_id: str) -> list[str]:
         return [
@@ -163,7 +175,7 @@ class Supervision:
 
 @pytest.fixture
 async def service(make_database: DatabaseFactory) -> Supervision:
-    supervision = Supervision(await make_database(()))
+    supervision = Supervision(await make_database(MIGRATIONS))
     await supervision.register_and_sign("see-1")
     return supervision
 
@@ -190,9 +202,7 @@ async def test_a_suspension_learnt_later_marks_the_sessions_held_in_it_once(
         ("ses-mar-2", "suspended", D("2026-03-01")),
         ("ses-mar-9", "suspended", D("2026-03-01")),
     ]
-    standing = (
-        await load(service.store, supervisor.stream_id("sup-1"), supervisor.fold, EVENT_TYPES)
-    ).state
+    standing, _ = await service.runner.state(SUPERVISOR, "sup-1")
     assert [c.change for c in standing.licenses["lic-1"].changes] == ["recorded", "suspended"]
 
 
@@ -261,11 +271,10 @@ async def test_an_expiry_then_a_renewal_and_a_revocation(service: Supervision) -
 async def test_a_voided_session_is_not_marked(service: Supervision) -> None:
     await service.deliver(incoming(license_recorded()))
     await service.log("ses-1", "2026-03-02")
-    await handlers.void_session(
+    await service.runner.run(
+        service.use_cases.void_session,
         VoidSession(session_id="ses-1", reason="logged twice", actor="c-1"),
         CTX,
-        service.store,
-        translate,
     )
 
     await service.deliver(incoming(suspended()))
@@ -305,7 +314,90 @@ async def test_two_sessions_of_one_supervisor_logged_at_once_are_both_recorded(
         service.log("ses-a", "2026-03-02", "see-1"), service.log("ses-b", "2026-03-02", "see-2")
     )
 
-    standing = (
-        await load(service.store, supervisor.stream_id("sup-1"), supervisor.fold, EVENT_TYPES)
-    ).state
-    assert set(standing.sessions) == {"ses-a", "ses-b"}
+    assert set(await service.index.sessions_of("sup-1")) == {"ses-a", "ses-b"}
+    # Neither touched the supervisor's stream: two sessions of one supervisor never conflict.
+    assert await service.store.read(supervisor.stream_id("sup-1")) == []
+
+
+async def test_eight_supervisors_logging_at_once_see_no_conflict(service: Supervision) -> None:
+    supervisors = [f"sup-{n}" for n in range(8)]
+    for n, supervisor_id in enumerate(supervisors):
+        for k in range(3):
+            await service.register_and_sign(f"see-{n}-{k}", supervisor_id)
+
+    # Each supervisor logs for their supervisees at once, several sessions each: sessions of
+    # one supervisee contend for the supervisee's stream and are decided again inside.
+    await asyncio.gather(
+        *(
+            service.log(f"ses-{n}-{k}-{day}", f"2026-03-{day:02}", f"see-{n}-{k}", sup)
+            for n, sup in enumerate(supervisors)
+            for k in range(3)
+            for day in (2, 3, 4)
+        )
+    )
+
+    for n, supervisor_id in enumerate(supervisors):
+        assert len(await service.index.sessions_of(supervisor_id)) == 9
+        for k in range(3):
+            record, _ = await service.runner.state(SUPERVISEE, f"see-{n}-{k}")
+            assert len(record.supervision) == 3
+
+
+async def test_a_lapse_racing_the_sessions_it_covers_marks_every_one(service: Supervision) -> None:
+    """However a license fact and sessions on its days interleave, each session ends up marked:
+    logged before the fact, the fact marks it; after, it is marked when logged; in between,
+    one of them finds the other moved and decides again."""
+    await service.deliver(incoming(license_recorded()))
+    days = [f"2026-03-{day:02}" for day in range(2, 14)]
+
+    await asyncio.gather(
+        service.deliver(incoming(suspended("2026-03-01"))),
+        *(service.log(f"ses-{day}", day) for day in days),
+    )
+
+    for day in days:
+        assert await service.marks(f"ses-{day}") == ["SupervisorLapseMarked"], day
+
+
+async def test_the_sessions_index_is_filled_from_the_sessions_already_in_the_log(
+    make_database: DatabaseFactory,
+) -> None:
+    db = await make_database(())  # a database from before the index existed
+    # As an earlier version recorded it: the session, and a note on the supervisor's stream.
+    logged = SessionLogged(
+        session_id="ses-1",
+        format="individual",
+        modality="in_person",
+        date=D("2026-03-02"),
+        minutes=60,
+        supervisor_id="sup-1",
+        supervisee_ids=("see-1",),
+        site_id="site-a",
+    )
+    moved = SessionAmended(
+        session_id="ses-1",
+        supervisee_ids=("see-1",),
+        kind="clinical",
+        format="individual",
+        modality="in_person",
+        date=D("2026-03-03"),
+        start_time=None,
+        minutes=60,
+        techniques=(),
+        focus=(),
+        reason="wrong day",
+        amended_by="c-1",
+    )
+    note = SupervisedSessionNoted(supervisor_id="sup-1", session_id="ses-1", date=D("2026-03-02"))
+    await SqlEventStore(db).append(
+        [
+            StreamAppend("session-ses-1", 0, to_new_events([logged, moved], NOW)),
+            StreamAppend("supervisor-sup-1", 0, to_new_events([note], NOW)),
+        ],
+        CTX.metadata,
+    )
+
+    async with db.transaction() as conn:
+        await conn.run_sync(MIGRATIONS[0].apply)
+
+    assert await SqlSessionsIndex(db).sessions_of("sup-1") == {"ses-1": D("2026-03-03")}

@@ -10,15 +10,17 @@ import pytest
 
 from contracts.rulepacks.loader import load_rule_packs
 from infra.ddd import DomainEvent, NotFound, RuleViolated
+from services.supervision.tests.conftest import Service
 from supervision.domain import (
     EVENT_TYPES,
     AgreementSigned,
     AmendSession,
     LogSession,
     MonthSignedOff,
+    RegisterSupervisee,
     SessionAmended,
     SessionVoided,
-    SupervisedSessionNoted,
+    SignAgreement,
     SupervisionAmended,
     SupervisionVoided,
     SupervisorLapseMarked,
@@ -174,21 +176,60 @@ def test_amending_a_session_records_it_as_it_now_stands_and_follows_on_each_reco
             90,
             "coordinator-1",
         )
-    assert decision.events_by_stream["supervisor-sup-1"] == (
-        SupervisedSessionNoted(supervisor_id="sup-1", session_id="ses-1", date=D("2026-03-03")),
-    )
+    # The supervisor's stream is read, never written (the sessions index follows the move).
+    assert "supervisor-sup-1" not in decision.events_by_stream
 
 
-def test_an_amended_session_keeps_what_it_was_logged_as() -> None:
+async def on_record(service: Service) -> None:
+    """The triadic session logged, through the runner, for two registered supervisees."""
+    for sid in IDS:
+        await service.run(
+            RegisterSupervisee(
+                supervisee_id=sid,
+                credential_track="TX-LPC-ASSOCIATE",
+                license_number=f"LPC-{sid}",
+                home_site_id="site-a",
+                registered_on="2026-01-01",
+            )
+        )
+        await service.run(
+            SignAgreement(
+                agreement_id=f"agr-{sid}",
+                supervisor_id="sup-1",
+                supervisee_id=sid,
+                site_id="site-a",
+                start_date="2026-01-01",
+                end_date="2026-12-31",
+                modalities=["in_person", "video"],
+                sessions_per_period=1,
+                period="week",
+            )
+        )
+    assert not (await service.run(logged_command())).already_recorded
+
+
+def test_an_amended_session_stands_as_amended() -> None:
     world = World()
     world.apply(world.amend(amend()))
 
     assert world.session.session is not None
-    assert world.session.logged is not None
-    assert (world.session.session.minutes, world.session.logged.minutes) == (90, 60)
+    assert world.session.session.minutes == 90
     assert world.session.amendments == 1
     assert world.supervisees["see-1"].supervision["ses-1"].date == D("2026-03-03")
-    assert world.standing.sessions == {"ses-1": D("2026-03-03")}
+
+
+async def test_an_amended_session_keeps_what_it_was_logged_as_on_its_stream(
+    service: Service,
+) -> None:
+    await on_record(service)
+
+    await service.run(amend())
+
+    assert await service.types("session-ses-1") == ["SessionLogged", "SessionAmended"]
+    (logged, _) = await service.units.read("session-ses-1")
+    assert logged.data["minutes"] == 60
+    # The sessions index follows the session to its new day.
+    assert service.sessions_index() == [("sup-1", "ses-1", D("2026-03-03"))]
 
 
 def test_an_amendment_on_the_same_day_leaves_the_supervisor_stream_alone() -> None:
@@ -206,15 +247,13 @@ def test_an_amendment_to_the_session_as_it_stands_records_nothing() -> None:
     )
 
 
-def test_a_retried_log_is_still_recognised_after_an_amendment() -> None:
-    world = World()
-    world.apply(world.amend(amend()))
+async def test_a_retried_log_is_still_recognised_after_an_amendment(service: Service) -> None:
+    await on_record(service)
+    await service.run(amend())
 
-    retry = session.decide_log_session(
-        world.session, world.supervisees, world.standing, logged_command(), TODAY, TRACKS
-    )
+    retry = await service.run(logged_command())
 
-    assert retry.already_recorded
+    assert (retry.retry, retry.already_recorded) == (True, True)
 
 
 def test_amending_an_unknown_session_is_not_found() -> None:
@@ -323,11 +362,12 @@ def test_voiding_a_session_keeps_it_and_makes_it_count_for_no_one() -> None:
     assert world.supervisees["see-1"].supervision["ses-1"].voided
 
 
-def test_the_same_voiding_retried_records_nothing() -> None:
-    world = World()
-    world.apply(world.void(void()))
+async def test_the_same_voiding_retried_records_nothing(service: Service) -> None:
+    await on_record(service)
+    await service.run(void())
 
-    assert world.void(void(actor="coordinator-2")).already_recorded
+    assert (await service.run(void(actor="coordinator-2"))).already_recorded
+    assert await service.types("session-ses-1") == ["SessionLogged", "SessionVoided"]
 
 
 def test_voiding_a_voided_session_again_for_another_reason_is_refused() -> None:

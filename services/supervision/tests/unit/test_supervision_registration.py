@@ -9,6 +9,7 @@ import pytest
 
 from contracts.rulepacks.loader import load_rule_packs
 from infra.ddd import RuleViolated
+from services.supervision.tests.conftest import Service
 from supervision.domain import (
     EVENT_TYPES,
     RegisterSupervisee,
@@ -90,8 +91,13 @@ def test_registering_a_supervisee_records_their_track_license_and_home_site() ->
     assert (state.home.site_id, state.home.since) == ("site-a", D("2026-01-02"))
 
 
-def test_registering_the_same_supervisee_again_records_nothing() -> None:
-    assert supervisee.decide(supervisee.fold([registered()]), register(), TODAY, TRACKS) == []
+async def test_registering_the_same_supervisee_again_records_nothing(service: Service) -> None:
+    await service.run(register())
+
+    again = await service.run(register())
+
+    assert again.already_recorded
+    assert await service.types("supervisee-see-1") == ["SuperviseeRegistered"]
 
 
 @pytest.mark.parametrize(
@@ -136,9 +142,17 @@ def test_transferring_a_supervisee_records_from_where_to_where() -> None:
     assert state.registration.home_site_id == "site-a"
 
 
-def test_the_same_transfer_retried_records_nothing() -> None:
-    state = supervisee.fold([registered(), transferred()])
-    assert supervisee.decide(state, transfer(), TODAY, TRACKS) == []
+async def test_the_same_transfer_retried_records_nothing(service: Service) -> None:
+    await service.run(register())
+    await service.run(transfer())
+
+    again = await service.run(transfer(), now=service.now + dt.timedelta(days=2))
+
+    assert again.already_recorded
+    assert await service.types("supervisee-see-1") == [
+        "SuperviseeRegistered",
+        "SuperviseeTransferred",
+    ]
 
 
 def test_a_transfer_back_is_a_new_transfer() -> None:

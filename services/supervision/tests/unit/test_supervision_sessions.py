@@ -9,17 +9,20 @@ import pytest
 
 from contracts.rulepacks.loader import load_rule_packs
 from infra.ddd import DomainEvent, InvalidInput, RuleViolated
+from services.supervision.tests.conftest import Service
 from supervision.domain import (
     EVENT_TYPES,
     AgreementAmended,
     AgreementSigned,
     AgreementTerminated,
+    LicenseChange,
     LogSession,
     MonthReopened,
     MonthSignedOff,
+    RegisterSupervisee,
     SessionLogged,
     SessionState,
-    SupervisedSessionNoted,
+    SignAgreement,
     SupervisionReceived,
     SupervisorLapseMarked,
     SupervisorLicenseChanged,
@@ -139,9 +142,6 @@ def test_logging_an_individual_session_records_it_on_the_session_and_the_supervi
                 kind="clinical",
             ),
         ),
-        "supervisor-sup-1": (
-            SupervisedSessionNoted(supervisor_id="sup-1", session_id="ses-1", date=D("2026-03-02")),
-        ),
     }
     assert not decision.already_recorded
     assert not decision.lapse_marked
@@ -202,13 +202,8 @@ def test_a_group_session_gives_every_supervisee_a_record_of_it() -> None:
         "supervisee-see-1",
         "supervisee-see-2",
         "supervisee-see-3",
-        "supervisor-sup-1",
     ]
-    assert [e.type for e in decision.events()] == [
-        "SessionLogged",
-        *["SupervisionReceived"] * 3,
-        "SupervisedSessionNoted",
-    ]
+    assert [e.type for e in decision.events()] == ["SessionLogged", *["SupervisionReceived"] * 3]
 
 
 def test_logged_events_fold_into_the_session_and_supervisee_states() -> None:
@@ -226,29 +221,66 @@ def test_logged_events_fold_into_the_session_and_supervisee_states() -> None:
     assert [
         (r.session_id, r.agreement_id, r.minutes) for r in supervisee_state.supervision.values()
     ] == [("ses-1", "agr-see-1", 60)]
-    supervisor_state = supervisor.fold(decision.events_by_stream["supervisor-sup-1"])
-    assert supervisor_state.sessions == {"ses-1": D("2026-03-02")}
+    # The supervisor's stream is read, never written: the sessions index finds their sessions.
+    assert "supervisor-sup-1" not in decision.events_by_stream
 
 
-def test_logging_the_same_session_again_records_nothing() -> None:
-    ids, states = group_of(3)
-    command = log(format="group", supervisee_ids=ids)
-    state = logged(states, command)
+async def on_record(service: Service, *supervisee_ids: str) -> None:
+    """Registered supervisees with agreements with sup-1 at site-a for 2026."""
+    for sid in supervisee_ids:
+        await service.run(
+            RegisterSupervisee(
+                supervisee_id=sid,
+                credential_track="TX-LPC-ASSOCIATE",
+                license_number=f"LPC-{sid}",
+                home_site_id="site-a",
+                registered_on="2026-01-01",
+            )
+        )
+        await service.run(
+            SignAgreement(
+                agreement_id=f"agr-{sid}",
+                supervisor_id="sup-1",
+                supervisee_id=sid,
+                site_id="site-a",
+                start_date="2026-01-01",
+                end_date="2026-12-31",
+                modalities=["in_person", "video"],
+                sessions_per_period=1,
+                period="week",
+            )
+        )
 
-    retry = log(format="group", supervisee_ids=list(reversed(ids)))
-    decision = decide_log_session(state, states, retry, TODAY)
 
-    assert decision.already_recorded
-    assert decision.events() == []
+async def test_logging_the_same_session_again_records_nothing(service: Service) -> None:
+    ids = ["see-1", "see-2", "see-3"]
+    await on_record(service, *ids)
+    await service.run(log(format="group", supervisee_ids=ids))
+
+    retry = await service.run(log(format="group", supervisee_ids=list(reversed(ids))))
+
+    assert retry.already_recorded
+    assert await service.types("session-ses-1") == ["SessionLogged"]
 
 
-def test_a_retry_is_recognised_even_after_the_agreement_has_ended() -> None:
-    states = supervisees(agreement("see-1"))
-    state = logged(states, log())
+async def test_a_retry_is_recognised_even_after_the_agreement_has_ended(service: Service) -> None:
+    await on_record(service, "see-1")
+    await service.run(log())
 
-    decision = decide_log_session(state, {}, log(), D("2027-05-01"))
+    retry = await service.run(log(), now=dt.datetime(2027, 5, 1, tzinfo=dt.UTC))
 
-    assert decision.already_recorded
+    assert retry.already_recorded
+
+
+async def test_a_logged_session_is_found_in_its_supervisors_sessions_index(
+    service: Service,
+) -> None:
+    await on_record(service, "see-1")
+
+    await service.run(log())
+
+    assert service.sessions_index() == [("sup-1", "ses-1", D("2026-03-02"))]
+    assert await service.types("supervisor-sup-1") == []
 
 
 def test_reusing_a_session_id_for_another_session_is_refused() -> None:
@@ -337,7 +369,7 @@ def test_a_triadic_session_has_exactly_two_supervisees() -> None:
         session.INITIAL, states, log(format="triadic", supervisee_ids=ids), TODAY
     )
 
-    assert len(decision.events_by_stream) == 4
+    assert len(decision.events_by_stream) == 3
 
 
 @pytest.mark.parametrize(
@@ -392,7 +424,7 @@ def test_a_group_within_the_tracks_size_limits_is_accepted(track: str, size: int
         session.INITIAL, states, log(format="group", supervisee_ids=ids), TODAY
     )
 
-    assert len(decision.events_by_stream) == size + 2
+    assert len(decision.events_by_stream) == size + 1
 
 
 def test_each_supervisee_judges_the_group_size_by_their_own_track() -> None:
@@ -422,7 +454,7 @@ def test_a_group_is_sized_by_the_rule_pack_version_in_force_on_the_sessions_date
             session.INITIAL, states, NO_STANDING, command, TODAY, changing
         )
 
-    assert len(log_group_on("2026-02-27").events_by_stream) == 5 + 2
+    assert len(log_group_on("2026-02-27").events_by_stream) == 5 + 1
     with pytest.raises(SessionSizeMustFitItsFormat) as refused:
         log_group_on("2026-03-02")
     assert refused.value.track_id == PACK_CHANGE_TRACK
@@ -441,18 +473,14 @@ def test_a_session_stream_refuses_events_it_does_not_hold() -> None:
         session.evolve(session.INITIAL, agreement("see-1"))
 
 
-def test_a_retry_with_another_wellbeing_check_is_another_session() -> None:
+async def test_a_retry_with_another_wellbeing_check_is_another_session(service: Service) -> None:
     command = log(wellbeing=[{"supervisee_id": "see-1", "burnout": 2, "vicarious_trauma": 2}])
-    states = supervisees(agreement("see-1"))
-    decision = decide_log_session(session.INITIAL, states, command, TODAY)
-    after = {
-        "see-1": supervisee.fold(decision.events_by_stream["supervisee-see-1"], states["see-1"])
-    }
-    state = session.fold(decision.events_by_stream["session-ses-1"])
+    await on_record(service, "see-1")
+    await service.run(command)
 
-    assert decide_log_session(state, after, command, TODAY).already_recorded
+    assert (await service.run(command)).already_recorded
     with pytest.raises(SessionIdMustNotBeReused):
-        decide_log_session(state, after, log(), TODAY)
+        await service.run(log())
 
 
 def test_a_session_after_the_agreement_was_terminated_is_not_covered() -> None:
@@ -596,13 +624,17 @@ def test_a_supervisor_with_no_license_on_record_is_not_in_lapse() -> None:
     assert not decision.lapse_marked
 
 
-def test_a_retried_session_reports_its_mark() -> None:
-    standing = supervisor.fold([license_changed("revoked", "2026-01-01")])
-    states = supervisees(agreement("see-1"))
-    decision = decide_log_session(session.INITIAL, states, log(), TODAY, standing)
-    state = session.fold(decision.events_by_stream["session-ses-1"])
+async def test_a_retried_session_reports_its_mark(service: Service) -> None:
+    await on_record(service, "see-1")
+    await service.license(
+        LicenseChange(
+            supervisor_id="sup-1", license_id="lic-1", change="revoked", effective_on="2026-01-01"
+        )
+    )
+    first = await service.run(log())
 
-    retry = decide_log_session(state, states, log(), TODAY, standing)
+    retry = await service.run(log())
 
+    assert first.outcome.lapse_marked
     assert retry.already_recorded
-    assert retry.lapse_marked
+    assert retry.outcome.lapse_marked

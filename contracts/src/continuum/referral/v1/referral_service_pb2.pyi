@@ -720,6 +720,7 @@ class RedirectReferralRequest(_message.Message):
     NOTE_FIELD_NUMBER: _builtins.int
     REDIRECTED_ON_FIELD_NUMBER: _builtins.int
     CONSENT_REFERENCE_FIELD_NUMBER: _builtins.int
+    COMMAND_ID_FIELD_NUMBER: _builtins.int
     referral_id: _builtins.str
     to_service: Global___Service.ValueType
     reason: Global___RedirectReason.ValueType
@@ -728,6 +729,11 @@ class RedirectReferralRequest(_message.Message):
     redirected_on: _builtins.str
     consent_reference: _builtins.str
     """Required for a substance-use record: the consent covering the new receiving service."""
+    command_id: _builtins.str
+    """Client-chosen id of this redirect (a referral may be redirected more than once): a retry
+    with the same id and content answers already_recorded, the same id with other content is
+    ALREADY_EXISTS. Without one, the redirect is known by what it asks.
+    """
     def __init__(
         self,
         *,
@@ -737,10 +743,11 @@ class RedirectReferralRequest(_message.Message):
         note: _builtins.str = ...,
         redirected_on: _builtins.str = ...,
         consent_reference: _builtins.str = ...,
+        command_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent_reference", b"consent_reference", "note", b"note", "reason", b"reason", "redirected_on", b"redirected_on", "referral_id", b"referral_id", "to_service", b"to_service"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["command_id", b"command_id", "consent_reference", b"consent_reference", "note", b"note", "reason", b"reason", "redirected_on", b"redirected_on", "referral_id", b"referral_id", "to_service", b"to_service"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -214,19 +214,27 @@ class TransferSuperviseeRequest(_message.Message):
     SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
     TO_SITE_ID_FIELD_NUMBER: _builtins.int
     EFFECTIVE_ON_FIELD_NUMBER: _builtins.int
+    COMMAND_ID_FIELD_NUMBER: _builtins.int
     supervisee_id: _builtins.str
     to_site_id: _builtins.str
     effective_on: _builtins.str
+    command_id: _builtins.str
+    """Client-chosen id of this command: a retry with the same id and content answers
+    already_recorded (however much was recorded since); the same id with other content is
+    ALREADY_EXISTS. The same content under a new id is a new command. Without one, the command
+    is known by its content (an identical command is taken for a retry).
+    """
     def __init__(
         self,
         *,
         supervisee_id: _builtins.str = ...,
         to_site_id: _builtins.str = ...,
         effective_on: _builtins.str = ...,
+        command_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["effective_on", b"effective_on", "supervisee_id", b"supervisee_id", "to_site_id", b"to_site_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["command_id", b"command_id", "effective_on", b"effective_on", "supervisee_id", b"supervisee_id", "to_site_id", b"to_site_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -397,6 +405,7 @@ class AmendAgreementRequest(_message.Message):
     SESSIONS_PER_PERIOD_FIELD_NUMBER: _builtins.int
     PERIOD_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    COMMAND_ID_FIELD_NUMBER: _builtins.int
     supervisee_id: _builtins.str
     agreement_id: _builtins.str
     end_date: _builtins.str
@@ -404,6 +413,12 @@ class AmendAgreementRequest(_message.Message):
     sessions_per_period: _builtins.int
     period: Global___AgreementPeriod.ValueType
     reason: _builtins.str
+    command_id: _builtins.str
+    """Client-chosen id of this command: a retry with the same id and content answers
+    already_recorded (however much was recorded since); the same id with other content is
+    ALREADY_EXISTS. The same content under a new id is a new command. Without one, the command
+    is known by its content (an identical command is taken for a retry).
+    """
     @_builtins.property
     def modalities(self) -> _containers.RepeatedScalarFieldContainer[Global___SessionModality.ValueType]: ...
     def __init__(
@@ -416,10 +431,11 @@ class AmendAgreementRequest(_message.Message):
         sessions_per_period: _builtins.int = ...,
         period: Global___AgreementPeriod.ValueType = ...,
         reason: _builtins.str = ...,
+        command_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "end_date", b"end_date", "modalities", b"modalities", "period", b"period", "reason", b"reason", "sessions_per_period", b"sessions_per_period", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "command_id", b"command_id", "end_date", b"end_date", "modalities", b"modalities", "period", b"period", "reason", b"reason", "sessions_per_period", b"sessions_per_period", "supervisee_id", b"supervisee_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -632,6 +648,7 @@ class AmendSessionRequest(_message.Message):
     TECHNIQUES_FIELD_NUMBER: _builtins.int
     FOCUS_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    COMMAND_ID_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     kind: Global___SessionKind.ValueType
     """The session as it now stands; its supervisor, supervisees and site do not change (a session
@@ -643,6 +660,12 @@ class AmendSessionRequest(_message.Message):
     start_time: _builtins.str
     minutes: _builtins.int
     reason: _builtins.str
+    command_id: _builtins.str
+    """Client-chosen id of this command: a retry with the same id and content answers
+    already_recorded (however much was recorded since); the same id with other content is
+    ALREADY_EXISTS. The same content under a new id is a new command. Without one, the command
+    is known by its content (an identical command is taken for a retry).
+    """
     @_builtins.property
     def techniques(self) -> _containers.RepeatedScalarFieldContainer[Global___SupervisionTechnique.ValueType]: ...
     @_builtins.property
@@ -660,10 +683,11 @@ class AmendSessionRequest(_message.Message):
         techniques: _abc.Iterable[Global___SupervisionTechnique.ValueType] | None = ...,
         focus: _abc.Iterable[Global___SupervisionFocus.ValueType] | None = ...,
         reason: _builtins.str = ...,
+        command_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "focus", b"focus", "format", b"format", "kind", b"kind", "minutes", b"minutes", "modality", b"modality", "reason", b"reason", "session_id", b"session_id", "start_time", b"start_time", "techniques", b"techniques"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["command_id", b"command_id", "date", b"date", "focus", b"focus", "format", b"format", "kind", b"kind", "minutes", b"minutes", "modality", b"modality", "reason", b"reason", "session_id", b"session_id", "start_time", b"start_time", "techniques", b"techniques"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -748,6 +772,7 @@ class RecordPracticeHoursRequest(_message.Message):
     DIRECT_MINUTES_FIELD_NUMBER: _builtins.int
     INDIRECT_MINUTES_FIELD_NUMBER: _builtins.int
     CORRECTION_FIELD_NUMBER: _builtins.int
+    COMMAND_ID_FIELD_NUMBER: _builtins.int
     supervisee_id: _builtins.str
     site_id: _builtins.str
     week_start: _builtins.str
@@ -756,6 +781,12 @@ class RecordPracticeHoursRequest(_message.Message):
     indirect_minutes: _builtins.int
     correction: _builtins.str
     """Required when the week and site are already recorded with other figures: why they changed."""
+    command_id: _builtins.str
+    """Client-chosen id of this command: a retry with the same id and content answers
+    already_recorded (however much was recorded since); the same id with other content is
+    ALREADY_EXISTS. The same content under a new id is a new command. Without one, the command
+    is known by its content (an identical command is taken for a retry).
+    """
     def __init__(
         self,
         *,
@@ -765,10 +796,11 @@ class RecordPracticeHoursRequest(_message.Message):
         direct_minutes: _builtins.int = ...,
         indirect_minutes: _builtins.int = ...,
         correction: _builtins.str = ...,
+        command_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["correction", b"correction", "direct_minutes", b"direct_minutes", "indirect_minutes", b"indirect_minutes", "site_id", b"site_id", "supervisee_id", b"supervisee_id", "week_start", b"week_start"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["command_id", b"command_id", "correction", b"correction", "direct_minutes", b"direct_minutes", "indirect_minutes", b"indirect_minutes", "site_id", b"site_id", "supervisee_id", b"supervisee_id", "week_start", b"week_start"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -804,6 +836,7 @@ class SignOffMonthRequest(_message.Message):
     MONTH_FIELD_NUMBER: _builtins.int
     SUPERVISOR_ID_FIELD_NUMBER: _builtins.int
     SIGNED_ON_FIELD_NUMBER: _builtins.int
+    COMMAND_ID_FIELD_NUMBER: _builtins.int
     supervisee_id: _builtins.str
     month: _builtins.str
     """"YYYY-MM"."""
@@ -811,6 +844,12 @@ class SignOffMonthRequest(_message.Message):
     """A supervisor with an agreement with the supervisee in force during the month."""
     signed_on: _builtins.str
     """On or after the month's last day."""
+    command_id: _builtins.str
+    """Client-chosen id of this command: a retry with the same id and content answers
+    already_recorded (however much was recorded since); the same id with other content is
+    ALREADY_EXISTS. The same content under a new id is a new command. Without one, the command
+    is known by its content (an identical command is taken for a retry).
+    """
     def __init__(
         self,
         *,
@@ -818,10 +857,11 @@ class SignOffMonthRequest(_message.Message):
         month: _builtins.str = ...,
         supervisor_id: _builtins.str = ...,
         signed_on: _builtins.str = ...,
+        command_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["month", b"month", "signed_on", b"signed_on", "supervisee_id", b"supervisee_id", "supervisor_id", b"supervisor_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["command_id", b"command_id", "month", b"month", "signed_on", b"signed_on", "supervisee_id", b"supervisee_id", "supervisor_id", b"supervisor_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -860,11 +900,18 @@ class ReopenMonthRequest(_message.Message):
     MONTH_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     REOPENED_ON_FIELD_NUMBER: _builtins.int
+    COMMAND_ID_FIELD_NUMBER: _builtins.int
     supervisee_id: _builtins.str
     month: _builtins.str
     reason: _builtins.str
     reopened_on: _builtins.str
     """Optional; today when empty."""
+    command_id: _builtins.str
+    """Client-chosen id of this command: a retry with the same id and content answers
+    already_recorded (however much was recorded since); the same id with other content is
+    ALREADY_EXISTS. The same content under a new id is a new command. Without one, the command
+    is known by its content (an identical command is taken for a retry).
+    """
     def __init__(
         self,
         *,
@@ -872,10 +919,11 @@ class ReopenMonthRequest(_message.Message):
         month: _builtins.str = ...,
         reason: _builtins.str = ...,
         reopened_on: _builtins.str = ...,
+        command_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["month", b"month", "reason", b"reason", "reopened_on", b"reopened_on", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["command_id", b"command_id", "month", b"month", "reason", b"reason", "reopened_on", b"reopened_on", "supervisee_id", b"supervisee_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -29,8 +29,10 @@ GRPC_VERSION: str
 class SupervisionServiceStub:
     """Clinical supervision of pre-licensed clinicians (supervisees) by licensed supervisors.
     Dates are ISO 8601 calendar dates ("2026-03-14") in the site's local calendar; months are
-    "YYYY-MM". Every command is safe to retry: a retry that changes nothing answers
-    already_recorded = true. Corrections (amend, terminate, void, reopen) record who made them from
+    "YYYY-MM". Every command is safe to retry: a retry answers with its first outcome and
+    already_recorded = true, even after later commands; so does a command that changes nothing.
+    A command is known by its client-chosen ids (session_id, agreement_id, ... or command_id for
+    those that may be repeated with the same content). Corrections (amend, terminate, void, reopen) record who made them from
     the call's x-actor metadata. Reasons say why, never anything about a client.
     """
 
@@ -77,8 +79,10 @@ class SupervisionServiceStub:
 class SupervisionServiceAsyncStub(SupervisionServiceStub):
     """Clinical supervision of pre-licensed clinicians (supervisees) by licensed supervisors.
     Dates are ISO 8601 calendar dates ("2026-03-14") in the site's local calendar; months are
-    "YYYY-MM". Every command is safe to retry: a retry that changes nothing answers
-    already_recorded = true. Corrections (amend, terminate, void, reopen) record who made them from
+    "YYYY-MM". Every command is safe to retry: a retry answers with its first outcome and
+    already_recorded = true, even after later commands; so does a command that changes nothing.
+    A command is known by its client-chosen ids (session_id, agreement_id, ... or command_id for
+    those that may be repeated with the same content). Corrections (amend, terminate, void, reopen) record who made them from
     the call's x-actor metadata. Reasons say why, never anything about a client.
     """
 
@@ -121,8 +125,10 @@ class SupervisionServiceAsyncStub(SupervisionServiceStub):
 class SupervisionServiceServicer(metaclass=_abc_1.ABCMeta):
     """Clinical supervision of pre-licensed clinicians (supervisees) by licensed supervisors.
     Dates are ISO 8601 calendar dates ("2026-03-14") in the site's local calendar; months are
-    "YYYY-MM". Every command is safe to retry: a retry that changes nothing answers
-    already_recorded = true. Corrections (amend, terminate, void, reopen) record who made them from
+    "YYYY-MM". Every command is safe to retry: a retry answers with its first outcome and
+    already_recorded = true, even after later commands; so does a command that changes nothing.
+    A command is known by its client-chosen ids (session_id, agreement_id, ... or command_id for
+    those that may be repeated with the same content). Corrections (amend, terminate, void, reopen) record who made them from
     the call's x-actor metadata. Reasons say why, never anything about a client.
     """
 

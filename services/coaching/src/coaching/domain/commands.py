@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Self
+from typing import ClassVar, Self
 
 from pydantic import model_validator
 
@@ -44,6 +44,7 @@ def _listed_once(goal_ids: tuple[str, ...]) -> None:
 
 
 class OpenEngagement(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("engagement_id",)
     engagement_id: Id
     # Pseudonymous: the coaching record never holds a client's identity.
     client_id: Id
@@ -55,6 +56,8 @@ class OpenEngagement(Command):
 class OpenEngagementForReferral(Command):
     """Therapy recommended coaching and the coach accepted the referral: the engagement opens on
     its own, with an id derived from the referral so that it opens once."""
+
+    key_fields: ClassVar[tuple[str, ...]] = ("referral_id",)
 
     referral_id: Id
     client_id: Id
@@ -71,6 +74,8 @@ class OpenEngagementForReferral(Command):
 class RaiseConcern(Command):
     """A coach saw emotional symptoms resurface: the client goes back to therapy."""
 
+    key_fields: ClassVar[tuple[str, ...]] = ("engagement_id", "concern_id")
+
     engagement_id: Id
     concern_id: Id
     urgency: ConcernUrgency
@@ -82,6 +87,8 @@ class SettleConcern(Command):
     recommendation for coaching. Only therapy resumes coaching: a coach cannot clear a concern
     about symptoms, since judging that they have abated is a clinical call."""
 
+    key_fields: ClassVar[tuple[str, ...]] = ("engagement_id", "referral_id")
+
     engagement_id: Id
     referral_id: Id
     completed_on: dt.date
@@ -90,6 +97,8 @@ class SettleConcern(Command):
 
 class SetGoal(Command):
     """A SMART goal: specific, measurable, achievable, relevant and time-bound."""
+
+    key_fields: ClassVar[tuple[str, ...]] = ("engagement_id", "goal_id")
 
     engagement_id: Id
     goal_id: Id
@@ -115,6 +124,8 @@ class SetGoal(Command):
 class ReviseGoal(Command):
     """New terms for an open goal, with the reason; earlier terms stay in the record."""
 
+    key_fields: ClassVar[tuple[str, ...]] = ("engagement_id", "goal_id", "revision_id")
+
     engagement_id: Id
     goal_id: Id
     revision_id: Id
@@ -134,12 +145,14 @@ class ReviseGoal(Command):
 
 
 class AchieveGoal(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("engagement_id", "goal_id")
     engagement_id: Id
     goal_id: Id
     achieved_on: dt.date
 
 
 class DropGoal(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("engagement_id", "goal_id")
     engagement_id: Id
     goal_id: Id
     reason: ShortText
@@ -147,6 +160,7 @@ class DropGoal(Command):
 
 
 class LogCoachingSession(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("engagement_id", "session_id")
     engagement_id: Id
     session_id: Id
     date: dt.date
@@ -167,6 +181,8 @@ class LogCoachingSession(Command):
 class AssignHomework(Command):
     """Work between sessions toward one goal."""
 
+    key_fields: ClassVar[tuple[str, ...]] = ("engagement_id", "homework_id")
+
     engagement_id: Id
     homework_id: Id
     goal_id: Id
@@ -182,6 +198,7 @@ class AssignHomework(Command):
 
 
 class CompleteHomework(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("engagement_id", "homework_id")
     engagement_id: Id
     homework_id: Id
     completed_on: dt.date
@@ -189,6 +206,8 @@ class CompleteHomework(Command):
 
 class MarkHomeworkMissed(Command):
     """The due date passed without the homework done; recorded as of the day it is marked."""
+
+    key_fields: ClassVar[tuple[str, ...]] = ("engagement_id", "homework_id")
 
     engagement_id: Id
     homework_id: Id
@@ -202,6 +221,8 @@ class RecordProgressNote(Command):
     a clinical one. Symptoms returning are a concern (RaiseConcern), which sends the client to
     therapy. The summary is the coach's own words about goals and progress; it stays private.
     """
+
+    key_fields: ClassVar[tuple[str, ...]] = ("engagement_id", "note_id")
 
     engagement_id: Id
     note_id: Id
@@ -219,6 +240,7 @@ class RecordProgressNote(Command):
 
 
 class CloseEngagement(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("engagement_id",)
     engagement_id: Id
     outcome: EngagementOutcome
     closed_on: dt.date

@@ -7,7 +7,7 @@
   an engagement opens on its own (its id derived from the referral's).
 
 Each happens once however often the event is delivered: the inbox drops a redelivery, and the
-decision itself records nothing for a referral it has already applied (a re-published log
+command's own record answers a reaction already recorded (a re-published log
 carries the same facts under the same ids). A fact coaching cannot apply (an engagement it does
 not know, no open concern to settle) is a permanent failure: the message is dead-lettered with
 the rule it broke, never silently dropped.
@@ -20,12 +20,12 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from coaching.application.handlers import handle
+from coaching.application.handlers import RECORD
 from coaching.domain import EngagementCommand, OpenEngagementForReferral, SettleConcern
 from coaching.domain.policy import engagement_of_origin
 from contracts.events import ReferralAccepted, ReferralCompleted
+from infra.commands import CommandRunner
 from infra.ddd import DomainError
-from infra.eventstore import EventStore, Translator
 from infra.messaging.cloudevents import IncomingEvent
 from infra.messaging.consumer import PermanentError
 from infra.runtime import reaction_context
@@ -34,11 +34,8 @@ ACTOR = "service:coaching"
 
 
 class ReferralConsumer:
-    def __init__(
-        self, store: EventStore, publish: Translator, clock: Callable[[], dt.datetime]
-    ) -> None:
-        self._store = store
-        self._publish = publish
+    def __init__(self, runner: CommandRunner, clock: Callable[[], dt.datetime]) -> None:
+        self._runner = runner
         self._clock = clock
 
     async def on_referral_completed(self, conn: AsyncConnection, event: IncomingEvent) -> None:
@@ -76,7 +73,7 @@ class ReferralConsumer:
     ) -> None:
         ctx = reaction_context(event, ACTOR, self._clock())
         try:
-            await handle(command, ctx, self._store, self._publish, conn)
+            await self._runner.run(RECORD, command, ctx, within=conn)
         except DomainError as refused:
             # Delivering it again would decide the same: set it aside with the reason.
             raise PermanentError(f"{type(refused).__name__}: {refused}") from refused

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import grpc
 
-from coaching.application.handlers import EngagementLookup, get_engagement, handle
+from coaching.application.handlers import RECORD, EngagementLookup, get_engagement
 from coaching.domain import (
     AchieveGoal,
     AssignHomework,
@@ -26,7 +26,7 @@ from coaching.domain import (
 )
 from continuum.coaching.v1 import coaching_service_pb2 as pb
 from continuum.coaching.v1 import coaching_service_pb2_grpc as pb_grpc
-from infra.eventstore import EventStore, Translator
+from infra.commands import CommandRunner
 from infra.grpc.fields import date_field, enum_field
 from infra.grpc.metadata import call_context
 from infra.runtime import command_context
@@ -53,16 +53,14 @@ def _iso(date: dt.date | None) -> str:
 
 
 class CoachingApi(pb_grpc.CoachingServiceServicer):
-    def __init__(
-        self, store: EventStore, publish: Translator, clock: Callable[[], dt.datetime]
-    ) -> None:
-        self._store = store
-        self._publish = publish
+    def __init__(self, runner: CommandRunner, clock: Callable[[], dt.datetime]) -> None:
+        self._runner = runner
         self._clock = clock
 
     async def _record(self, command: EngagementCommand, context: grpc.aio.ServicerContext) -> bool:
+        """Records the command; False when it had been recorded (or changed nothing)."""
         ctx = command_context(call_context(context), self._clock())
-        return await handle(command, ctx, self._store, self._publish)
+        return not (await self._runner.run(RECORD, command, ctx)).already_recorded
 
     async def OpenEngagement(
         self, request: pb.OpenEngagementRequest, context: grpc.aio.ServicerContext
@@ -235,7 +233,7 @@ class CoachingApi(pb_grpc.CoachingServiceServicer):
         self, request: pb.GetEngagementRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetEngagementResponse:
         state = await get_engagement(
-            EngagementLookup(engagement_id=request.engagement_id), self._store
+            EngagementLookup(engagement_id=request.engagement_id), self._runner
         )
         return _view(state)
 

@@ -1,15 +1,15 @@
 """The credential registry's license table, in SQL: which holder a license belongs to, which
 numbers are taken, and what the clock has to do (see `compliance.application.credentials`).
 
-Written only in the transaction that appends the license's events, so it never disagrees with
-them. The unique constraints are the registry's guard against two holders recording the same
-license id or the same state, kind and number at the same moment.
+Written only in the transaction that appends the license's events (its rows are staged with them
+and committed by the command runner), so it never disagrees with them. The unique constraints
+are the registry's guard against two holders recording the same license id or the same state,
+kind and number at the same moment: the second is decided again, and refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
 
 from sqlalchemy import (
     Column,
@@ -21,14 +21,11 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     func,
-    insert,
     select,
-    update,
 )
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from compliance.application.credentials import IndexedLicense, LicenseIndexConflict
+from compliance.application.credentials import IndexedLicense
+from infra.commands import IndexRow
 from infra.db import Database, Migration
 
 metadata = MetaData()
@@ -95,28 +92,15 @@ class SqlLicenseIndex:
             )
             return [row.holder_id for row in rows]
 
-    async def save(
-        self, conn: AsyncConnection, rows: Sequence[IndexedLicense], *, new: Collection[str]
-    ) -> None:
-        for row in rows:
-            values = {
-                "holder_id": row.holder_id,
-                "state": row.state,
-                "kind": row.kind,
-                "number": row.number,
-                "status": row.status,
-                "expires_on": row.expires_on,
-                "next_due_on": row.next_due_on,
-            }
-            if row.license_id not in new:
-                await conn.execute(
-                    update(licenses).where(licenses.c.license_id == row.license_id).values(values)
-                )
-                continue
-            try:
-                # A savepoint keeps the caller's transaction usable on PostgreSQL after a
-                # violation; the caller rolls back all of it anyway.
-                async with conn.begin_nested():
-                    await conn.execute(insert(licenses).values(license_id=row.license_id, **values))
-            except IntegrityError as exc:
-                raise LicenseIndexConflict(row.license_id) from exc
+    def row(self, license: IndexedLicense, *, new: bool) -> IndexRow:
+        values = {
+            "license_id": license.license_id,
+            "holder_id": license.holder_id,
+            "state": license.state,
+            "kind": license.kind,
+            "number": license.number,
+            "status": license.status,
+            "expires_on": license.expires_on,
+            "next_due_on": license.next_due_on,
+        }
+        return IndexRow(licenses, values, "insert" if new else "update")

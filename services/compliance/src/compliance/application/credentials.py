@@ -9,8 +9,10 @@ Finding licenses: a small service-local table (`LicenseIndex`, one row per licen
 - which licenses the clock has something to record for today (`next_due_on`, computed by the
   pure domain, indexed).
 Reading the whole log every clock tick would grow with the history and still need the first
-two answers from somewhere. The table is written in the transaction that appends the events, so
-it never disagrees with them; it holds nothing the events do not, and can be refilled from them.
+two answers from somewhere. The table's rows are staged with the events and committed in their
+transaction by the command runner, so it never disagrees with them; it holds nothing the events
+do not, and can be refilled from them. A row that clashes with another holder's (the unique
+license id and number) makes the command a conflict, decided again on the table as it now is.
 """
 
 from __future__ import annotations
@@ -18,15 +20,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from pydantic import BaseModel, ConfigDict
 
 from compliance.domain import credentials
-from compliance.domain.credentials import Claims, HolderState, License
+from compliance.domain.credentials import Claims, HolderState, License, LicenseStatus
 from compliance.domain.credentials_commands import (
     LicenseCommand,
     RecordLicense,
@@ -34,9 +34,10 @@ from compliance.domain.credentials_commands import (
 )
 from compliance.domain.credentials_errors import LicenseMustBeRecorded
 from compliance.domain.credentials_events import CREDENTIAL_EVENT_TYPES, LicenseRecorded
-from infra.application import CommandContext, Loaded, load
-from infra.ddd import DomainEvent
-from infra.eventstore import ConcurrencyError, EventMetadata, EventStore, Translator
+from infra.application import CommandContext
+from infra.commands import Aggregate, CommandRunner, IndexRow, Ran, UnitOfWork, UseCase
+from infra.ddd import Command, DomainEvent, Id
+from infra.eventstore import ConcurrencyError, EventMetadata
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,17 @@ log = logging.getLogger(__name__)
 CLOCK_ACTOR = "compliance-clock"
 # How many holders one clock run handles; the rest wait for the next tick.
 CLOCK_BATCH = 500
-# A decision raced by another writer is made again on the fresh state this many times in all.
-ATTEMPTS = 3
 
 _CLOCK_CORRELATION = uuid.UUID("6f1d3c0e-8a4b-5d2e-9c71-0b3e5f7a9d24")
+
+HOLDER = Aggregate(
+    "credential-holder", credentials.INITIAL, credentials.fold, CREDENTIAL_EVENT_TYPES
+)
+
+# A license is recorded once under its id; its later changes can each happen more than once
+# (renewed every cycle, suspended again after a reinstatement), so each is known by what it
+# asks (a client id of its own, when the API carries one).
+_LICENSE_CHANGE_KEY = ("license_id", "command_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +73,6 @@ class IndexedLicense:
     next_due_on: dt.date | None
 
 
-class LicenseIndexConflict(ConcurrencyError):
-    """Another transaction recorded the same license id or number first: decide again."""
-
-    def __init__(self, license_id: str) -> None:
-        super().__init__(f"license-table/{license_id}", 0, None)
-
-
 class LicenseIndex(Protocol):
     async def holder_of(self, license_id: str) -> str | None:
         """The holder a license id is recorded under."""
@@ -86,81 +87,86 @@ class LicenseIndex(Protocol):
         first."""
         ...
 
-    async def save(
-        self, conn: AsyncConnection, licenses: Sequence[IndexedLicense], *, new: Collection[str]
-    ) -> None:
-        """Inserts the licenses whose ids are in `new` and updates the others, in the caller's
-        transaction; raises LicenseIndexConflict when an insert meets a recorded id or number."""
+    def row(self, license: IndexedLicense, *, new: bool) -> IndexRow:
+        """The license's row, to write with its events: a new one (which must not clash with
+        a recorded id or number) or a change of one recorded."""
         ...
 
 
-Transaction = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
-Decision = Callable[[HolderState], Awaitable[list[DomainEvent]]]
+class LicenseStanding(BaseModel):
+    """A license as a command left it: what the API answers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    license_id: str
+    status: LicenseStatus
+    expires_on: dt.date
+    status_since: dt.date
+
+
+class CredentialOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    # The license the command was about (none for a designation).
+    license: LicenseStanding | None = None
+
+
+class FactsRecorded(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    recorded: int
+
+
+class RecordDueFacts(Command):
+    """The clock's look at one holder's licenses; not recorded (each fact is recorded once by
+    the decision itself)."""
+
+    holder_id: Id
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a command recorded (nothing: it was already recorded) and the holder after it."""
+    """What a command recorded (nothing: it was already recorded) and the license after it."""
 
-    events: tuple[DomainEvent, ...]
-    holder: HolderState
+    recorded: bool
+    license: LicenseStanding | None
 
-    @property
-    def recorded(self) -> bool:
-        return bool(self.events)
+    @classmethod
+    def of(cls, ran: Ran[CredentialOutcome]) -> Outcome:
+        return cls(recorded=not ran.already_recorded, license=ran.outcome.license)
 
 
 class CredentialRegistry:
-    def __init__(
-        self,
-        store: EventStore,
-        publish: Translator,
-        index: LicenseIndex,
-        transaction: Transaction,
-    ) -> None:
-        self._store = store
-        self._publish = publish
+    def __init__(self, runner: CommandRunner, index: LicenseIndex) -> None:
+        self._runner = runner
         self._index = index
-        self._transaction = transaction
+        self._record_license = UseCase(CredentialOutcome, self._decide_record_license)
+        self._change_license = UseCase(
+            CredentialOutcome, self._decide_change_license, key_fields=_LICENSE_CHANGE_KEY
+        )
+        self._record_designation = UseCase(CredentialOutcome, self._decide_designation)
+        self._due_facts = UseCase(FactsRecorded, self._decide_due_facts)
 
     async def record_license(self, command: RecordLicense, ctx: CommandContext) -> Outcome:
-        async def decide(state: HolderState) -> list[DomainEvent]:
-            claims = Claims(
-                license_holder_id=await self._index.holder_of(command.license_id),
-                number_license_id=await self._index.license_numbered(
-                    command.state, command.kind, command.number
-                ),
-            )
-            return credentials.decide(state, command, ctx.today, claims)
-
-        return await self._record(command.holder_id, decide, ctx)
+        return Outcome.of(await self._runner.run(self._record_license, command, ctx))
 
     async def change_license(self, command: LicenseCommand, ctx: CommandContext) -> Outcome:
         """Renews, suspends, reinstates, revokes or expires a license."""
-        holder_id = await self._index.holder_of(command.license_id)
-        if holder_id is None:
-            raise LicenseMustBeRecorded(command.license_id)
-
-        async def decide(state: HolderState) -> list[DomainEvent]:
-            return credentials.decide(state, command, ctx.today)
-
-        return await self._record(holder_id, decide, ctx)
+        return Outcome.of(await self._runner.run(self._change_license, command, ctx))
 
     async def record_designation(
         self, command: RecordSupervisorDesignation, ctx: CommandContext
     ) -> Outcome:
-        async def decide(state: HolderState) -> list[DomainEvent]:
-            return credentials.decide(state, command, ctx.today)
-
-        return await self._record(command.holder_id, decide, ctx)
+        return Outcome.of(await self._runner.run(self._record_designation, command, ctx))
 
     async def credentials_of(self, holder_id: str) -> HolderState:
-        return (await self._load(holder_id)).state
+        state, _ = await self._runner.state(HOLDER, holder_id)
+        return state
 
     async def send_due_reminders(self, now: dt.datetime) -> int:
         """The clock's job: records the expiry reminders and expiries due on `now`'s day (see
         `credentials.due_facts`), once each however often it runs. Returns how many facts it
-        recorded. A holder whose record moved meanwhile is tried again at the next tick."""
+        recorded. A holder whose record keeps moving meanwhile is tried again at the next tick."""
         today = now.date()
         recorded = 0
         for holder_id in await self._index.holders_due(today, CLOCK_BATCH):
@@ -173,62 +179,95 @@ class CredentialRegistry:
                     actor=CLOCK_ACTOR,
                 ),
             )
-
-            async def decide(state: HolderState) -> list[DomainEvent]:
-                return credentials.due_facts(state, today)
-
             try:
-                outcome = await self._record(holder_id, decide, ctx, refresh=True)
+                ran = await self._runner.run(
+                    self._due_facts, RecordDueFacts(holder_id=holder_id), ctx
+                )
             except ConcurrencyError:
                 log.info("credentials of %s changed while the clock ran; next tick", holder_id)
                 continue
-            recorded += len(outcome.events)
+            recorded += ran.outcome.recorded
         return recorded
 
-    async def _load(self, holder_id: str) -> Loaded[HolderState]:
-        return await load(
-            self._store,
-            credentials.stream_id(holder_id),
-            credentials.fold,
-            CREDENTIAL_EVENT_TYPES,
-        )
+    # --- the use cases ---------------------------------------------------------------------
 
-    async def _record(
-        self, holder_id: str, decide: Decision, ctx: CommandContext, *, refresh: bool = False
-    ) -> Outcome:
-        """Decides on the holder's current state and records the events with the license table
-        in one transaction; decides again on the fresh state when another writer got in first.
-        With refresh, the holder's rows are rewritten even when nothing is recorded (the clock
-        found an index row that promised a fact the state does not hold)."""
-        for attempt in range(1, ATTEMPTS + 1):
-            loaded = await self._load(holder_id)
-            events = await decide(loaded.state)
-            after = credentials.fold(events, loaded.state)
-            if not events and not refresh:
-                return Outcome(events=(), holder=after)
+    async def _decide_record_license(
+        self, uow: UnitOfWork, command: RecordLicense
+    ) -> CredentialOutcome:
+        state = await uow.get(HOLDER, command.holder_id)
+        claims = Claims(
+            license_holder_id=await self._index.holder_of(command.license_id),
+            number_license_id=await self._index.license_numbered(
+                command.state, command.kind, command.number
+            ),
+        )
+        events = credentials.decide(state, command, uow.today, claims)
+        return self._recorded(uow, command.holder_id, state, events, command.license_id)
+
+    async def _decide_change_license(
+        self, uow: UnitOfWork, command: LicenseCommand
+    ) -> CredentialOutcome:
+        holder_id = await self._index.holder_of(command.license_id)
+        if holder_id is None:
+            raise LicenseMustBeRecorded(command.license_id)
+        state = await uow.get(HOLDER, holder_id)
+        events = credentials.decide(state, command, uow.today)
+        return self._recorded(uow, holder_id, state, events, command.license_id)
+
+    async def _decide_designation(
+        self, uow: UnitOfWork, command: RecordSupervisorDesignation
+    ) -> CredentialOutcome:
+        state = await uow.get(HOLDER, command.holder_id)
+        events = credentials.decide(state, command, uow.today)
+        self._recorded(uow, command.holder_id, state, events, None)
+        return CredentialOutcome()
+
+    async def _decide_due_facts(self, uow: UnitOfWork, command: RecordDueFacts) -> FactsRecorded:
+        state = await uow.get(HOLDER, command.holder_id)
+        events = credentials.due_facts(state, uow.today)
+        # Also when nothing is due: the clock found a row that promised a fact the state does
+        # not hold, and the holder's rows are written again from the state.
+        self._recorded(uow, command.holder_id, state, events, None, refresh=True)
+        return FactsRecorded(recorded=len(events))
+
+    def _recorded(
+        self,
+        uow: UnitOfWork,
+        holder_id: str,
+        state: HolderState,
+        events: list[DomainEvent],
+        license_id: str | None,
+        *,
+        refresh: bool = False,
+    ) -> CredentialOutcome:
+        """Stages the events and the holder's rows of the license table they change."""
+        after = uow.record(HOLDER, holder_id, events)
+        if events or refresh:
             touched = (
                 {lid for e in events if isinstance(lid := getattr(e, "license_id", None), str)}
                 if events
                 else {lic.license_id for lic in after.licenses}
             )
             new = {e.license_id for e in events if isinstance(e, LicenseRecorded)}
-            rows = [_indexed(holder_id, lic) for lic in after.licenses if lic.license_id in touched]
-            try:
-                async with self._transaction() as conn:
-                    if events:
-                        await self._store.append(
-                            [loaded.append(events, ctx.now)],
-                            ctx.metadata,
-                            outbox=self._publish,
-                            conn=conn,
-                        )
-                    await self._index.save(conn, rows, new=new)
-            except ConcurrencyError:
-                if attempt == ATTEMPTS:
-                    raise
-                continue
-            return Outcome(events=tuple(events), holder=after)
-        raise AssertionError("unreachable")
+            for held in after.licenses:
+                if held.license_id in touched:
+                    row = _indexed(holder_id, held)
+                    uow.write(self._index.row(row, new=held.license_id in new))
+        if license_id is None:
+            return CredentialOutcome()
+        lic = after.license(license_id)
+        if lic is None:
+            raise AssertionError(f"license {license_id} missing from its holder after a command")
+        return CredentialOutcome(license=_standing(lic))
+
+
+def _standing(lic: License) -> LicenseStanding:
+    return LicenseStanding(
+        license_id=lic.license_id,
+        status=lic.status,
+        expires_on=lic.expires_on,
+        status_since=lic.status_since,
+    )
 
 
 def _indexed(holder_id: str, lic: License) -> IndexedLicense:

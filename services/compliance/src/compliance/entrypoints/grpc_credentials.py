@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import grpc
 
-from compliance.application.credentials import CredentialRegistry, Outcome
+from compliance.application.credentials import CredentialRegistry, LicenseStanding, Outcome
 from compliance.domain.credentials import Designation, HolderState, License, LicenseStatus
 from compliance.domain.credentials_commands import (
     ExpireLicense,
@@ -168,17 +168,16 @@ class CredentialApi(pb_grpc.CredentialServiceServicer):
 
     async def _change(
         self, command: LicenseCommand, context: grpc.aio.ServicerContext
-    ) -> tuple[Outcome, License]:
+    ) -> tuple[Outcome, LicenseStanding]:
         ctx = command_context(call_context(context), self._clock())
         outcome = await self._registry.change_license(command, ctx)
         return outcome, _license(outcome, command.license_id)
 
 
-def _license(outcome: Outcome, license_id: str) -> License:
-    lic = outcome.holder.license(license_id)
-    if lic is None:
-        raise AssertionError(f"license {license_id} missing from its holder after a command")
-    return lic
+def _license(outcome: Outcome, license_id: str) -> LicenseStanding:
+    if outcome.license is None:
+        raise AssertionError(f"license {license_id} missing from its outcome")
+    return outcome.license
 
 
 def _credentials_message(holder_id: str, holder: HolderState) -> pb.GetCredentialsResponse:

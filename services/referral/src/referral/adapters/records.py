@@ -1,4 +1,4 @@
-"""The referrals in SQL: their streams in the event store, and a small index beside them.
+"""The referrals' index in SQL, beside their streams in the event store.
 
 Why an index, rather than reading the whole log (`EventStore.read_all`) on every tick: the clock
 runs every minute for the life of the service, and the log only grows, so a scan would cost more
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -26,16 +25,12 @@ from sqlalchemy import (
     Table,
     select,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from infra.application import CommandContext, Loaded, load
+from infra.commands import IndexRow
 from infra.db import Database, Migration, UtcDateTime
 from infra.ddd import DomainEvent
-from infra.eventstore import EventStore, Translator
 from infra.schema import events as event_log
-from referral.domain import EVENT_TYPES, ReferralState, fold, next_due_at, referral
+from referral.domain import EVENT_TYPES, ReferralState, fold, next_due_at
 from referral.domain.values import ReferralStatus
 
 metadata = MetaData()
@@ -92,53 +87,14 @@ MIGRATIONS = (
 )
 
 
-class SqlReferralRecords:
-    """ReferralRecords on the service's database."""
+class SqlReferralIndex:
+    """ReferralIndex on the service's database."""
 
-    def __init__(self, db: Database, store: EventStore, publish: Translator) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._store = store
-        self._publish = publish
 
-    async def load(self, referral_id: str) -> Loaded[ReferralState]:
-        return await load(self._store, referral.stream_id(referral_id), fold, EVENT_TYPES)
-
-    async def record(
-        self,
-        loaded: Loaded[ReferralState],
-        events: Sequence[DomainEvent],
-        ctx: CommandContext,
-        conn: AsyncConnection | None = None,
-    ) -> None:
-        if conn is not None:
-            await self._record(conn, loaded, events, ctx)
-            return
-        async with self._db.transaction() as own:
-            await self._record(own, loaded, events, ctx)
-
-    async def _record(
-        self,
-        conn: AsyncConnection,
-        loaded: Loaded[ReferralState],
-        events: Sequence[DomainEvent],
-        ctx: CommandContext,
-    ) -> None:
-        await self._store.append(
-            [loaded.append(events, ctx.now)], ctx.metadata, outbox=self._publish, conn=conn
-        )
-        state = fold(events, loaded.state)
-        if state.referral is None:
-            return
-        row = _row(state)
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        await conn.execute(
-            insert(referral_index)
-            .values(row)
-            .on_conflict_do_update(
-                index_elements=[referral_index.c.referral_id],
-                set_={k: v for k, v in row.items() if k != "referral_id"},
-            )
-        )
+    def row(self, state: ReferralState) -> IndexRow:
+        return IndexRow(referral_index, _row(state), "upsert")
 
     async def due(self, now: dt.datetime, limit: int) -> list[str]:
         async with self._db.read() as conn:

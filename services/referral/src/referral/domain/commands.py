@@ -10,7 +10,7 @@ takes the client on is not always the coordinator who records it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Self
+from typing import ClassVar, Self
 
 from pydantic import AwareDatetime, model_validator
 
@@ -45,6 +45,7 @@ def _explained(reason: str, note: str | None, reason_field: str = "reason") -> N
 
 
 class RaiseReferral(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("referral_id",)
     referral_id: Id
     # Pseudonymous client id.
     client_id: Id
@@ -81,6 +82,7 @@ class RaiseReferral(Command):
 
 
 class AcceptReferral(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("referral_id",)
     referral_id: Id
     # The clinician, coach or prescriber who takes the client on (coaching opens an engagement
     # with this coach when the referral is to coaching).
@@ -90,6 +92,7 @@ class AcceptReferral(Command):
 
 
 class DeclineReferral(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("referral_id",)
     referral_id: Id
     reason: DeclineReason
     note: Note | None = None
@@ -103,6 +106,7 @@ class DeclineReferral(Command):
 
 
 class RedirectReferral(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("referral_id", "command_id")
     referral_id: Id
     to_service: CareService
     reason: RedirectReason
@@ -111,6 +115,9 @@ class RedirectReferral(Command):
     # For a substance-use record: the consent covering the new receiving service.
     consent_reference: Reference | None = None
     actor: Actor
+    # A referral may be redirected more than once: each redirect is known by an id of its own
+    # (a client that sends none is known by what it asks).
+    command_id: Id | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -119,6 +126,7 @@ class RedirectReferral(Command):
 
 
 class ScheduleReferral(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("referral_id",)
     referral_id: Id
     appointment_on: dt.date
     scheduled_on: dt.date | None = None
@@ -128,6 +136,8 @@ class ScheduleReferral(Command):
 class RecordContactAttempt(Command):
     """An attempt to reach the client; the loop is closed unable to engage only after enough."""
 
+    key_fields: ClassVar[tuple[str, ...]] = ("referral_id", "attempt_id")
+
     referral_id: Id
     attempt_id: Id
     attempted_on: dt.date
@@ -136,6 +146,7 @@ class RecordContactAttempt(Command):
 
 
 class CompleteReferral(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("referral_id",)
     referral_id: Id
     outcome: ReferralOutcome
     # For the referrer, in words; kept inside the referral service (see values.feedback_reference).
@@ -146,6 +157,7 @@ class CompleteReferral(Command):
 
 
 class CloseReferralUnableToEngage(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("referral_id",)
     referral_id: Id
     closed_on: dt.date | None = None
     actor: Actor
@@ -153,6 +165,8 @@ class CloseReferralUnableToEngage(Command):
 
 class CancelReferral(Command):
     """The referrer withdraws the referral."""
+
+    key_fields: ClassVar[tuple[str, ...]] = ("referral_id",)
 
     referral_id: Id
     reason: CancelReason

@@ -9,26 +9,24 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.events import CoachingConcernRaised
+from infra.commands import CommandRunner
 from infra.ddd import DomainError
 from infra.messaging.cloudevents import IncomingEvent
 from infra.messaging.consumer import PermanentError
 from infra.runtime import reaction_context
-from referral.application.handlers import ReferralRecords, refer_concern_to_therapy
-from referral.domain import CoachingConcern, ServiceLevelPolicy
+from referral.application.handlers import ReferConcernToTherapy, Referrals
+from referral.domain import CoachingConcern
 
 ACTOR = "service:referral"
 
 
 class ConcernConsumer:
     def __init__(
-        self,
-        records: ReferralRecords,
-        clock: Callable[[], dt.datetime],
-        policy: ServiceLevelPolicy,
+        self, runner: CommandRunner, referrals: Referrals, clock: Callable[[], dt.datetime]
     ) -> None:
-        self._records = records
+        self._runner = runner
+        self._referrals = referrals
         self._clock = clock
-        self._policy = policy
 
     async def on_concern_raised(self, conn: AsyncConnection, event: IncomingEvent) -> None:
         concern = event.contract()
@@ -39,7 +37,12 @@ class ConcernConsumer:
         # same on every redelivery (the referral's content must not depend on when it arrives).
         facts = CoachingConcern(**concern.model_dump(), recorded_at=event.time)
         try:
-            await refer_concern_to_therapy(facts, ctx, self._records, conn, self._policy)
+            await self._runner.run(
+                self._referrals.refer_concern,
+                ReferConcernToTherapy(concern=facts),
+                ctx,
+                within=conn,
+            )
         except DomainError as refused:
             # Delivering it again would decide the same: set it aside with the rule it broke.
             raise PermanentError(f"{type(refused).__name__}: {refused}") from refused

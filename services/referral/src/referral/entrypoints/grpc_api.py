@@ -16,12 +16,13 @@ import grpc
 from continuum.referral.v1 import referral_service_pb2 as pb
 from continuum.referral.v1 import referral_service_pb2_grpc as pb_grpc
 from infra.application import CommandContext
+from infra.commands import CommandRunner
 from infra.ddd import InvalidInput
 from infra.grpc.fields import date_field, enum_field, optional_date, optional_text
 from infra.grpc.metadata import call_context
 from infra.runtime import command_context
 from referral.application import handlers
-from referral.application.handlers import ReferralRecords
+from referral.application.handlers import ReferralRecorded, Referrals
 from referral.domain import (
     AcceptReferral,
     CancelReferral,
@@ -34,7 +35,6 @@ from referral.domain import (
     ReferralCommand,
     ReferralState,
     ScheduleReferral,
-    ServiceLevelPolicy,
 )
 from referral.domain.errors import InstantMustCarryItsTimeZone
 from referral.domain.service_levels import TARGETS
@@ -150,19 +150,23 @@ def _iso(value: dt.date | dt.datetime | None) -> str:
 class ReferralApi(pb_grpc.ReferralServiceServicer):
     def __init__(
         self,
-        records: ReferralRecords,
+        runner: CommandRunner,
+        referrals: Referrals,
         clock: Callable[[], dt.datetime],
-        policy: ServiceLevelPolicy,
     ) -> None:
-        self._records = records
+        self._runner = runner
+        self._referrals = referrals
         self._clock = clock
-        self._policy = policy
 
     def _context(self, context: grpc.aio.ServicerContext) -> CommandContext:
         return command_context(call_context(context), self._clock())
 
-    async def _handle(self, command: ReferralCommand, ctx: CommandContext) -> bool:
-        return await handlers.handle(command, ctx, self._records, self._policy)
+    async def _handle(
+        self, command: ReferralCommand, ctx: CommandContext
+    ) -> tuple[bool, ReferralRecorded]:
+        """Records a step: whether it recorded anything (not a retry), and its outcome."""
+        ran = await self._runner.run(self._referrals.step, command, ctx)
+        return not ran.already_recorded, ran.outcome
 
     async def RaiseReferral(
         self, request: pb.RaiseReferralRequest, context: grpc.aio.ServicerContext
@@ -184,14 +188,12 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
             substance_use_record=request.substance_use_record,
             consent_reference=optional_text(request.consent_reference),
         )
-        recorded = await self._handle(command, ctx)
-        state = await handlers.get_referral(command.referral_id, self._records)
-        assert state.referral is not None
+        recorded, outcome = await self._handle(command, ctx)
         return pb.RaiseReferralResponse(
             referral_id=command.referral_id,
             already_recorded=not recorded,
-            acknowledgement_due_at=state.referral.due_at("acknowledgement").isoformat(),
-            scheduling_due_at=state.referral.due_at("scheduling").isoformat(),
+            acknowledgement_due_at=_iso(outcome.acknowledgement_due_at),
+            scheduling_due_at=_iso(outcome.scheduling_due_at),
         )
 
     async def AcceptReferral(
@@ -204,7 +206,7 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
             accepted_on=optional_date(request.accepted_on, "accepted_on"),
             actor=ctx.metadata.actor,
         )
-        recorded = await self._handle(command, ctx)
+        recorded, _ = await self._handle(command, ctx)
         return pb.AcceptReferralResponse(
             referral_id=command.referral_id, already_recorded=not recorded
         )
@@ -220,7 +222,7 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
             declined_on=optional_date(request.declined_on, "declined_on"),
             actor=ctx.metadata.actor,
         )
-        recorded = await self._handle(command, ctx)
+        recorded, _ = await self._handle(command, ctx)
         return pb.DeclineReferralResponse(
             referral_id=command.referral_id, already_recorded=not recorded
         )
@@ -237,8 +239,9 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
             redirected_on=optional_date(request.redirected_on, "redirected_on"),
             consent_reference=optional_text(request.consent_reference),
             actor=ctx.metadata.actor,
+            command_id=optional_text(request.command_id),
         )
-        recorded = await self._handle(command, ctx)
+        recorded, _ = await self._handle(command, ctx)
         return pb.RedirectReferralResponse(
             referral_id=command.referral_id, already_recorded=not recorded
         )
@@ -253,7 +256,7 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
             scheduled_on=optional_date(request.scheduled_on, "scheduled_on"),
             actor=ctx.metadata.actor,
         )
-        recorded = await self._handle(command, ctx)
+        recorded, _ = await self._handle(command, ctx)
         return pb.ScheduleReferralResponse(
             referral_id=command.referral_id, already_recorded=not recorded
         )
@@ -269,13 +272,12 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
             channel=enum_field(request.channel, "channel", CHANNELS),
             actor=ctx.metadata.actor,
         )
-        recorded = await self._handle(command, ctx)
-        state = await handlers.get_referral(command.referral_id, self._records)
+        recorded, outcome = await self._handle(command, ctx)
         return pb.RecordContactAttemptResponse(
             referral_id=command.referral_id,
             attempt_id=command.attempt_id,
             already_recorded=not recorded,
-            attempts_recorded=len(state.attempts),
+            attempts_recorded=outcome.attempts_recorded,
         )
 
     async def CompleteReferral(
@@ -290,7 +292,7 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
             completed_on=optional_date(request.completed_on, "completed_on"),
             actor=ctx.metadata.actor,
         )
-        recorded = await self._handle(command, ctx)
+        recorded, _ = await self._handle(command, ctx)
         return pb.CompleteReferralResponse(
             referral_id=command.referral_id, already_recorded=not recorded
         )
@@ -304,7 +306,7 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
             closed_on=optional_date(request.closed_on, "closed_on"),
             actor=ctx.metadata.actor,
         )
-        recorded = await self._handle(command, ctx)
+        recorded, _ = await self._handle(command, ctx)
         return pb.CloseReferralUnableToEngageResponse(
             referral_id=command.referral_id, already_recorded=not recorded
         )
@@ -320,7 +322,7 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
             cancelled_on=optional_date(request.cancelled_on, "cancelled_on"),
             actor=ctx.metadata.actor,
         )
-        recorded = await self._handle(command, ctx)
+        recorded, _ = await self._handle(command, ctx)
         return pb.CancelReferralResponse(
             referral_id=command.referral_id, already_recorded=not recorded
         )
@@ -328,7 +330,7 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
     async def GetReferral(
         self, request: pb.GetReferralRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetReferralResponse:
-        state = await handlers.get_referral(request.referral_id, self._records)
+        state = await handlers.get_referral(request.referral_id, self._runner)
         return pb.GetReferralResponse(referral=referral_message(state))
 
     async def ListReferrals(
@@ -344,7 +346,9 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
         limit = request.limit or DEFAULT_LIST_LIMIT
         if not 1 <= limit <= MAX_LIST_LIMIT:
             raise InvalidInput("limit", f"{limit} is outside 1..{MAX_LIST_LIMIT}")
-        states = await handlers.list_referrals(request.site_id, status, limit, self._records)
+        states = await handlers.list_referrals(
+            request.site_id, status, limit, self._runner, self._referrals.index
+        )
         return pb.ListReferralsResponse(referrals=[referral_message(s) for s in states])
 
 

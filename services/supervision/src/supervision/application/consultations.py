@@ -1,9 +1,8 @@
-"""Consultation handlers: load the consultation's stream, decide, append."""
+"""Consultation use cases: read the consultation's stream, decide, record."""
 
 from __future__ import annotations
 
-from infra.application import CommandContext, load
-from infra.eventstore import EventStore, Translator
+from infra.commands import Aggregate, CommandRunner, Done, UnitOfWork, UseCase
 from supervision.domain import consultation
 from supervision.domain.consultation import (
     CONSULTATION_EVENT_TYPES,
@@ -12,28 +11,25 @@ from supervision.domain.consultation import (
     LogConsultation,
 )
 
-
-async def log_consultation(
-    command: LogConsultation, ctx: CommandContext, store: EventStore, publish: Translator
-) -> bool:
-    """Logs a consultation; False when it was already logged."""
-    loaded = await load(
-        store,
-        consultation.stream_id(command.consultation_id),
-        consultation.fold,
-        CONSULTATION_EVENT_TYPES,
-    )
-    events = consultation.decide(loaded.state, command, ctx.today)
-    if events:
-        await store.append([loaded.append(events, ctx.now)], ctx.metadata, outbox=publish)
-    return bool(events)
+CONSULTATION = Aggregate(
+    "consultation", consultation.INITIAL, consultation.fold, CONSULTATION_EVENT_TYPES
+)
 
 
-async def get_consultation(store: EventStore, consultation_id: str) -> ConsultationLogged:
+async def _log_consultation(uow: UnitOfWork, command: LogConsultation) -> Done:
+    """Logs a consultation (which never counts toward licensure)."""
+    state = await uow.get(CONSULTATION, command.consultation_id, new=True)
+    events = consultation.decide(state, command, uow.today)
+    uow.record(CONSULTATION, command.consultation_id, events)
+    return Done()
+
+
+LOG_CONSULTATION = UseCase(Done, _log_consultation)
+
+
+async def get_consultation(runner: CommandRunner, consultation_id: str) -> ConsultationLogged:
     """A logged consultation; NotFound when there is none."""
-    loaded = await load(
-        store, consultation.stream_id(consultation_id), consultation.fold, CONSULTATION_EVENT_TYPES
-    )
-    if loaded.state.logged is None:
+    state, _ = await runner.state(CONSULTATION, consultation_id)
+    if state.logged is None:
         raise ConsultationMustBeLogged(consultation_id)
-    return loaded.state.logged
+    return state.logged

@@ -1,52 +1,43 @@
-"""Competency evaluation handlers: load the streams a decision needs, decide, append."""
+"""Competency evaluation use cases: read the streams a decision needs, decide, record."""
 
 from __future__ import annotations
 
-from infra.application import CommandContext, load
-from infra.eventstore import EventStore, Translator
-from supervision.domain import evaluation, supervisee
+from infra.commands import Aggregate, CommandRunner, Done, UnitOfWork, UseCase
+from supervision.application.handlers import SUPERVISEE
+from supervision.domain import evaluation
 from supervision.domain.evaluation import EvaluationState
 from supervision.domain.evaluation_commands import AcknowledgeEvaluation, RecordEvaluation
 from supervision.domain.evaluation_errors import EvaluationMustBeRecorded
 from supervision.domain.evaluation_events import EVALUATION_EVENT_TYPES
-from supervision.domain.events import EVENT_TYPES as SUPERVISEE_EVENT_TYPES
+
+EVALUATION = Aggregate("evaluation", evaluation.INITIAL, evaluation.fold, EVALUATION_EVENT_TYPES)
 
 
-async def record_evaluation(
-    command: RecordEvaluation, ctx: CommandContext, store: EventStore, publish: Translator
-) -> bool:
-    """Records the supervisor's signed evaluation; False when it was already recorded."""
-    loaded = await load(
-        store, evaluation.stream_id(command.evaluation_id), evaluation.fold, EVALUATION_EVENT_TYPES
-    )
+async def _record_evaluation(uow: UnitOfWork, command: RecordEvaluation) -> Done:
+    """Records the supervisor's signed evaluation."""
+    state = await uow.get(EVALUATION, command.evaluation_id, new=True)
     # Read, never written: the supervisee's agreements and the supervision they received.
-    record = await load(
-        store, supervisee.stream_id(command.supervisee_id), supervisee.fold, SUPERVISEE_EVENT_TYPES
-    )
-    events = evaluation.decide_record(loaded.state, record.state, command, ctx.today)
-    if events:
-        await store.append([loaded.append(events, ctx.now)], ctx.metadata, outbox=publish)
-    return bool(events)
+    record = await uow.get(SUPERVISEE, command.supervisee_id)
+    events = evaluation.decide_record(state, record, command, uow.today)
+    uow.record(EVALUATION, command.evaluation_id, events)
+    return Done()
 
 
-async def acknowledge_evaluation(
-    command: AcknowledgeEvaluation, ctx: CommandContext, store: EventStore, publish: Translator
-) -> bool:
-    """Records the supervisee's acknowledgement; False when it was already recorded."""
-    loaded = await load(
-        store, evaluation.stream_id(command.evaluation_id), evaluation.fold, EVALUATION_EVENT_TYPES
-    )
-    events = evaluation.decide_acknowledge(loaded.state, command, ctx.today)
-    if events:
-        await store.append([loaded.append(events, ctx.now)], ctx.metadata, outbox=publish)
-    return bool(events)
+async def _acknowledge_evaluation(uow: UnitOfWork, command: AcknowledgeEvaluation) -> Done:
+    """Records the supervisee's acknowledgement."""
+    state = await uow.get(EVALUATION, command.evaluation_id)
+    events = evaluation.decide_acknowledge(state, command, uow.today)
+    uow.record(EVALUATION, command.evaluation_id, events)
+    return Done()
 
 
-async def get_evaluation(store: EventStore, evaluation_id: str) -> EvaluationState:
+RECORD_EVALUATION = UseCase(Done, _record_evaluation)
+ACKNOWLEDGE_EVALUATION = UseCase(Done, _acknowledge_evaluation)
+
+
+async def get_evaluation(runner: CommandRunner, evaluation_id: str) -> EvaluationState:
     """A recorded evaluation as it stands; NotFound when there is none."""
-    loaded = await load(
-        store, evaluation.stream_id(evaluation_id), evaluation.fold, EVALUATION_EVENT_TYPES
-    )
-    if loaded.state.signed is None:
+    state, _ = await runner.state(EVALUATION, evaluation_id)
+    if state.signed is None:
         raise EvaluationMustBeRecorded(evaluation_id)
-    return loaded.state
+    return state

@@ -1,32 +1,41 @@
-"""Command handlers: each loads the streams a decision needs, decides, and appends atomically.
+"""Use cases of the supervision service: each reads the streams a decision needs, decides, and
+stages what it records; the command runner commits it all in one transaction (events, outbox,
+the sessions index and the command's own record), decides again after a conflict, and answers a
+retried command with its first outcome.
 
-Every stream read is appended to with the version it was read at, so a concurrent change makes
-the append fail (ConcurrencyError) rather than record a stale decision. A staff command then
-reads and decides again, a few times, before giving up (gRPC ABORTED); so does a consumed
-license fact, inside the consumer's transaction (which the consumer itself retries as a whole if
-that transaction can no longer be used).
+A session reads its supervisor's standing without writing to it: the runner checks at commit
+that no license fact was recorded meanwhile (so two sessions of one supervisor never conflict,
+and a session never misses a lapse recorded while it was decided). A license fact reads the
+sessions index the same way: a session logged meanwhile makes it decide again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from pydantic import BaseModel, ConfigDict
 
-from infra.application import CommandContext, Loaded, load
-from infra.eventstore import ConcurrencyError, EventStore, Translator
+from infra.commands import (
+    Aggregate,
+    CommandRunner,
+    IndexRow,
+    RowsCheck,
+    UnitOfWork,
+    UseCase,
+)
+from infra.ddd import Command
 from supervision.domain import (
     EVENT_TYPES,
     AmendSession,
     Decision,
     LicenseChange,
     LogSession,
-    SessionState,
+    RegisterSupervisee,
+    SignAgreement,
     SuperviseeCommand,
     SuperviseeState,
-    SupervisorState,
     Tracks,
     VoidSession,
     session,
@@ -36,203 +45,171 @@ from supervision.domain import (
 )
 from supervision.domain.errors import SuperviseeMustBeOnRecord
 
-T = TypeVar("T")
+SUPERVISEE = Aggregate("supervisee", supervisee.INITIAL, supervisee.fold, EVENT_TYPES)
+SESSION = Aggregate("session", session.INITIAL, session.fold, EVENT_TYPES)
+SUPERVISOR = Aggregate(
+    "supervisor", supervisor.INITIAL, supervisor.fold, EVENT_TYPES, read_by_others=True
+)
 
-# How often a staff command is decided again when another command changed a stream it read.
-ATTEMPTS = 3
+
+class SessionsIndex(Protocol):
+    """The sessions of each supervisor, with their dates (see adapters.sessions_index)."""
+
+    def row(self, supervisor_id: str, session_id: str, date: dt.date) -> IndexRow:
+        """The session's row as it now stands, to write with its events."""
+        ...
+
+    def check(self, supervisor_id: str, sessions: Mapping[str, dt.date]) -> RowsCheck:
+        """That the supervisor's sessions are still these at commit."""
+        ...
+
+    async def sessions_of(self, supervisor_id: str) -> Mapping[str, dt.date]:
+        """The supervisor's sessions, by id, with their dates."""
+        ...
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a command did: False when it had already been recorded and changed nothing."""
+class SuperviseeRecorded(BaseModel):
+    """What a supervisee command answers."""
 
-    recorded: bool
-    # For session commands: whether the session is marked for a supervisor lapse.
+    model_config = ConfigDict(frozen=True)
+
+    # For an agreement being signed: whether the board must approve it before hours count.
+    board_approval_required: bool = False
+
+
+class SessionRecorded(BaseModel):
+    """What a session command answers: whether the session is marked for a supervisor lapse."""
+
+    model_config = ConfigDict(frozen=True)
+
     lapse_marked: bool = False
 
 
-async def _retrying(attempt: Callable[[], Awaitable[T]]) -> T:
-    for remaining in reversed(range(ATTEMPTS)):
-        try:
-            return await attempt()
-        except ConcurrencyError:
-            if not remaining:
-                raise
-    raise AssertionError("unreachable")
+class LicenseChangeRecorded(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sessions_marked: int = 0
 
 
-async def _load_supervisee(store: EventStore, supervisee_id: str) -> Loaded[SuperviseeState]:
-    return await load(store, supervisee.stream_id(supervisee_id), supervisee.fold, EVENT_TYPES)
+class RecordLicenseChange(Command):
+    """A license fact from the credential registry, known by what it says (the same fact
+    re-published under another event id is the same command)."""
+
+    key_fields: ClassVar[tuple[str, ...]] = ("supervisor_id", "license_id", "command_id")
+
+    change: LicenseChange
+
+    @property
+    def supervisor_id(self) -> str:
+        return self.change.supervisor_id
+
+    @property
+    def license_id(self) -> str:
+        return self.change.license_id
 
 
-async def _load_session(store: EventStore, session_id: str) -> Loaded[SessionState]:
-    return await load(store, session.stream_id(session_id), session.fold, EVENT_TYPES)
+class Supervision:
+    """The supervision service's use cases, with the rule packs' tracks and the sessions index
+    they need."""
 
+    def __init__(self, tracks: Tracks, sessions: SessionsIndex) -> None:
+        self.tracks = tracks
+        self.sessions = sessions
+        self.for_supervisee = UseCase(SuperviseeRecorded, self._for_supervisee)
+        self.log_session = UseCase(SessionRecorded, self._log_session)
+        self.amend_session = UseCase(SessionRecorded, self._amend_session)
+        self.void_session = UseCase(SessionRecorded, self._void_session)
+        self.record_license_change = UseCase(LicenseChangeRecorded, self._license_change)
 
-async def _load_supervisor(store: EventStore, supervisor_id: str) -> Loaded[SupervisorState]:
-    return await load(store, supervisor.stream_id(supervisor_id), supervisor.fold, EVENT_TYPES)
-
-
-async def _record(
-    decision: Decision,
-    loaded: Mapping[str, Loaded[Any]],
-    ctx: CommandContext,
-    store: EventStore,
-    publish: Translator,
-    conn: AsyncConnection | None = None,
-) -> None:
-    appends = [
-        loaded[stream].append(events, ctx.now)
-        for stream, events in decision.events_by_stream.items()
-        if events
-    ]
-    if appends:
-        await store.append(appends, ctx.metadata, outbox=publish, conn=conn)
-
-
-async def decide_for_supervisee(
-    command: SuperviseeCommand,
-    ctx: CommandContext,
-    store: EventStore,
-    publish: Translator,
-    tracks: Tracks,
-) -> Outcome:
-    """Registration, transfers, agreements, practice hours and month sign-offs: each decided on
-    the supervisee's own stream."""
-
-    async def attempt() -> Outcome:
-        record = await _load_supervisee(store, command.supervisee_id)
-        events = supervisee.decide(record.state, command, ctx.today, tracks)
-        if events:
-            await store.append([record.append(events, ctx.now)], ctx.metadata, outbox=publish)
-        return Outcome(recorded=bool(events))
-
-    return await _retrying(attempt)
-
-
-async def _load_session_parts(
-    store: EventStore, supervisee_ids: tuple[str, ...], supervisor_id: str
-) -> tuple[dict[str, Loaded[SuperviseeState]], Loaded[SupervisorState]]:
-    records = {sid: await _load_supervisee(store, sid) for sid in supervisee_ids}
-    return records, await _load_supervisor(store, supervisor_id)
-
-
-def _streams(
-    logged: Loaded[SessionState],
-    records: Mapping[str, Loaded[SuperviseeState]],
-    lead: Loaded[SupervisorState],
-) -> dict[str, Loaded[Any]]:
-    streams: dict[str, Loaded[Any]] = {logged.stream_id: logged, lead.stream_id: lead}
-    return streams | {r.stream_id: r for r in records.values()}
-
-
-async def log_session(
-    command: LogSession,
-    ctx: CommandContext,
-    store: EventStore,
-    publish: Translator,
-    tracks: Tracks,
-) -> Outcome:
-    async def attempt() -> Outcome:
-        logged = await _load_session(store, command.session_id)
-        records, lead = await _load_session_parts(
-            store, command.supervisee_ids, command.supervisor_id
+    async def _for_supervisee(
+        self, uow: UnitOfWork, command: SuperviseeCommand
+    ) -> SuperviseeRecorded:
+        """Registration, transfers, agreements, practice hours and month sign-offs: each
+        decided on the supervisee's own stream."""
+        state = await uow.get(
+            SUPERVISEE, command.supervisee_id, new=isinstance(command, RegisterSupervisee)
         )
-        decision = session.decide_log_session(
-            logged.state,
-            {sid: r.state for sid, r in records.items()},
-            lead.state,
-            command,
-            ctx.today,
-            tracks,
-        )
-        await _record(decision, _streams(logged, records, lead), ctx, store, publish)
-        return Outcome(recorded=not decision.already_recorded, lapse_marked=decision.lapse_marked)
+        events = supervisee.decide(state, command, uow.today, self.tracks)
+        after = uow.record(SUPERVISEE, command.supervisee_id, events)
+        if isinstance(command, SignAgreement):
+            signed = after.agreement(command.agreement_id)
+            return SuperviseeRecorded(
+                board_approval_required=signed is not None and signed.board_approval_required
+            )
+        return SuperviseeRecorded()
 
-    return await _retrying(attempt)
+    async def _log_session(self, uow: UnitOfWork, command: LogSession) -> SessionRecorded:
+        state = await uow.get(SESSION, command.session_id, new=True)
+        records = {sid: await uow.get(SUPERVISEE, sid) for sid in command.supervisee_ids}
+        lead = await uow.get(SUPERVISOR, command.supervisor_id)
+        uow.expect(SUPERVISOR, command.supervisor_id)
+        decision = session.decide_log_session(state, records, lead, command, uow.today, self.tracks)
+        _record(uow, decision)
+        uow.write(self.sessions.row(command.supervisor_id, command.session_id, command.date))
+        return SessionRecorded(lapse_marked=decision.lapse_marked)
 
-
-async def amend_session(
-    command: AmendSession,
-    ctx: CommandContext,
-    store: EventStore,
-    publish: Translator,
-    tracks: Tracks,
-) -> Outcome:
-    async def attempt() -> Outcome:
-        logged = await _load_session(store, command.session_id)
-        current = logged.state.session
+    async def _amend_session(self, uow: UnitOfWork, command: AmendSession) -> SessionRecorded:
+        state = await uow.get(SESSION, command.session_id)
+        current = state.session
         supervisee_ids = current.supervisee_ids if current is not None else ()
-        supervisor_id = current.supervisor_id if current is not None else ""
-        records, lead = await _load_session_parts(store, supervisee_ids, supervisor_id)
+        records = {sid: await uow.get(SUPERVISEE, sid) for sid in supervisee_ids}
+        lead = supervisor.INITIAL
+        if current is not None:
+            lead = await uow.get(SUPERVISOR, current.supervisor_id)
+            uow.expect(SUPERVISOR, current.supervisor_id)
         decision = session.decide_amend_session(
-            logged.state,
-            {sid: r.state for sid, r in records.items()},
-            lead.state,
-            command,
-            ctx.today,
-            tracks,
+            state, records, lead, command, uow.today, self.tracks
         )
-        await _record(decision, _streams(logged, records, lead), ctx, store, publish)
-        return Outcome(recorded=not decision.already_recorded, lapse_marked=decision.lapse_marked)
+        _record(uow, decision)
+        if current is not None and not decision.already_recorded:
+            uow.write(self.sessions.row(current.supervisor_id, command.session_id, command.date))
+        return SessionRecorded(lapse_marked=decision.lapse_marked)
 
-    return await _retrying(attempt)
-
-
-async def void_session(
-    command: VoidSession, ctx: CommandContext, store: EventStore, publish: Translator
-) -> Outcome:
-    async def attempt() -> Outcome:
-        logged = await _load_session(store, command.session_id)
-        current = logged.state.session
+    async def _void_session(self, uow: UnitOfWork, command: VoidSession) -> SessionRecorded:
+        state = await uow.get(SESSION, command.session_id)
+        current = state.session
         supervisee_ids = current.supervisee_ids if current is not None else ()
-        records = {sid: await _load_supervisee(store, sid) for sid in supervisee_ids}
-        decision = session.decide_void_session(
-            logged.state, {sid: r.state for sid, r in records.items()}, command
-        )
-        loaded: dict[str, Loaded[Any]] = {logged.stream_id: logged} | {
-            r.stream_id: r for r in records.values()
+        records = {sid: await uow.get(SUPERVISEE, sid) for sid in supervisee_ids}
+        decision = session.decide_void_session(state, records, command)
+        _record(uow, decision)
+        return SessionRecorded(lapse_marked=decision.lapse_marked)
+
+    async def _license_change(
+        self, uow: UnitOfWork, command: RecordLicenseChange
+    ) -> LicenseChangeRecorded:
+        """A fact from the credential registry: recorded on the supervisor's stream once, and
+        every session it puts in lapse marked once, all in one transaction (the consumer's)."""
+        change = command.change
+        lead = await uow.get(SUPERVISOR, change.supervisor_id)
+        if not supervisor.decide_license_change(lead, change):
+            return LicenseChangeRecorded()  # a fact already on record
+        sessions = await self.sessions.sessions_of(change.supervisor_id)
+        reviewed = {
+            sid: await uow.get(SESSION, sid)
+            for sid in standing.sessions_to_review(lead, change, sessions)
         }
-        await _record(decision, loaded, ctx, store, publish)
-        return Outcome(recorded=not decision.already_recorded, lapse_marked=decision.lapse_marked)
-
-    return await _retrying(attempt)
-
-
-async def record_license_change(
-    change: LicenseChange,
-    ctx: CommandContext,
-    store: EventStore,
-    publish: Translator,
-    conn: AsyncConnection | None = None,
-) -> Decision:
-    """A fact from the credential registry: recorded on the supervisor's stream once, and every
-    session it puts in lapse marked once, all in one transaction (the consumer's, with conn).
-
-    A session logged under the same supervisor meanwhile moves their stream: the fact is then
-    decided again here rather than left to the consumer's few retries, so that contention on a
-    busy supervisor does not send a lapse to the dead-letter topic."""
-
-    async def attempt() -> Decision:
-        lead = await _load_supervisor(store, change.supervisor_id)
-        sessions = {
-            session_id: await _load_session(store, session_id)
-            for session_id in standing.sessions_to_review(lead.state, change)
-        }
-        decision = standing.decide(
-            lead.state, change, {sid: loaded.state for sid, loaded in sessions.items()}
-        )
-        loaded: dict[str, Loaded[Any]] = {lead.stream_id: lead} | {
-            s.stream_id: s for s in sessions.values()
-        }
-        await _record(decision, loaded, ctx, store, publish, conn)
-        return decision
-
-    return await _retrying(attempt)
+        decision = standing.decide(lead, change, sessions, reviewed)
+        _record(uow, decision)
+        # A session logged under them meanwhile is decided again with it.
+        uow.expect_rows(self.sessions.check(change.supervisor_id, sessions))
+        marked = [s for s in decision.events_by_stream if s.startswith(f"{SESSION.category}-")]
+        return LicenseChangeRecorded(sessions_marked=len(marked))
 
 
-async def get_supervisee(supervisee_id: str, store: EventStore) -> SuperviseeState:
-    state = (await _load_supervisee(store, supervisee_id)).state
+_BY_CATEGORY: dict[str, Aggregate[Any]] = {
+    aggregate.category: aggregate for aggregate in (SUPERVISEE, SESSION, SUPERVISOR)
+}
+
+
+def _record(uow: UnitOfWork, decision: Decision) -> None:
+    """Stages a decision's events on each of its streams."""
+    for stream_id, events in decision.events_by_stream.items():
+        category, _, id = stream_id.partition("-")
+        uow.record(_BY_CATEGORY[category], id, events)
+
+
+async def get_supervisee(supervisee_id: str, runner: CommandRunner) -> SuperviseeState:
+    state, _ = await runner.state(SUPERVISEE, supervisee_id)
     if state.supervisee_id is None:
         raise SuperviseeMustBeOnRecord(supervisee_id)
     return state

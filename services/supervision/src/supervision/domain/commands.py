@@ -4,6 +4,11 @@ is known), are checked by the aggregates' decisions.
 
 Commands that correct the record (amend, terminate, void, reopen) carry the `actor` who asked:
 the servicer takes it from the call's metadata, never from the request body.
+
+Each command is known by its client-chosen ids (`key_fields`): a retry is answered with its first
+outcome. The commands that may be repeated with the same content (a transfer back, the same
+correction twice, a month signed again) carry a `command_id` of their own; without one (a client
+written before it) the content is the identity, so that such a client's retries still hold.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Iterable
-from typing import Annotated, Self
+from typing import Annotated, ClassVar, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
@@ -85,6 +90,7 @@ def _check_reason(field: str, reason: str) -> None:
 
 
 class RegisterSupervisee(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("supervisee_id",)
     supervisee_id: Id
     credential_track: str
     # The provisional license, registration or permit number the board issued.
@@ -100,6 +106,9 @@ class RegisterSupervisee(Command):
 
 
 class TransferSupervisee(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("supervisee_id", "command_id")
+    # Client-chosen: this command can be repeated with the same content as an earlier one.
+    command_id: Id | None = None
     supervisee_id: Id
     to_site_id: Id
     effective_on: dt.date
@@ -107,6 +116,9 @@ class TransferSupervisee(Command):
 
 class _AgreementTerms(Command):
     """The terms an agreement is signed with and amended to."""
+
+    # Listed in any order: the same terms.
+    unordered_fields: ClassVar[frozenset[str]] = frozenset({"modalities"})
 
     # The last day the agreement is in force (inclusive).
     end_date: dt.date
@@ -127,6 +139,7 @@ class _AgreementTerms(Command):
 
 
 class SignAgreement(_AgreementTerms):
+    key_fields: ClassVar[tuple[str, ...]] = ("supervisee_id", "agreement_id")
     agreement_id: Id
     supervisor_id: Id
     supervisee_id: Id
@@ -146,6 +159,7 @@ class SignAgreement(_AgreementTerms):
 
 
 class ApproveAgreement(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("supervisee_id", "agreement_id")
     supervisee_id: Id
     agreement_id: Id
     approved_on: dt.date
@@ -163,6 +177,10 @@ class ApproveAgreement(Command):
 class AmendAgreement(_AgreementTerms):
     """New terms from now on: the end date, modalities and frequency."""
 
+    key_fields: ClassVar[tuple[str, ...]] = ("supervisee_id", "agreement_id", "command_id")
+    # Client-chosen: this command can be repeated with the same content as an earlier one.
+    command_id: Id | None = None
+
     supervisee_id: Id
     agreement_id: Id
     reason: str
@@ -175,6 +193,7 @@ class AmendAgreement(_AgreementTerms):
 
 
 class TerminateAgreement(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("supervisee_id", "agreement_id")
     supervisee_id: Id
     agreement_id: Id
     # The last day the agreement is in force.
@@ -204,6 +223,9 @@ class SuperviseeWellbeing(BaseModel):
 class _SessionFields(Command):
     """What a session is: logged with these, and amended to a new set of them."""
 
+    # Listed in any order: the same session.
+    unordered_fields: ClassVar[frozenset[str]] = frozenset({"techniques", "focus"})
+
     kind: SessionKind
     format: SessionFormat
     modality: SessionModality
@@ -225,6 +247,10 @@ class _SessionFields(Command):
 
 
 class LogSession(_SessionFields):
+    key_fields: ClassVar[tuple[str, ...]] = ("session_id",)
+    unordered_fields: ClassVar[frozenset[str]] = frozenset(
+        {"techniques", "focus", "supervisee_ids", "wellbeing"}
+    )
     session_id: Id
     supervisor_id: Id
     supervisee_ids: tuple[Id, ...]
@@ -265,6 +291,10 @@ class AmendSession(_SessionFields):
     """The session as it now stands; its supervisor, supervisees and site do not change (a
     session with the wrong people is voided and logged again)."""
 
+    key_fields: ClassVar[tuple[str, ...]] = ("session_id", "command_id")
+    # Client-chosen: this command can be repeated with the same content as an earlier one.
+    command_id: Id | None = None
+
     session_id: Id
     reason: str
     actor: str
@@ -276,6 +306,9 @@ class AmendSession(_SessionFields):
 
 
 class VoidSession(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("session_id",)
+    # A session is voided once, for one reason: whoever asks it again asks the same.
+    unfingerprinted_fields: ClassVar[frozenset[str]] = frozenset({"actor"})
     session_id: Id
     reason: str
     actor: str
@@ -287,6 +320,9 @@ class VoidSession(Command):
 
 
 class RecordPracticeHours(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("supervisee_id", "command_id")
+    # Client-chosen: this command can be repeated with the same content as an earlier one.
+    command_id: Id | None = None
     supervisee_id: Id
     site_id: Id
     # The Monday the week starts on.
@@ -313,6 +349,9 @@ class RecordPracticeHours(Command):
 
 
 class SignOffMonth(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("supervisee_id", "command_id")
+    # Client-chosen: this command can be repeated with the same content as an earlier one.
+    command_id: Id | None = None
     supervisee_id: Id
     # "YYYY-MM".
     month: Month
@@ -328,11 +367,15 @@ class SignOffMonth(Command):
 
 
 class ReopenMonth(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("supervisee_id", "command_id")
+    # Client-chosen: this command can be repeated with the same content as an earlier one.
+    command_id: Id | None = None
     supervisee_id: Id
     month: Month
     reason: str
     actor: str
-    reopened_on: dt.date
+    # None: the day it is decided.
+    reopened_on: dt.date | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Self:

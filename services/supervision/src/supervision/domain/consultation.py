@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Literal, Self
+from typing import ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -76,6 +76,7 @@ class ConsultationIdMustNotBeReused(AlreadyRecorded):
 
 
 class LogConsultation(Command):
+    key_fields: ClassVar[tuple[str, ...]] = ("consultation_id",)
     consultation_id: Id
     # Who sought the consultation, and who gave it.
     clinician_id: Id

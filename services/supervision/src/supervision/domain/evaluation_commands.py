@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Literal, Self
+from typing import ClassVar, Literal, Self
 
 from pydantic import model_validator
 
@@ -45,6 +45,8 @@ MAX_TEXT_CHARACTERS = 4000
 
 class RecordEvaluation(Command):
     """The supervisor's signed evaluation of a supervisee's competency over a period."""
+
+    key_fields: ClassVar[tuple[str, ...]] = ("evaluation_id",)
 
     evaluation_id: Id
     supervisee_id: Id
@@ -128,6 +130,8 @@ class RecordEvaluation(Command):
 class AcknowledgeEvaluation(Command):
     """The evaluated supervisee's acknowledgement (not necessarily agreement) of a signed
     evaluation."""
+
+    key_fields: ClassVar[tuple[str, ...]] = ("evaluation_id",)
 
     evaluation_id: Id
     supervisee_id: Id

@@ -5,10 +5,12 @@ Supervisee streams of everyone in it and the Supervisor stream of whoever led it
 - each supervisee must be covered by an agreement in force that day, in a month not signed off,
   and receives the session (or its correction) on their own stream, so a supervisee's record is
   complete without reading other streams;
-- the supervisor's stream notes the session, so a license lapse learnt later finds it; a session
-  held on a day the supervisor was in lapse is recorded as it happened AND marked, never refused.
+- the supervisor's standing is read, never written: a session held on a day the supervisor was in
+  lapse is recorded as it happened AND marked, never refused. (The service's index of sessions
+  by supervisor, written with the session, is how a lapse learnt later finds them.)
 The result is a `Decision`: the events per stream, appended in ONE transaction with the versions
-the states were read at.
+the states were read at. A retried command is answered from its record by the command runner;
+nothing here recognises retries.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from infra.ddd import DomainEvent
-from supervision.domain import supervisee, supervisor
+from supervision.domain import supervisee
 from supervision.domain.commands import AmendSession, LogSession, VoidSession
 from supervision.domain.decision import Decision
 from supervision.domain.errors import (
@@ -35,7 +37,6 @@ from supervision.domain.events import (
     SessionAmended,
     SessionLogged,
     SessionVoided,
-    SupervisedSessionNoted,
     SupervisionAmended,
     SupervisionReceived,
     SupervisionVoided,
@@ -56,7 +57,6 @@ from supervision.domain.values import (
 __all__ = [
     "INITIAL",
     "Decision",
-    "SessionAmendment",
     "SessionRecord",
     "SessionState",
     "decide_amend_session",
@@ -103,23 +103,6 @@ class SessionRecord(BaseModel):
         )
 
 
-class SessionAmendment(BaseModel):
-    """One amendment as recorded: a retried AmendSession (it carries no id of its own) is
-    recognised among these, even after later amendments."""
-
-    model_config = ConfigDict(frozen=True)
-
-    session: SessionRecord
-    reason: str
-    amended_by: str
-
-    def asked_by(self, command: AmendSession) -> bool:
-        return self.session.same_fields_as(command) and (self.reason, self.amended_by) == (
-            command.reason,
-            command.actor,
-        )
-
-
 class LapseMark(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -132,12 +115,9 @@ class SessionState(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     status: Literal["not_logged", "logged", "voided"] = "not_logged"
-    # As first logged (a retried LogSession is compared with it), and as it now stands.
-    logged: SessionRecord | None = None
+    # As it now stands (as logged, or as last amended).
     session: SessionRecord | None = None
     amendments: int = 0
-    # Every amendment, oldest first.
-    amended: tuple[SessionAmendment, ...] = ()
     void_reason: str | None = None
     lapse: LapseMark | None = None
 
@@ -156,9 +136,7 @@ def decide_log_session(
     """Decides logging a session. `supervisees` maps each supervisee id of the command to that
     supervisee's state (a missing one counts as a supervisee with no record); `standing` is the
     supervisor's; `tracks` say what each supervisee's track allows on the session's date."""
-    if state.logged is not None:
-        if _same_as_logged(state.logged, supervisees, command):
-            return Decision(lapse_marked=state.lapse is not None)
+    if state.session is not None:
         raise SessionIdMustNotBeReused(command.session_id)
     if command.date > today:
         raise SessionMustNotBeDatedInTheFuture(command.date, today)
@@ -208,15 +186,8 @@ def decide_log_session(
         )
         for supervisee_id, agreement in covering.items()
     }
-    noted = SupervisedSessionNoted(
-        supervisor_id=command.supervisor_id, session_id=command.session_id, date=command.date
-    )
     return Decision(
-        {
-            stream_id(command.session_id): tuple(session_events),
-            **received,
-            supervisor.stream_id(command.supervisor_id): (noted,),
-        },
+        {stream_id(command.session_id): tuple(session_events), **received},
         lapse_marked=mark is not None,
     )
 
@@ -231,10 +202,7 @@ def decide_amend_session(
 ) -> Decision:
     """Decides a correction: the session as it now stands, recorded as a new event, and followed
     by each supervisee's record. Both the month it was in and the month it moves to must be
-    open. An amendment already recorded, retried after later amendments (or after the session
-    was voided or its month signed off), records nothing."""
-    if any(amendment.asked_by(command) for amendment in state.amended):
-        return Decision(lapse_marked=state.lapse is not None)
+    open."""
     current = _standing_session(state, command.session_id, "amended")
     if current.same_fields_as(command):
         return Decision(lapse_marked=state.lapse is not None)  # nothing to correct
@@ -289,14 +257,6 @@ def decide_amend_session(
                 amended_by=command.actor,
             ),
         )
-    if command.date != current.date:
-        events[supervisor.stream_id(current.supervisor_id)] = (
-            SupervisedSessionNoted(
-                supervisor_id=current.supervisor_id,
-                session_id=command.session_id,
-                date=command.date,
-            ),
-        )
     return Decision(events, lapse_marked=state.lapse is not None or mark is not None)
 
 
@@ -304,8 +264,6 @@ def decide_void_session(
     state: SessionState, supervisees: Mapping[str, SuperviseeState], command: VoidSession
 ) -> Decision:
     """Decides voiding: the session stays on the record and counts for no one."""
-    if state.status == "voided" and state.void_reason == command.reason:
-        return Decision(lapse_marked=state.lapse is not None)  # this very voiding, retried
     current = _standing_session(state, command.session_id, "voided")
     for supervisee_id in current.supervisee_ids:
         record = supervisees.get(supervisee_id, supervisee.INITIAL)
@@ -372,7 +330,7 @@ def evolve(state: SessionState, event: DomainEvent) -> SessionState:
                 techniques=event.techniques,
                 focus=event.focus,
             )
-            return SessionState(status="logged", logged=record, session=record)
+            return SessionState(status="logged", session=record)
         case SessionAmended():
             current = _logged(state, event)
             amended = current.model_copy(
@@ -387,16 +345,7 @@ def evolve(state: SessionState, event: DomainEvent) -> SessionState:
                     "focus": event.focus,
                 }
             )
-            amendment = SessionAmendment(
-                session=amended, reason=event.reason, amended_by=event.amended_by
-            )
-            return state.model_copy(
-                update={
-                    "session": amended,
-                    "amendments": state.amendments + 1,
-                    "amended": (*state.amended, amendment),
-                }
-            )
+            return state.model_copy(update={"session": amended, "amendments": state.amendments + 1})
         case SessionVoided():
             _logged(state, event)
             return state.model_copy(update={"status": "voided", "void_reason": event.reason})
@@ -428,28 +377,6 @@ def _standing_session(state: SessionState, session_id: str, action: str) -> Sess
     if state.status == "voided":
         raise SessionMustStandToBeChanged(session_id, action)
     return state.session
-
-
-def _same_as_logged(
-    logged: SessionRecord, supervisees: Mapping[str, SuperviseeState], command: LogSession
-) -> bool:
-    """Whether a command asks for exactly the session as logged, wellbeing checks included;
-    the order of supervisees and lists does not matter."""
-    if not (
-        logged.same_fields_as(command)
-        and logged.supervisor_id == command.supervisor_id
-        and logged.site_id == command.site_id
-        and set(logged.supervisee_ids) == set(command.supervisee_ids)
-    ):
-        return False
-    for supervisee_id in command.supervisee_ids:
-        record = supervisees.get(supervisee_id, supervisee.INITIAL).supervision.get(
-            command.session_id
-        )
-        recorded = record.wellbeing if record is not None else None
-        if recorded != command.wellbeing_of(supervisee_id):
-            return False
-    return True
 
 
 def _covering_agreements(

@@ -4,6 +4,10 @@ the supervision they received, their practice hours and the months their supervi
 Everything that must hold across a supervisee's record is decided here: the concurrent-supervisor
 limit spans all their agreements, a signed-off month locks every record dated in it, and an
 agreement must keep covering the sessions recorded under it.
+
+Retries are not decided here: every command is recorded with its id (the command runner answers a
+retry with the first outcome, however much happened since), so the state holds the record as it
+stands and no history kept only to recognise a retried command.
 """
 
 from __future__ import annotations
@@ -122,14 +126,6 @@ class Approval(_Frozen):
     approval_reference: str
 
 
-class AgreementAmendment(_Frozen):
-    """One amendment as recorded: a retried AmendAgreement is compared with these."""
-
-    terms: AgreementTerms
-    reason: str
-    amended_by: str
-
-
 class Termination(_Frozen):
     terminated_on: dt.date
     reason: str
@@ -145,15 +141,12 @@ class Agreement(_Frozen):
     site_id: str
     credential_track: str
     start_date: dt.date
-    # As signed (a retried SignAgreement is compared with these) and as now in force.
-    signed: AgreementTerms
+    # As now in force (as signed, or as last amended).
     terms: AgreementTerms
     board_approval_required: bool = False
     approval: Approval | None = None
     termination: Termination | None = None
     amendments: int = 0
-    # Every amendment, oldest first.
-    amendment_history: tuple[AgreementAmendment, ...] = ()
 
     @property
     def end_date(self) -> dt.date:
@@ -210,38 +203,20 @@ class MonthSignOff(_Frozen):
     signed_on: dt.date
 
 
-class MonthReopening(_Frozen):
-    reopened_by: str
-    reason: str
-    reopened_on: dt.date
-
-
 class SuperviseeState(_Frozen):
-    """The supervisee's record as it stands, and the history a retried command is recognised
-    by: these commands carry no id of their own, so a retry is known by its natural key among
-    everything recorded, not only among what stands now (a retry may arrive after later
-    commands changed it)."""
+    """The supervisee's record as it stands."""
 
     # None until the first event.
     supervisee_id: str | None = None
     registration: Registration | None = None
     home: HomeSite | None = None
-    # Every transfer, oldest first: the site moved to and since when.
-    transfers: tuple[HomeSite, ...] = ()
     agreements: tuple[Agreement, ...] = ()
     # By session id.
     supervision: Mapping[str, SupervisionRecord] = {}
-    # By (week_start, site_id).
+    # By (week_start, site_id): the week's figures as last recorded.
     practice: Mapping[tuple[dt.date, str], PracticeWeek] = {}
-    # By (week_start, site_id): every record of the week, oldest first.
-    practice_history: Mapping[tuple[dt.date, str], tuple[PracticeWeek, ...]] = {}
     # By "YYYY-MM": the months signed off and not reopened since.
     signed_months: Mapping[str, MonthSignOff] = {}
-    # By "YYYY-MM": the last reopening of each month ever reopened.
-    reopenings: Mapping[str, MonthReopening] = {}
-    # By "YYYY-MM": every sign-off and every reopening of the month, oldest first.
-    sign_off_history: Mapping[str, tuple[MonthSignOff, ...]] = {}
-    reopening_history: Mapping[str, tuple[MonthReopening, ...]] = {}
 
     def agreement(self, agreement_id: str) -> Agreement | None:
         return next((a for a in self.agreements if a.agreement_id == agreement_id), None)
@@ -305,8 +280,6 @@ def _register(
         registered_on=command.registered_on,
     )
     if state.registration is not None:
-        if state.registration == proposed:
-            return []
         raise SuperviseeIdMustNotBeReused(command.supervisee_id)
     if command.registered_on > today:
         raise DateMustNotBeInTheFuture("registered_on", command.registered_on, today)
@@ -319,11 +292,7 @@ def _transfer(
     _registered(state, command.supervisee_id, "transferring them")
     home = state.home
     assert home is not None  # a registration sets it
-    if HomeSite(site_id=command.to_site_id, since=command.effective_on) in state.transfers:
-        return []  # a transfer already recorded, retried (perhaps after later ones)
     if home.site_id == command.to_site_id:
-        if home.since == command.effective_on:
-            return []  # this very transfer, retried
         raise TransferMustChangeTheSite(command.supervisee_id, home.site_id)
     if command.effective_on > today:
         raise DateMustNotBeInTheFuture("effective_on", command.effective_on, today)
@@ -344,10 +313,7 @@ def _transfer(
 def _sign(state: SuperviseeState, command: SignAgreement, tracks: Tracks) -> list[DomainEvent]:
     if command.credential_track is not None:
         tracks.check_known(command.credential_track)
-    existing = state.agreement(command.agreement_id)
-    if existing is not None:
-        if _same_signature(existing, command):
-            return []
+    if state.agreement(command.agreement_id) is not None:
         raise AgreementIdMustNotBeReused(command.agreement_id)
     registration = _registered(state, command.supervisee_id, "signing an agreement")
     track = registration.credential_track
@@ -390,8 +356,6 @@ def _approve(
         approved_on=command.approved_on, approval_reference=command.approval_reference
     )
     if agreement.approval is not None:
-        if agreement.approval == approval:
-            return []
         raise AgreementMustBeApprovedOnce(
             command.agreement_id,
             agreement.approval.approved_on,
@@ -420,18 +384,12 @@ def _amend(state: SuperviseeState, command: AmendAgreement, tracks: Tracks) -> l
         sessions_per_period=command.sessions_per_period,
         period=command.period,
     )
-    if any(
-        _same_terms(amendment.terms, terms)
-        and (amendment.reason, amendment.amended_by) == (command.reason, command.actor)
-        for amendment in agreement.amendment_history
-    ):
-        return []  # an amendment already recorded, retried (perhaps after later ones)
     if agreement.termination is not None:
         raise AgreementMustBeInForceToChange(
             command.agreement_id, agreement.termination.terminated_on, "amended"
         )
     if _same_terms(agreement.terms, terms):
-        return []  # these are the terms in force: a retry, or nothing to amend
+        return []  # these are the terms in force: nothing to amend
     if command.end_date <= agreement.start_date:
         raise AgreementMustEndAfterItStarts(agreement.start_date, command.end_date)
     _check_sessions_stay_covered(state, agreement, command.end_date)
@@ -461,11 +419,8 @@ def _amend(state: SuperviseeState, command: AmendAgreement, tracks: Tracks) -> l
 def _terminate(state: SuperviseeState, command: TerminateAgreement) -> list[DomainEvent]:
     agreement = _existing(state, command.supervisee_id, command.agreement_id)
     if agreement.termination is not None:
-        ended = agreement.termination
-        if (ended.terminated_on, ended.reason) == (command.terminated_on, command.reason):
-            return []
         raise AgreementMustBeInForceToChange(
-            command.agreement_id, ended.terminated_on, "terminated"
+            command.agreement_id, agreement.termination.terminated_on, "terminated"
         )
     if not agreement.start_date <= command.terminated_on <= agreement.end_date:
         raise TerminationMustFallWithinTheAgreement(
@@ -493,13 +448,7 @@ def _record_practice(
         command.direct_minutes,
         command.indirect_minutes,
     ):
-        return []  # these are the week's figures: a retry, or nothing to correct
-    if any(
-        (week.direct_minutes, week.indirect_minutes, week.correction)
-        == (command.direct_minutes, command.indirect_minutes, command.correction)
-        for week in state.practice_history.get(key, ())
-    ):
-        return []  # a record of the week already made, retried after a later correction
+        return []  # these are the week's figures: nothing to correct
     if command.week_start > today:
         raise DateMustNotBeInTheFuture("week_start", command.week_start, today)
     state.check_open(command.supervisee_id, command.week_start, "recording practice hours in it")
@@ -524,9 +473,6 @@ def _record_practice(
 
 
 def _sign_off(state: SuperviseeState, command: SignOffMonth, today: dt.date) -> list[DomainEvent]:
-    proposed = MonthSignOff(supervisor_id=command.supervisor_id, signed_on=command.signed_on)
-    if proposed in state.sign_off_history.get(command.month, ()):
-        return []  # a sign-off already recorded, retried (perhaps after a reopening)
     signed = state.signed_months.get(command.month)
     if signed is not None:
         raise MonthMustBeOpenToSignOff(
@@ -553,33 +499,23 @@ def _sign_off(state: SuperviseeState, command: SignOffMonth, today: dt.date) -> 
 
 
 def _reopen(state: SuperviseeState, command: ReopenMonth, today: dt.date) -> list[DomainEvent]:
-    proposed = MonthReopening(
-        reopened_by=command.actor, reason=command.reason, reopened_on=command.reopened_on
-    )
-    if proposed in state.reopening_history.get(command.month, ()):
-        return []  # a reopening already recorded, retried (perhaps after a new sign-off)
     signed = state.signed_months.get(command.month)
     if signed is None:
-        last = state.reopenings.get(command.month)
-        if last is not None and (last.reason, last.reopened_by) == (
-            command.reason,
-            command.actor,
-        ):
-            return []  # the last reopening, retried on another day: the month is open
         raise MonthMustBeSignedOffToReopen(command.supervisee_id, command.month)
-    if command.reopened_on > today:
-        raise DateMustNotBeInTheFuture("reopened_on", command.reopened_on, today)
-    if command.reopened_on < signed.signed_on:
-        raise ReopeningMustNotPrecedeTheSignOff(
-            command.month, command.reopened_on, signed.signed_on
-        )
+    # Left undated, a reopening is dated the day it is decided (a retry is answered from its
+    # record, so the day it arrives does not matter).
+    reopened_on = command.reopened_on or today
+    if reopened_on > today:
+        raise DateMustNotBeInTheFuture("reopened_on", reopened_on, today)
+    if reopened_on < signed.signed_on:
+        raise ReopeningMustNotPrecedeTheSignOff(command.month, reopened_on, signed.signed_on)
     return [
         MonthReopened(
             supervisee_id=command.supervisee_id,
             month=command.month,
             reopened_by=command.actor,
             reason=command.reason,
-            reopened_on=command.reopened_on,
+            reopened_on=reopened_on,
         )
     ]
 
@@ -601,7 +537,7 @@ def evolve(state: SuperviseeState, event: DomainEvent) -> SuperviseeState:
             )
         case SuperviseeTransferred():
             home = HomeSite(site_id=event.to_site_id, since=event.effective_on)
-            return state.model_copy(update={"home": home, "transfers": (*state.transfers, home)})
+            return state.model_copy(update={"home": home})
         case AgreementSigned():
             terms = AgreementTerms(
                 end_date=event.end_date,
@@ -615,7 +551,6 @@ def evolve(state: SuperviseeState, event: DomainEvent) -> SuperviseeState:
                 site_id=event.site_id,
                 credential_track=event.credential_track,
                 start_date=event.start_date,
-                signed=terms,
                 terms=terms,
                 board_approval_required=event.board_approval_required,
             )
@@ -638,15 +573,8 @@ def evolve(state: SuperviseeState, event: DomainEvent) -> SuperviseeState:
                 period=event.period,
             )
             in_force = _agreement_of(state, event.agreement_id)
-            amendment = AgreementAmendment(
-                terms=terms, reason=event.reason, amended_by=event.amended_by
-            )
             return _with_agreement(
-                state,
-                event.agreement_id,
-                terms=terms,
-                amendments=in_force.amendments + 1,
-                amendment_history=(*in_force.amendment_history, amendment),
+                state, event.agreement_id, terms=terms, amendments=in_force.amendments + 1
             )
         case AgreementTerminated():
             termination = Termination(
@@ -702,35 +630,15 @@ def evolve(state: SuperviseeState, event: DomainEvent) -> SuperviseeState:
                 correction=event.correction,
             )
             key = (event.week_start, event.site_id)
-            history = (*state.practice_history.get(key, ()), week)
-            return state.model_copy(
-                update={
-                    "practice": {**state.practice, key: week},
-                    "practice_history": {**state.practice_history, key: history},
-                }
-            )
+            return state.model_copy(update={"practice": {**state.practice, key: week}})
         case MonthSignedOff():
             signed = MonthSignOff(supervisor_id=event.supervisor_id, signed_on=event.signed_on)
-            sign_offs = (*state.sign_off_history.get(event.month, ()), signed)
             return state.model_copy(
-                update={
-                    "signed_months": {**state.signed_months, event.month: signed},
-                    "sign_off_history": {**state.sign_off_history, event.month: sign_offs},
-                }
+                update={"signed_months": {**state.signed_months, event.month: signed}}
             )
         case MonthReopened():
-            reopening = MonthReopening(
-                reopened_by=event.reopened_by, reason=event.reason, reopened_on=event.reopened_on
-            )
             signed_months = {m: s for m, s in state.signed_months.items() if m != event.month}
-            reopenings = (*state.reopening_history.get(event.month, ()), reopening)
-            return state.model_copy(
-                update={
-                    "signed_months": signed_months,
-                    "reopenings": {**state.reopenings, event.month: reopening},
-                    "reopening_history": {**state.reopening_history, event.month: reopenings},
-                }
-            )
+            return state.model_copy(update={"signed_months": signed_months})
         case _:
             raise TypeError(f"a supervisee stream holds no {event.type} events")
 
@@ -778,25 +686,6 @@ def _same_terms(a: AgreementTerms, b: AgreementTerms) -> bool:
         and set(a.modalities) == set(b.modalities)
         and a.sessions_per_period == b.sessions_per_period
         and a.period == b.period
-    )
-
-
-def _same_signature(agreement: Agreement, command: SignAgreement) -> bool:
-    """Whether a SignAgreement asks for exactly the agreement as it was signed."""
-    return (
-        agreement.supervisor_id == command.supervisor_id
-        and agreement.site_id == command.site_id
-        and agreement.start_date == command.start_date
-        and command.credential_track in (None, agreement.credential_track)
-        and _same_terms(
-            agreement.signed,
-            AgreementTerms(
-                end_date=command.end_date,
-                modalities=command.modalities,
-                sessions_per_period=command.sessions_per_period,
-                period=command.period,
-            ),
-        )
     )
 
 

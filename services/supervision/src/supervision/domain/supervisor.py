@@ -1,5 +1,7 @@
 """The Supervisor aggregate: one stream per supervisor with their license history, as the
-compliance service's credential registry reports it, and the sessions logged under them.
+compliance service's credential registry reports it. The sessions logged under a supervisor are
+not on this stream (it would grow with every session, and every session would contend for it):
+the service keeps them in an index beside the events, written with each session.
 
 Standing on a day: a supervisor is in lapse on a day when one of their licenses is suspended,
 revoked or expired that day and none of their licenses is in good standing that day (a
@@ -124,8 +126,6 @@ class SupervisorState(BaseModel):
 
     supervisor_id: str | None = None
     licenses: Mapping[str, LicenseHistory] = {}
-    # Every session logged under this supervisor, by id, with its (latest) date.
-    sessions: Mapping[str, dt.date] = {}
 
     def lapse_on(self, day: dt.date) -> Lapse | None:
         """Why the supervisor was not in good standing on `day`; None when they were, or when
@@ -158,12 +158,15 @@ def decide_license_change(state: SupervisorState, change: LicenseChange) -> list
     ]
 
 
-def newly_lapsed(before: SupervisorState, after: SupervisorState) -> list[str]:
-    """The sessions under the supervisor on a day that is a lapse now and was not before, in
-    date order: those a lapse learnt after they were logged must mark."""
+def newly_lapsed(
+    before: SupervisorState, after: SupervisorState, sessions: Mapping[str, dt.date]
+) -> list[str]:
+    """Of `sessions` (the sessions under the supervisor, by id, with their dates), those on a
+    day that is a lapse now and was not before, in date order: those a lapse learnt after they
+    were logged must mark."""
     return [
         session_id
-        for session_id, day in sorted(after.sessions.items(), key=lambda item: (item[1], item[0]))
+        for session_id, day in sorted(sessions.items(), key=lambda item: (item[1], item[0]))
         if after.lapse_on(day) is not None and before.lapse_on(day) is None
     ]
 
@@ -188,11 +191,11 @@ def evolve(state: SupervisorState, event: DomainEvent) -> SupervisorState:
                 }
             )
         case SupervisedSessionNoted():
-            return state.model_copy(
-                update={
-                    "supervisor_id": event.supervisor_id,
-                    "sessions": {**state.sessions, event.session_id: event.date},
-                }
+            # Recorded by earlier versions of the service; the sessions index holds them now.
+            return (
+                state
+                if state.supervisor_id
+                else state.model_copy(update={"supervisor_id": event.supervisor_id})
             )
         case _:
             raise TypeError(f"a supervisor stream holds no {event.type} events")

@@ -3,8 +3,8 @@ supervisor (the license holder) become the supervisor's standing, and a lapse ma
 held in it.
 
 Each fact is recorded once however often it is delivered: the consumer's inbox drops a redelivered
-message, and the supervisor's stream drops a fact it already holds (a message re-published under
-a new id).
+message, and a message re-published under a new id is the same command (known by the fact it
+reports), which the supervisor's stream also holds already.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from contracts.events import (
     LicenseSuspended,
 )
 from contracts.topics import COMPLIANCE_EVENTS, Topic
-from infra.eventstore import EventStore, Translator
+from infra.commands import CommandRunner
 from infra.messaging.cloudevents import IncomingEvent
 from infra.messaging.consumer import Handler, PermanentError
 from infra.runtime import reaction_context
-from supervision.application.handlers import record_license_change
+from supervision.application.handlers import RecordLicenseChange, Supervision
 from supervision.domain import LicenseChange
 
 ACTOR = "service:supervision"
@@ -88,16 +88,17 @@ def _change(
 
 class LicenseConsumer:
     def __init__(
-        self, store: EventStore, publish: Translator, clock: Callable[[], dt.datetime]
+        self, runner: CommandRunner, supervision: Supervision, clock: Callable[[], dt.datetime]
     ) -> None:
-        self._store = store
-        self._publish = publish
+        self._runner = runner
+        self._supervision = supervision
         self._clock = clock
 
     async def on_license_event(self, conn: AsyncConnection, event: IncomingEvent) -> None:
-        change = license_change(event.contract())
+        change = RecordLicenseChange(change=license_change(event.contract()))
         ctx = reaction_context(event, ACTOR, self._clock())
-        await record_license_change(change, ctx, self._store, self._publish, conn)
+        use_case = self._supervision.record_license_change
+        await self._runner.run(use_case, change, ctx, within=conn)
 
     def handlers(self) -> Mapping[str, Handler]:
         """The handler of each license event type, for the subscription."""

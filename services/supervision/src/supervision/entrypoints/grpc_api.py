@@ -15,11 +15,19 @@ import grpc
 from continuum.supervision.v1 import supervision_service_pb2 as pb
 from continuum.supervision.v1 import supervision_service_pb2_grpc as pb_grpc
 from infra.application import CommandContext
-from infra.eventstore import EventStore, Translator
-from infra.grpc.fields import date_field, enum_field, enum_list, optional_text, time_field
+from infra.commands import CommandRunner, Ran
+from infra.grpc.fields import (
+    date_field,
+    enum_field,
+    enum_list,
+    optional_date,
+    optional_text,
+    time_field,
+)
 from infra.grpc.metadata import call_context
 from infra.runtime import command_context
 from supervision.application import handlers
+from supervision.application.handlers import SuperviseeRecorded, Supervision
 from supervision.domain import (
     AmendAgreement,
     AmendSession,
@@ -30,9 +38,9 @@ from supervision.domain import (
     ReopenMonth,
     SignAgreement,
     SignOffMonth,
+    SuperviseeCommand,
     SuperviseeState,
     TerminateAgreement,
-    Tracks,
     TransferSupervisee,
     VoidSession,
 )
@@ -76,18 +84,21 @@ _PERIOD_NUMBERS = {name: number for number, name in PERIODS.items()}
 class SupervisionApi(pb_grpc.SupervisionServiceServicer):
     def __init__(
         self,
-        store: EventStore,
-        publish: Translator,
+        runner: CommandRunner,
+        supervision: Supervision,
         clock: Callable[[], dt.datetime],
-        tracks: Tracks,
     ) -> None:
-        self._store = store
-        self._publish = publish
+        self._runner = runner
+        self._supervision = supervision
         self._clock = clock
-        self._tracks = tracks
 
     def _context(self, context: grpc.aio.ServicerContext) -> CommandContext:
         return command_context(call_context(context), self._clock())
+
+    async def _for_supervisee(
+        self, command: SuperviseeCommand, ctx: CommandContext
+    ) -> Ran[SuperviseeRecorded]:
+        return await self._runner.run(self._supervision.for_supervisee, command, ctx)
 
     async def RegisterSupervisee(
         self, request: pb.RegisterSuperviseeRequest, context: grpc.aio.ServicerContext
@@ -99,11 +110,9 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             home_site_id=request.home_site_id,
             registered_on=date_field(request.registered_on, "registered_on"),
         )
-        outcome = await handlers.decide_for_supervisee(
-            command, self._context(context), self._store, self._publish, self._tracks
-        )
+        outcome = await self._for_supervisee(command, self._context(context))
         return pb.RegisterSuperviseeResponse(
-            supervisee_id=command.supervisee_id, already_recorded=not outcome.recorded
+            supervisee_id=command.supervisee_id, already_recorded=outcome.already_recorded
         )
 
     async def TransferSupervisee(
@@ -113,12 +122,11 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             supervisee_id=request.supervisee_id,
             to_site_id=request.to_site_id,
             effective_on=date_field(request.effective_on, "effective_on"),
+            command_id=optional_text(request.command_id),
         )
-        outcome = await handlers.decide_for_supervisee(
-            command, self._context(context), self._store, self._publish, self._tracks
-        )
+        outcome = await self._for_supervisee(command, self._context(context))
         return pb.TransferSuperviseeResponse(
-            supervisee_id=command.supervisee_id, already_recorded=not outcome.recorded
+            supervisee_id=command.supervisee_id, already_recorded=outcome.already_recorded
         )
 
     async def SignAgreement(
@@ -136,16 +144,11 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             sessions_per_period=request.sessions_per_period,
             period=enum_field(request.period, "period", PERIODS),
         )
-        outcome = await handlers.decide_for_supervisee(
-            command, self._context(context), self._store, self._publish, self._tracks
-        )
-        signed = (await handlers.get_supervisee(command.supervisee_id, self._store)).agreement(
-            command.agreement_id
-        )
+        outcome = await self._for_supervisee(command, self._context(context))
         return pb.SignAgreementResponse(
             agreement_id=command.agreement_id,
-            already_recorded=not outcome.recorded,
-            board_approval_required=signed is not None and signed.board_approval_required,
+            already_recorded=outcome.already_recorded,
+            board_approval_required=outcome.outcome.board_approval_required,
         )
 
     async def ApproveAgreement(
@@ -157,11 +160,9 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             approved_on=date_field(request.approved_on, "approved_on"),
             approval_reference=request.approval_reference,
         )
-        outcome = await handlers.decide_for_supervisee(
-            command, self._context(context), self._store, self._publish, self._tracks
-        )
+        outcome = await self._for_supervisee(command, self._context(context))
         return pb.ApproveAgreementResponse(
-            agreement_id=command.agreement_id, already_recorded=not outcome.recorded
+            agreement_id=command.agreement_id, already_recorded=outcome.already_recorded
         )
 
     async def AmendAgreement(
@@ -177,12 +178,11 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             period=enum_field(request.period, "period", PERIODS),
             reason=request.reason,
             actor=ctx.metadata.actor,
+            command_id=optional_text(request.command_id),
         )
-        outcome = await handlers.decide_for_supervisee(
-            command, ctx, self._store, self._publish, self._tracks
-        )
+        outcome = await self._for_supervisee(command, ctx)
         return pb.AmendAgreementResponse(
-            agreement_id=command.agreement_id, already_recorded=not outcome.recorded
+            agreement_id=command.agreement_id, already_recorded=outcome.already_recorded
         )
 
     async def TerminateAgreement(
@@ -196,11 +196,9 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             reason=request.reason,
             actor=ctx.metadata.actor,
         )
-        outcome = await handlers.decide_for_supervisee(
-            command, ctx, self._store, self._publish, self._tracks
-        )
+        outcome = await self._for_supervisee(command, ctx)
         return pb.TerminateAgreementResponse(
-            agreement_id=command.agreement_id, already_recorded=not outcome.recorded
+            agreement_id=command.agreement_id, already_recorded=outcome.already_recorded
         )
 
     async def LogSession(
@@ -228,13 +226,13 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
                 for check in request.wellbeing
             ),
         )
-        outcome = await handlers.log_session(
-            command, self._context(context), self._store, self._publish, self._tracks
+        outcome = await self._runner.run(
+            self._supervision.log_session, command, self._context(context)
         )
         return pb.LogSessionResponse(
             session_id=command.session_id,
-            already_recorded=not outcome.recorded,
-            lapse_marked=outcome.lapse_marked,
+            already_recorded=outcome.already_recorded,
+            lapse_marked=outcome.outcome.lapse_marked,
         )
 
     async def AmendSession(
@@ -253,14 +251,13 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             focus=enum_list(request.focus, "focus", FOCI),
             reason=request.reason,
             actor=ctx.metadata.actor,
+            command_id=optional_text(request.command_id),
         )
-        outcome = await handlers.amend_session(
-            command, ctx, self._store, self._publish, self._tracks
-        )
+        outcome = await self._runner.run(self._supervision.amend_session, command, ctx)
         return pb.AmendSessionResponse(
             session_id=command.session_id,
-            already_recorded=not outcome.recorded,
-            lapse_marked=outcome.lapse_marked,
+            already_recorded=outcome.already_recorded,
+            lapse_marked=outcome.outcome.lapse_marked,
         )
 
     async def VoidSession(
@@ -270,9 +267,9 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
         command = VoidSession(
             session_id=request.session_id, reason=request.reason, actor=ctx.metadata.actor
         )
-        outcome = await handlers.void_session(command, ctx, self._store, self._publish)
+        outcome = await self._runner.run(self._supervision.void_session, command, ctx)
         return pb.VoidSessionResponse(
-            session_id=command.session_id, already_recorded=not outcome.recorded
+            session_id=command.session_id, already_recorded=outcome.already_recorded
         )
 
     async def RecordPracticeHours(
@@ -285,12 +282,11 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             direct_minutes=request.direct_minutes,
             indirect_minutes=request.indirect_minutes,
             correction=optional_text(request.correction),
+            command_id=optional_text(request.command_id),
         )
-        outcome = await handlers.decide_for_supervisee(
-            command, self._context(context), self._store, self._publish, self._tracks
-        )
+        outcome = await self._for_supervisee(command, self._context(context))
         return pb.RecordPracticeHoursResponse(
-            supervisee_id=command.supervisee_id, already_recorded=not outcome.recorded
+            supervisee_id=command.supervisee_id, already_recorded=outcome.already_recorded
         )
 
     async def SignOffMonth(
@@ -301,14 +297,13 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             month=request.month,
             supervisor_id=request.supervisor_id,
             signed_on=date_field(request.signed_on, "signed_on"),
+            command_id=optional_text(request.command_id),
         )
-        outcome = await handlers.decide_for_supervisee(
-            command, self._context(context), self._store, self._publish, self._tracks
-        )
+        outcome = await self._for_supervisee(command, self._context(context))
         return pb.SignOffMonthResponse(
             supervisee_id=command.supervisee_id,
             month=command.month,
-            already_recorded=not outcome.recorded,
+            already_recorded=outcome.already_recorded,
         )
 
     async def ReopenMonth(
@@ -320,21 +315,20 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
             month=request.month,
             reason=request.reason,
             actor=ctx.metadata.actor,
-            reopened_on=date_field(request.reopened_on, "reopened_on", default=ctx.today),
+            reopened_on=optional_date(request.reopened_on, "reopened_on"),
+            command_id=optional_text(request.command_id),
         )
-        outcome = await handlers.decide_for_supervisee(
-            command, ctx, self._store, self._publish, self._tracks
-        )
+        outcome = await self._for_supervisee(command, ctx)
         return pb.ReopenMonthResponse(
             supervisee_id=command.supervisee_id,
             month=command.month,
-            already_recorded=not outcome.recorded,
+            already_recorded=outcome.already_recorded,
         )
 
     async def GetSupervisee(
         self, request: pb.GetSuperviseeRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetSuperviseeResponse:
-        state = await handlers.get_supervisee(request.supervisee_id, self._store)
+        state = await handlers.get_supervisee(request.supervisee_id, self._runner)
         return supervisee_reply(request.supervisee_id, state)
 
 

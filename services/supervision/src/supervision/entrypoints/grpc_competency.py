@@ -9,7 +9,7 @@ import grpc
 
 from continuum.supervision.v1 import competency_service_pb2 as pb
 from continuum.supervision.v1 import competency_service_pb2_grpc as pb_grpc
-from infra.eventstore import EventStore, Translator
+from infra.commands import CommandRunner
 from infra.grpc.fields import date_field, enum_field
 from infra.grpc.metadata import call_context
 from infra.grpc.server import ServiceBinding
@@ -36,11 +36,8 @@ STATUSES = {
 
 
 class CompetencyApi(pb_grpc.CompetencyServiceServicer):
-    def __init__(
-        self, store: EventStore, publish: Translator, clock: Callable[[], dt.datetime]
-    ) -> None:
-        self._store = store
-        self._publish = publish
+    def __init__(self, runner: CommandRunner, clock: Callable[[], dt.datetime]) -> None:
+        self._runner = runner
         self._clock = clock
 
     async def RecordEvaluation(
@@ -63,7 +60,8 @@ class CompetencyApi(pb_grpc.CompetencyServiceServicer):
             signed_on=date_field(request.signed_on, "signed_on"),
         )
         ctx = command_context(call_context(context), self._clock())
-        recorded = await evaluations.record_evaluation(command, ctx, self._store, self._publish)
+        ran = await self._runner.run(evaluations.RECORD_EVALUATION, command, ctx)
+        recorded = not ran.already_recorded
         return pb.RecordEvaluationResponse(
             evaluation_id=command.evaluation_id,
             already_recorded=not recorded,
@@ -79,9 +77,8 @@ class CompetencyApi(pb_grpc.CompetencyServiceServicer):
             acknowledged_on=date_field(request.acknowledged_on, "acknowledged_on"),
         )
         ctx = command_context(call_context(context), self._clock())
-        recorded = await evaluations.acknowledge_evaluation(
-            command, ctx, self._store, self._publish
-        )
+        ran = await self._runner.run(evaluations.ACKNOWLEDGE_EVALUATION, command, ctx)
+        recorded = not ran.already_recorded
         return pb.AcknowledgeEvaluationResponse(
             evaluation_id=command.evaluation_id, already_recorded=not recorded
         )
@@ -89,17 +86,17 @@ class CompetencyApi(pb_grpc.CompetencyServiceServicer):
     async def GetEvaluation(
         self, request: pb.GetEvaluationRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetEvaluationResponse:
-        state = await evaluations.get_evaluation(self._store, request.evaluation_id)
+        state = await evaluations.get_evaluation(self._runner, request.evaluation_id)
         return pb.GetEvaluationResponse(evaluation=_evaluation_message(state))
 
 
 def competency_binding(
-    store: EventStore, publish: Translator, clock: Callable[[], dt.datetime]
+    runner: CommandRunner, clock: Callable[[], dt.datetime]
 ) -> ServiceBinding[CompetencyApi]:
     """The CompetencyService as the supervision process serves it."""
     return ServiceBinding(
         SERVICE_NAME,
-        CompetencyApi(store, publish, clock),
+        CompetencyApi(runner, clock),
         pb_grpc.add_CompetencyServiceServicer_to_server,
     )
 

@@ -9,7 +9,7 @@ import grpc
 
 from continuum.supervision.v1 import consultation_service_pb2 as pb
 from continuum.supervision.v1 import consultation_service_pb2_grpc as pb_grpc
-from infra.eventstore import EventStore, Translator
+from infra.commands import CommandRunner
 from infra.grpc.fields import date_field, enum_field
 from infra.grpc.metadata import call_context
 from infra.grpc.server import ServiceBinding
@@ -24,11 +24,8 @@ CONSULTANT_KIND_NUMBERS = {name: number for number, name in CONSULTANT_KINDS.ite
 
 
 class ConsultationApi(pb_grpc.ConsultationServiceServicer):
-    def __init__(
-        self, store: EventStore, publish: Translator, clock: Callable[[], dt.datetime]
-    ) -> None:
-        self._store = store
-        self._publish = publish
+    def __init__(self, runner: CommandRunner, clock: Callable[[], dt.datetime]) -> None:
+        self._runner = runner
         self._clock = clock
 
     async def LogConsultation(
@@ -46,15 +43,15 @@ class ConsultationApi(pb_grpc.ConsultationServiceServicer):
             minutes=request.minutes,
         )
         ctx = command_context(call_context(context), self._clock())
-        recorded = await consultations.log_consultation(command, ctx, self._store, self._publish)
+        ran = await self._runner.run(consultations.LOG_CONSULTATION, command, ctx)
         return pb.LogConsultationResponse(
-            consultation_id=command.consultation_id, already_recorded=not recorded
+            consultation_id=command.consultation_id, already_recorded=ran.already_recorded
         )
 
     async def GetConsultation(
         self, request: pb.GetConsultationRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetConsultationResponse:
-        logged = await consultations.get_consultation(self._store, request.consultation_id)
+        logged = await consultations.get_consultation(self._runner, request.consultation_id)
         return pb.GetConsultationResponse(
             consultation=pb.Consultation(
                 consultation_id=logged.consultation_id,
@@ -69,11 +66,11 @@ class ConsultationApi(pb_grpc.ConsultationServiceServicer):
 
 
 def consultation_binding(
-    store: EventStore, publish: Translator, clock: Callable[[], dt.datetime]
+    runner: CommandRunner, clock: Callable[[], dt.datetime]
 ) -> ServiceBinding[ConsultationApi]:
     """The ConsultationService as the supervision process serves it."""
     return ServiceBinding(
         SERVICE_NAME,
-        ConsultationApi(store, publish, clock),
+        ConsultationApi(runner, clock),
         pb_grpc.add_ConsultationServiceServicer_to_server,
     )
