@@ -558,7 +558,12 @@ def test_open_referrals_show_their_status_and_missed_targets(stack: Stack, stubs
     assert by_id[late].status_on == "2026-11-03"
     assert len(by_id[late].source_event_ids) == 3
     # Before it was completed, the third referral was open, and past its scheduling target.
-    earlier = {r.referral_id: r for r in open_referrals(stubs, site, "2026-11-07").referrals}
+    # Its events travel on a partition of their own: wait for them too.
+    earlier_view = eventually(
+        lambda: open_referrals(stubs, site, "2026-11-07"),
+        lambda v: done in {r.referral_id for r in v.referrals},
+    )
+    earlier = {r.referral_id: r for r in earlier_view.referrals}
     assert set(earlier) == {late, scheduled, done}
     assert [b.target for b in earlier[done].breaches] == ["scheduling"]
 
