@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -181,6 +181,16 @@ async def setup(
     return Setup(topic, group, dead_letters)
 
 
+# The broker holds its subscribers weakly: a test's subscriptions stay referenced until it ends.
+_RUNNING: list[Subscription] = []
+
+
+@pytest.fixture(autouse=True)
+def _forget_subscriptions() -> Iterator[None]:
+    yield
+    _RUNNING.clear()
+
+
 async def consume(
     broker: KafkaBroker,
     db: Database,
@@ -192,6 +202,7 @@ async def consume(
     subscription = Subscription(
         broker, db, setup.group, [setup.topic], handlers, **FAST_GROUP, **options
     )
+    _RUNNING.append(subscription)
     await broker.start()
     return subscription
 

@@ -163,6 +163,7 @@ class Subscription:
 
     Create it before `broker.start()` (which then starts it), or call `start()` on a running
     broker. The broker must be able to publish (not consumer_only): dead letters go through it.
+    Keep it referenced while it runs: the broker holds its subscribers weakly.
     """
 
     def __init__(
