@@ -26,6 +26,7 @@ def fact(session_id: str, date: str, **overrides: Any) -> SupervisionSessionFact
         "supervisor_id": "sup-1",
         "site_id": "site-a",
         "source_event_id": f"evt-{session_id}",
+        "recorded_at": dt.datetime.combine(D(date), dt.time(18), tzinfo=dt.UTC),
     }
     return SupervisionSessionFact(**(fields | overrides))
 
