@@ -55,6 +55,8 @@ _FORMAT = JSONFormat()
 # The attributes the specification defines; any other ce_ header is an extension.
 _SPEC_ATTRIBUTES: Final = frozenset({*_REQUIRED, "datacontenttype", "dataschema", "subject"})
 _EXTENSION_NAME = re.compile(r"[a-z0-9]+")
+# The extensions our producers write (valid names, known without a pattern match).
+_OUR_EXTENSIONS: Final = frozenset({name for _, name in _METADATA_EXTENSIONS} | {"partitionkey"})
 
 
 class MalformedMessage(Exception):
@@ -125,6 +127,9 @@ def decode(
 ) -> IncomingEvent:
     """The event a Kafka message carries; raises MalformedMessage if it is not a valid CloudEvent
     with a UUID id, a time and a JSON object as data. Structured mode is read as well."""
+    fast = _well_formed_binary(key, value, headers)
+    if fast is not None:
+        return fast
     # Only the binding's own headers go to the SDK: others may be anything, even non-UTF-8.
     relevant: dict[str, bytes] = {}
     w3c: dict[str, bytes] = {}
@@ -137,9 +142,6 @@ def decode(
         elif lowered in (TRACEPARENT, TRACESTATE):
             w3c[lowered] = header_value
     if any(name.startswith(CE_PREFIX) for name in relevant):
-        fast = _well_formed_binary(key, value, relevant)
-        if fast is not None:
-            return _incoming_from(*fast, w3c)
         present = {name.removeprefix(CE_PREFIX) for name in relevant}
     elif relevant.get(CONTENT_TYPE_HEADER, b"").startswith(b"application/cloudevents"):
         present = _structured_attributes(value)
@@ -159,56 +161,78 @@ def decode(
 
 
 def _well_formed_binary(
-    key: bytes | None, value: bytes | None, relevant: dict[str, bytes]
-) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The attributes and data of a binary-mode message that the SDK would read without
-    complaint, read the same way; None for anything else (the SDK then says what is wrong)."""
-    attributes: dict[str, Any] = {}
+    key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes | None]]
+) -> IncomingEvent | None:
+    """The event of a binary-mode message the SDK would read without complaint, read the same
+    way in one pass over its headers; None for anything else (the SDK then says what is
+    wrong, or reads structured mode)."""
+    attributes: dict[str, str] = {}
+    w3c: dict[str, bytes] = {}
     try:
-        for name, raw in relevant.items():
-            text = raw.decode("utf-8")
-            if name == CONTENT_TYPE_HEADER:
-                attributes["datacontenttype"] = text
-            else:
-                attributes[name.removeprefix(CE_PREFIX)] = text
+        for name, raw in headers:
+            if raw is None:
+                continue
+            lowered = name.lower()
+            if lowered.startswith(CE_PREFIX):
+                attributes[lowered[3:]] = raw.decode("utf-8")
+            elif lowered == CONTENT_TYPE_HEADER:
+                attributes["datacontenttype"] = raw.decode("utf-8")
+            elif lowered in (TRACEPARENT, TRACESTATE):
+                w3c[lowered] = raw
         if key is not None:
             attributes["partitionkey"] = key.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if attributes.get("specversion") != SPECVERSION or not all(
-        attributes.get(name) for name in ("id", "source", "type")
-    ):
+    get = attributes.get
+    if get("specversion") != SPECVERSION or not (get("id") and get("source") and get("type")):
         return None
-    for name in ("subject", "datacontenttype", "dataschema"):
-        if name in attributes and not attributes[name]:
+    if "" in (get("subject"), get("datacontenttype"), get("dataschema")):
+        return None
+    for name in attributes:
+        unknown = name not in _SPEC_ATTRIBUTES and name not in _OUR_EXTENSIONS
+        if unknown and (name == "data" or not _EXTENSION_NAME.fullmatch(name)):
             return None
-    if any(
-        name == "data" or not _EXTENSION_NAME.fullmatch(name)
-        for name in attributes
-        if name not in _SPEC_ATTRIBUTES
+    time = get("time")
+    # RFC 3339 as producers write it; other ISO 8601 spellings go through the SDK's parser.
+    if time is None or len(time) < 20 or time[10] != "T":
+        return None
+    content_type = get("datacontenttype", DATA_CONTENT_TYPE)
+    if not value or (
+        content_type != DATA_CONTENT_TYPE
+        and not _FORMAT.JSON_CONTENT_TYPE_PATTERN.match(content_type)
     ):
         return None
-    time = attributes.get("time")
-    # RFC 3339 as producers write it; other ISO 8601 spellings go through the SDK's parser.
-    if not isinstance(time, str) or len(time) < 20 or time[10] != "T":
-        return None
     try:
-        attributes["time"] = dt.datetime.fromisoformat(time)
-        uuid.UUID(attributes["id"])
-    except ValueError:
-        return None
-    if attributes["time"].tzinfo is None:
-        return None
-    content_type = attributes.get("datacontenttype", DATA_CONTENT_TYPE)
-    if not value or not _FORMAT.JSON_CONTENT_TYPE_PATTERN.match(content_type):
-        return None
-    try:
+        moment = dt.datetime.fromisoformat(time)
+        event_id = uuid.UUID(attributes["id"])
         data = json.loads(value)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+    except ValueError:  # also JSONDecodeError and UnicodeDecodeError
         return None
-    if not isinstance(data, dict):
+    if moment.tzinfo is None or not isinstance(data, dict):
         return None
-    return attributes, data
+    traceparent, tracestate = get(TRACEPARENT) or None, get(TRACESTATE) or None
+    if traceparent is None and TRACEPARENT in w3c:
+        # A producer that knows tracing but not the CloudEvents extension.
+        traceparent = w3c[TRACEPARENT].decode("utf-8", "replace")
+        if TRACESTATE in w3c:
+            tracestate = w3c[TRACESTATE].decode("utf-8", "replace")
+    return IncomingEvent(
+        event_id=event_id,
+        ce_type=attributes["type"],
+        source=attributes["source"],
+        subject=get("subject"),
+        key=get("partitionkey") or None,
+        time=moment.astimezone(dt.UTC),
+        data=data,
+        metadata=EventMetadata(
+            correlation_id=get("correlationid") or "",
+            causation_id=get("causationid") or None,
+            actor=get("actor") or "system",
+            site_id=get("siteid") or None,
+            traceparent=traceparent,
+            tracestate=tracestate,
+        ),
+    )
 
 
 def _structured_attributes(value: bytes | None) -> set[str]:

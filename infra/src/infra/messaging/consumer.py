@@ -118,6 +118,7 @@ DLT_ORIGINAL_OFFSET: Final = "dlt.original.offset"
 DLT_CONSUMER_GROUP: Final = "dlt.consumer.group"
 DLT_FAILED_AT: Final = "dlt.failed.at"
 _MAX_REASON = 2000
+_MAX_LINKS = 128
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -393,7 +394,8 @@ class Subscription:
     @contextmanager
     def _batch_span(self, todo: Sequence[_Work]) -> Iterator[Span]:
         links = []
-        for w in todo:
+        # A span keeps 128 links by default: more would be read only to be dropped.
+        for w in todo[:_MAX_LINKS]:
             if w.event.traceparent:
                 producer = trace.get_current_span(
                     context_from(w.event.traceparent, w.event.tracestate)

@@ -89,6 +89,7 @@ from compliance.domain.facts import (
     SessionFigures,
     SupervisionSessionFact,
     UnappliedEvent,
+    concern_fields,
     concerns,
     recorded_on,
 )
@@ -1197,6 +1198,10 @@ _WRITERS: dict[Table, InsertOnce] = {
 }
 
 
+# Per projected schema, the fields that name what its events concern.
+_NAMED_BY = {schema: concern_fields(schema.model_fields) for schema in PROJECTORS}
+
+
 class NotProjected(LookupError):
     """An event the read model is not built from."""
 
@@ -1244,22 +1249,26 @@ class Projector:
         NotProjected, or a validation error, for an event the read model cannot take."""
         pending: dict[Table, list[dict[str, Any]]] = defaultdict(list)
         touched = Touched()
+        event_ids = []
         for event in events:
             # Parsed once, upcast to the newest version (a SessionLogged v1 as v2).
             contract = event.contract()
-            rows_of = PROJECTORS.get(type(contract))
+            schema = type(contract)
+            rows_of = PROJECTORS.get(schema)
             if rows_of is None:
                 raise NotProjected(
                     f"{contract.ce_type()} is not projected into the compliance view"
                 )
             if event.time.tzinfo is None:
                 raise ValueError(f"event {event.event_id}: its time must be timezone-aware")
-            for table, row in rows_of(contract, str(event.event_id), event.time):
+            event_id = str(event.event_id)
+            event_ids.append(event_id)
+            for table, row in rows_of(contract, event_id, event.time):
                 pending[table].append(row)
-            touched.note(concerns(vars(contract)))
+            touched.note(concerns(vars(contract), _NAMED_BY[schema]))
         for table, writer in _WRITERS.items():
             await writer(conn, pending.get(table, ()))
-        await _applied_after_all(conn, [str(event.event_id) for event in events])
+        await _applied_after_all(conn, event_ids)
         if touched.sessions:
             touched.supervisees |= await _supervisees_of_sessions(conn, touched.sessions)
         if self._after_apply is not None:

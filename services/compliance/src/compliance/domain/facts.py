@@ -29,7 +29,7 @@ Nothing is edited in place: every version is kept, and each names its event.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -240,12 +240,20 @@ _CONCERN_FIELDS: tuple[tuple[str, ConcernKind], ...] = (
 _MAX_ID = 200
 
 
-def concerns(payload: Mapping[str, Any]) -> tuple[Concern, ...]:
+def concern_fields(field_names: Collection[str]) -> tuple[tuple[str, ConcernKind], ...]:
+    """Of an event's fields, those that name what it concerns (worked out once per schema)."""
+    return tuple((name, kind) for name, kind in _CONCERN_FIELDS if name in field_names)
+
+
+def concerns(
+    payload: Mapping[str, Any],
+    fields: Sequence[tuple[str, ConcernKind]] = _CONCERN_FIELDS,
+) -> tuple[Concern, ...]:
     """What an event's payload names (its supervisees, sessions, referrals, sites, credential
     holders...), read as far as it can be: a field that is not an id, or a list of them, is
-    passed over rather than trusted."""
+    passed over rather than trusted. `fields` narrows the fields looked at (`concern_fields`)."""
     named: dict[Concern, None] = {}
-    for name, kind in _CONCERN_FIELDS:
+    for name, kind in fields:
         value = payload.get(name)
         values = value if isinstance(value, list | tuple) else (value,)
         for item in values:
