@@ -2,19 +2,22 @@
 
 SQLAlchemy's executemany builds and checks every row through its statement machinery, which
 costs more than the database spends storing it. Here the statement is compiled once per table
-and backend, each value goes through its column type's own bind processor (the same conversion
-SQLAlchemy applies: JSON, dates on SQLite, aware UTC timestamps...), and the rows go to the
-driver's executemany (psycopg sends them in one pipeline). Rows are inserted in the order given,
-so when two rows share a key the first one stays, as if they had been inserted one by one.
+and backend, and each value goes through its column type's own bind processor (the same
+conversion SQLAlchemy applies: JSON, dates on SQLite, aware UTC timestamps...). On SQLite the
+rows go to the driver's executemany; on PostgreSQL each column travels as one binary array and
+the rows are inserted from `unnest` in one statement, which costs the client a fraction of a
+pipelined executemany. Rows are inserted in the order given, so when two rows share a key the
+first one stays, as if they had been inserted one by one.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,6 +28,8 @@ _Processor = Callable[[Any], Any] | None
 class _Compiled:
     sql: str
     processors: tuple[_Processor, ...]
+    # PostgreSQL: the rows go column by column, one array each.
+    by_column: bool
 
 
 class InsertOnce:
@@ -42,21 +47,55 @@ class InsertOnce:
     def _for(self, dialect: Dialect) -> _Compiled:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
-            marker = "?" if dialect.paramstyle == "qmark" else "%s"
-            quote = dialect.identifier_preparer.quote
-            compiled = _Compiled(
-                sql=(
-                    f"INSERT INTO {quote(self.table.name)} "
-                    f"({', '.join(quote(name) for name in self.columns)}) "
-                    f"VALUES ({', '.join(marker for _ in self.columns)}) "
-                    "ON CONFLICT DO NOTHING"
-                ),
-                processors=tuple(
-                    self.table.c[name].type._cached_bind_processor(dialect) for name in self.columns
-                ),
+            compiled = (
+                self._unnest(dialect) if dialect.name == "postgresql" else self._rows(dialect)
             )
             self._compiled[dialect.name] = compiled
         return compiled
+
+    def _rows(self, dialect: Dialect) -> _Compiled:
+        quote = dialect.identifier_preparer.quote
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        return _Compiled(
+            sql=(
+                f"INSERT INTO {quote(self.table.name)} "
+                f"({', '.join(quote(name) for name in self.columns)}) "
+                f"VALUES ({', '.join(marker for _ in self.columns)}) "
+                "ON CONFLICT DO NOTHING"
+            ),
+            processors=tuple(
+                self.table.c[name].type._cached_bind_processor(dialect) for name in self.columns
+            ),
+            by_column=False,
+        )
+
+    def _unnest(self, dialect: Dialect) -> _Compiled:
+        quote = dialect.identifier_preparer.quote
+        arrays: list[str] = []
+        selected: list[str] = []
+        processors: list[_Processor] = []
+        for n, name in enumerate(self.columns):
+            column_type = self.table.c[name].type
+            if isinstance(column_type, JSON):
+                # Sent as text and read as JSON: an array of psycopg's JSON wrappers would not dump.
+                arrays.append("%b::TEXT[]")
+                selected.append(f"c{n}::JSON")
+                processors.append(json.dumps)
+            else:
+                arrays.append(f"%b::{column_type.compile(dialect=dialect)}[]")
+                selected.append(f"c{n}")
+                processors.append(column_type._cached_bind_processor(dialect))
+        aliases = ", ".join(f"c{n}" for n in range(len(self.columns)))
+        return _Compiled(
+            sql=(
+                f"INSERT INTO {quote(self.table.name)} "
+                f"({', '.join(quote(name) for name in self.columns)}) "
+                f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS u({aliases}) "
+                "ON CONFLICT DO NOTHING"
+            ),
+            processors=tuple(processors),
+            by_column=True,
+        )
 
     def bind(self, dialect: Dialect, row: Mapping[str, Any]) -> tuple[Any, ...]:
         """One row's values as the driver receives them."""
@@ -70,4 +109,10 @@ class InsertOnce:
         if not rows:
             return
         compiled = self._for(conn.dialect)
-        await conn.exec_driver_sql(compiled.sql, [self.bind(conn.dialect, row) for row in rows])
+        bound = [self.bind(conn.dialect, row) for row in rows]
+        if compiled.by_column:
+            await conn.exec_driver_sql(
+                compiled.sql, tuple(list(column) for column in zip(*bound, strict=True))
+            )
+        else:
+            await conn.exec_driver_sql(compiled.sql, bound)

@@ -1294,18 +1294,26 @@ async def _supervisees_of_sessions(conn: AsyncConnection, session_ids: Iterable[
 
 
 async def _applied_after_all(conn: AsyncConnection, event_ids: Sequence[str]) -> None:
-    """Clears the marks of events applied now after having been set aside before."""
+    """Clears the marks of events applied now after having been set aside before. Marks are few
+    (a poison message is rare): they are looked up, rather than every event of the batch."""
     if not event_ids:
         return
-    now = dt.datetime.now(dt.UTC)
-    for start in range(0, len(event_ids), 500):
+    standing = set(
+        await conn.scalars(
+            select(unapplied_events.c.event_id).where(
+                unapplied_events.c.applied_at.is_(None), unapplied_events.c.event_id.is_not(None)
+            )
+        )
+    )
+    applied = standing.intersection(event_ids)
+    if applied:
         await conn.execute(
             update(unapplied_events)
             .where(
                 unapplied_events.c.applied_at.is_(None),
-                unapplied_events.c.event_id.in_(event_ids[start : start + 500]),
+                unapplied_events.c.event_id.in_(sorted(applied)),
             )
-            .values(applied_at=now)
+            .values(applied_at=dt.datetime.now(dt.UTC))
         )
 
 
