@@ -649,5 +649,8 @@ async def test_a_version_the_consumer_cannot_read_of_an_event_it_handles_is_dead
 def test_the_batch_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONTINUUM_CONSUMER_BATCH_MAX_RECORDS", "64")
     monkeypatch.setenv("CONTINUUM_CONSUMER_BATCH_WAIT_MS", "20")
+    monkeypatch.setenv("CONTINUUM_CONSUMER_FETCH_WAIT_MS", "30")
 
-    assert BatchSettings() == BatchSettings(batch_max_records=64, batch_wait_ms=20)
+    assert BatchSettings() == BatchSettings(
+        batch_max_records=64, batch_wait_ms=20, fetch_wait_ms=30
+    )

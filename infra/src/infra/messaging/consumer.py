@@ -86,7 +86,8 @@ record as received, and why. A consumer records there what its own view now lack
 
 class BatchSettings(BaseSettings):
     """How many records a consumer takes at once, and how long it waits for them
-    (CONTINUUM_CONSUMER_BATCH_MAX_RECORDS, CONTINUUM_CONSUMER_BATCH_WAIT_MS)."""
+    (CONTINUUM_CONSUMER_BATCH_MAX_RECORDS, CONTINUUM_CONSUMER_BATCH_WAIT_MS,
+    CONTINUUM_CONSUMER_FETCH_WAIT_MS)."""
 
     model_config = SettingsConfigDict(env_prefix="CONTINUUM_CONSUMER_", extra="ignore")
 
@@ -95,6 +96,10 @@ class BatchSettings(BaseSettings):
     # How long a poll waits for a first record when none is fetched yet. Records already
     # fetched are taken at once: a batch is never held back to fill, so it costs no latency.
     batch_wait_ms: int = Field(default=100, ge=1, le=60_000)
+    # How long the broker may hold a fetch that finds nothing new (Kafka's fetch.max.wait.ms).
+    # A broker that does not answer as soon as a record arrives (the embedded one) delays that
+    # record by up to this much; a short wait costs only idle fetches.
+    fetch_wait_ms: int = Field(default=100, ge=1, le=60_000)
 
 
 class PermanentError(Exception):
@@ -210,7 +215,7 @@ class Subscription:
             parser=_tolerant_parse,
             decoder=_whole_message,
             persistent=False,
-            **consumer_options,
+            **({"fetch_max_wait_ms": self.batching.fetch_wait_ms} | consumer_options),
         )
         self._subscriber(self._on_batch)
 
