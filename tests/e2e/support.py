@@ -24,14 +24,22 @@ T = TypeVar("T")
 
 
 def eventually(probe: Callable[[], T], done: Callable[[T], bool], timeout: float = 60) -> T:
-    """Polls until the asynchronous flow has caught up; fails with the last value seen."""
+    """Polls until the asynchronous flow has caught up; fails with the last value seen. A view
+    that answers NOT_FOUND has not heard of the thing yet: it is asked again."""
     deadline = time.monotonic() + timeout
     while True:
-        value = probe()
-        if done(value):
-            return value
+        try:
+            value = probe()
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            seen: object = error.details()
+        else:
+            if done(value):
+                return value
+            seen = value
         if time.monotonic() > deadline:
-            pytest.fail(f"still {value!r} after {timeout} s")
+            pytest.fail(f"still {seen!r} after {timeout} s")
         time.sleep(0.2)
 
 

@@ -8,6 +8,7 @@ against the agreed contracts. Ids are unique per test: the stack is shared.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import time
 import uuid
@@ -105,9 +106,12 @@ def agreement(
     )
 
 
-def hours(stubs: Stubs, supervisee: str, as_of: str = "") -> pb.GetSuperviseeHoursResponse:
+def hours(
+    stubs: Stubs, supervisee: str, as_of: str = "", known_at: str = ""
+) -> pb.GetSuperviseeHoursResponse:
     return stubs.compliance.GetSuperviseeHours(  # type: ignore[no-any-return]
-        pb.GetSuperviseeHoursRequest(supervisee_id=supervisee, as_of=as_of), timeout=10
+        pb.GetSuperviseeHoursRequest(supervisee_id=supervisee, as_of=as_of, known_at=known_at),
+        timeout=10,
     )
 
 
@@ -226,11 +230,19 @@ def test_supervisee_hours_count_what_counts_and_say_why_the_rest_does_not(
     assert counted[ids["amended"]].corrections[0].by == "sup-views"
     assert all(uuid.UUID(e) for s in view.sessions for e in s.source_event_ids)
 
-    # As of a day before the amendment and the void were recorded: the record as it stood.
+    # March as reported on 1 April, before the amendment, the void and the lapse were recorded:
+    # the record as it stood then, reproduced exactly.
+    reported = hours(stubs, see, "2026-03-31", known_at="2026-04-01T00:00:00Z")
+    assert reported.known_at == "2026-04-01T00:00:00+00:00"
+    assert reported.total_minutes == 50 + 60 + 60 + 45
+    assert {s.session_id for s in reported.excluded} == {ids["early"], ids["adm"]}
+    assert not {s.session_id: s for s in reported.sessions}[ids["lapsed"]].flagged_for_review
+    # March as known now: each correction and the lapse apply to the sessions' own dates.
     march = hours(stubs, see, "2026-03-31")
-    assert march.total_minutes == 50 + 60 + 60 + 45
-    assert {s.session_id for s in march.excluded} == {ids["early"], ids["adm"]}
-    assert not {s.session_id: s for s in march.sessions}[ids["lapsed"]].flagged_for_review
+    assert march.total_minutes == 50 + 90 + 45
+    assert {s.session_id for s in march.excluded} == {ids["early"], ids["adm"], ids["voided"]}
+    assert {s.session_id: s for s in march.sessions}[ids["lapsed"]].flagged_for_review
+    assert not march.incomplete
 
 
 def test_supervisee_hours_refuse_a_bad_id_or_date(stubs: Stubs) -> None:
@@ -238,9 +250,65 @@ def test_supervisee_hours_refuse_a_bad_id_or_date(stubs: Stubs) -> None:
         hours(stubs, "")
     with pytest.raises(grpc.RpcError) as bad_date:
         hours(stubs, unique("see"), "2026-02-30")
+    with pytest.raises(grpc.RpcError) as no_offset:
+        hours(stubs, unique("see"), "2026-02-28", known_at="2026-03-01T09:00:00")
 
     assert invalid_field(no_id.value) == "supervisee_id"
     assert invalid_field(bad_date.value) == "as_of"
+    assert invalid_field(no_offset.value) == "known_at"
+
+
+def test_a_supervisee_compliance_never_heard_of_is_not_found(stack: Stack, stubs: Stubs) -> None:
+    see = unique("see")
+    with pytest.raises(grpc.RpcError) as hours_of_nobody:
+        hours(stubs, unique("see"))
+    with pytest.raises(grpc.RpcError) as record_of_nobody:
+        stubs.compliance.GetSuperviseeRecord(
+            pb.GetSuperviseeRecordRequest(supervisee_id=unique("see")), timeout=10
+        )
+    publish(stack, recorded(session(unique("ses"), see, "2026-03-02", 60), at("2026-03-02")))
+    known = eventually(lambda: hours(stubs, see), lambda v: v.total_minutes == 60)
+
+    assert hours_of_nobody.value.code() == grpc.StatusCode.NOT_FOUND
+    assert record_of_nobody.value.code() == grpc.StatusCode.NOT_FOUND
+    assert not known.incomplete
+    # Before the session was recorded, compliance had not heard of them.
+    with pytest.raises(grpc.RpcError) as not_yet:
+        hours(stubs, see, known_at="2026-03-01T00:00:00Z")
+    assert not_yet.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_a_void_compliance_cannot_apply_makes_the_view_say_so_naming_it(
+    stack: Stack, stubs: Stubs
+) -> None:
+    see, session_id = unique("see"), unique("ses")
+    void = ev.SessionVoided(
+        session_id=session_id,
+        supervisee_ids=(see,),
+        date=D("2026-03-02"),
+        reason="logged twice",
+        voided_by="sup-views",
+    )
+    unreadable = recorded(void, at("2026-04-12"))
+    del unreadable.data["voided_by"]  # a producer's bug: the void breaks its contract
+    publish(
+        stack, recorded(session(session_id, see, "2026-03-02", 60), at("2026-03-02")), unreadable
+    )
+
+    view = eventually(lambda: hours(stubs, see), lambda v: v.incomplete)
+
+    (missing,) = view.unapplied_events
+    assert (missing.event_id, missing.event_type) == (
+        str(unreadable.event_id),
+        ev.SessionVoided.ce_type(),
+    )
+    assert "voided_by" in missing.reason
+    assert view.total_minutes == 60  # the void could not be applied: shown, and said so
+    # The same event, readable after the producer's fix, replayed: the view is whole again.
+    fixed = recorded(void, at("2026-04-12"))
+    publish(stack, dataclasses.replace(fixed, event_id=unreadable.event_id))
+    whole = eventually(lambda: hours(stubs, see), lambda v: not v.incomplete)
+    assert whole.total_minutes == 0
 
 
 def test_the_supervisee_record_shows_what_an_auditor_asks_to_see(
@@ -368,9 +436,10 @@ def test_the_supervisee_record_shows_what_an_auditor_asks_to_see(
         ),
     )
 
-    def record(as_of: str) -> pb.GetSuperviseeRecordResponse:
+    def record(as_of: str, known_at: str = "") -> pb.GetSuperviseeRecordResponse:
         return stubs.compliance.GetSuperviseeRecord(  # type: ignore[no-any-return]
-            pb.GetSuperviseeRecordRequest(supervisee_id=see, as_of=as_of), timeout=10
+            pb.GetSuperviseeRecordRequest(supervisee_id=see, as_of=as_of, known_at=known_at),
+            timeout=10,
         )
 
     view = eventually(
@@ -420,15 +489,22 @@ def test_the_supervisee_record_shows_what_an_auditor_asks_to_see(
     assert list(evaluation.below_expectations) == ["relational"]
     assert {s.domain: s.score for s in evaluation.scores} == {"professionalism": 4, "relational": 2}
 
-    # As of 4 February: registered at the first site, the session as first logged, the week's
-    # first record, nothing signed or evaluated yet.
+    # As of 4 February, as reported then: registered at the first site, the session as first
+    # logged, nothing signed or evaluated yet, the week's hours not yet recorded.
+    reported = record("2026-02-04", known_at="2026-02-04T23:59:59Z")
+    assert reported.registration.home_site_id == SITE
+    assert reported.sessions[0].modality == "in_person"
+    assert reported.sessions[0].corrections == []
+    assert reported.agreements[0].end_date == "2027-12-31"
+    assert (list(reported.months), list(reported.evaluations)) == ([], [])
+    assert list(reported.practice_weeks) == []
+    # The same date reported on the 10th: the week's first record, since corrected.
+    assert record("2026-02-04", "2026-02-10T00:00:00Z").practice_weeks[0].direct_minutes == 900
+    # As of 4 February, as known now: the session and the week as corrected since.
     early = record("2026-02-04")
-    assert early.registration.home_site_id == SITE
-    assert early.sessions[0].modality == "in_person"
-    assert early.sessions[0].corrections == []
-    assert early.agreements[0].end_date == "2027-12-31"
-    assert (list(early.months), list(early.evaluations)) == ([], [])
-    assert early.practice_weeks[0].direct_minutes == 900
+    assert (early.sessions[0].modality, len(early.sessions[0].corrections)) == ("video", 1)
+    assert early.practice_weeks[0].direct_minutes == 840
+    assert early.agreements[0].end_date == "2027-12-31"  # new terms stand from July
 
 
 def test_the_supervisee_record_refuses_a_bad_date(stubs: Stubs) -> None:
@@ -595,6 +671,45 @@ def test_service_level_breaches_per_site_open_or_since_closed(stack: Stack, stub
     assert breaches(stubs, unique("site"), "2026-11-30").referrals == []
 
 
+def test_a_target_missed_in_february_shows_as_of_june_though_the_clock_recorded_it_later(
+    stack: Stack, stubs: Stubs
+) -> None:
+    site, referral_id = unique("site"), unique("ref")
+    publish(
+        stack,
+        recorded(raised(referral_id, site, "2026-02-02"), at("2026-02-02", 8)),
+        # Due on 2 February at noon; the referral service's clock recorded it in December.
+        recorded(
+            ev.ReferralServiceLevelBreached.model_validate(
+                {
+                    "referral_id": referral_id,
+                    "site_id": site,
+                    "to_service": "therapy",
+                    "urgency": "urgent",
+                    "target": "acknowledgement",
+                    "due_at": at("2026-02-02"),
+                    "detected_at": at("2026-12-01"),
+                }
+            ),
+            at("2026-12-01"),
+        ),
+    )
+
+    june = eventually(lambda: breaches(stubs, site, "2026-06-30"), lambda v: bool(v.referrals))
+
+    assert [r.referral_id for r in june.referrals] == [referral_id]
+    assert june.referrals[0].breaches[0].due_at == "2026-02-02T12:00:00+00:00"
+    assert breaches(stubs, site, "2026-02-01").referrals == []
+    # The June report issued in July did not know of it, and is reproduced as it was.
+    july = stubs.compliance.ListServiceLevelBreaches(
+        pb.ListServiceLevelBreachesRequest(
+            site_id=site, as_of="2026-06-30", known_at="2026-07-01T09:00:00Z"
+        ),
+        timeout=10,
+    )
+    assert july.referrals == []
+
+
 def test_service_level_breaches_refuse_a_missing_site(stubs: Stubs) -> None:
     with pytest.raises(grpc.RpcError) as refused:
         breaches(stubs, "", "2026-11-30")
@@ -632,7 +747,8 @@ def test_licenses_expiring_within_days_across_sites(stack: Stack, stubs: Stubs) 
                 renewed_on=D("2031-03-05"),
                 expires_on=D("2033-03-20"),
             ),
-            at("2031-03-05"),
+            # Recorded ahead of the date it takes effect: a view known now has it.
+            at("2026-11-20"),
         ),
         recorded(
             ev.SupervisorDesignationRecorded(

@@ -772,9 +772,15 @@ class Expected:
         view = app.compliance
         missing = []
         for who in TRACK_OF:
-            record = view.GetSuperviseeRecord(
-                compliance.GetSuperviseeRecordRequest(supervisee_id=who), timeout=10
-            )
+            try:
+                record = view.GetSuperviseeRecord(
+                    compliance.GetSuperviseeRecordRequest(supervisee_id=who), timeout=10
+                )
+            except grpc.RpcError as error:
+                if error.code() != grpc.StatusCode.NOT_FOUND:
+                    raise
+                missing.append(f"{who}: not heard of yet")
+                continue
             shown = {
                 "sessions": {s.session_id: len(s.corrections) for s in record.sessions},
                 "lapse marks": {s.session_id for s in record.sessions if s.lapse_marks},

@@ -149,10 +149,16 @@ class Database:
             yield conn
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A read-only transaction; on SQLite it takes no write lock."""
+    async def read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction; on SQLite it takes no write lock. With `snapshot`, all its
+        statements see the same committed state, though writers commit in between (REPEATABLE
+        READ on PostgreSQL; a SQLite read transaction in WAL mode always does): what a view
+        read in several statements needs, so as never to show half of a transaction."""
+        options: dict[str, Any] = {_READ_ONLY: True}
+        if snapshot and not self.is_sqlite:
+            options["isolation_level"] = "REPEATABLE READ"
         async with self.engine.connect() as conn:
-            conn = await conn.execution_options(**{_READ_ONLY: True})
+            conn = await conn.execution_options(**options)
             async with conn.begin():
                 yield conn
 

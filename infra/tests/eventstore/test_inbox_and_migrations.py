@@ -9,7 +9,8 @@ from sqlalchemy import Connection, func, select, text
 
 from conftest import DatabaseFactory
 from infra.db import Database, Migration, schema_migrations
-from infra.inbox import first_delivery
+from infra.inbox import first_deliveries, first_delivery
+from infra.schema import inbox
 
 pytestmark = pytest.mark.integration
 
@@ -30,6 +31,33 @@ async def test_a_rolled_back_delivery_is_delivered_again(database: Database) -> 
             raise RuntimeError("the read-model change failed")
     async with database.transaction() as conn:
         assert await first_delivery(conn, "compliance", event_id) is True
+
+
+async def test_of_a_batch_only_the_events_not_applied_before_are_first_deliveries(
+    database: Database,
+) -> None:
+    before, fresh, twice = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with database.transaction() as conn:
+        assert await first_delivery(conn, "compliance", before)
+
+    async with database.transaction() as conn:
+        new = await first_deliveries(conn, "compliance", [before, fresh, twice, twice])
+        again = await first_deliveries(conn, "compliance", [fresh, twice])
+        elsewhere = await first_deliveries(conn, "referral", [before])
+
+    assert new == {fresh, twice}
+    assert again == set()
+    assert elsewhere == {before}
+
+
+async def test_a_batch_larger_than_one_statement_is_recorded_whole(database: Database) -> None:
+    ids = [uuid.uuid4() for _ in range(1000)]
+    async with database.transaction() as conn:
+        assert await first_deliveries(conn, "compliance", ids[:10]) == set(ids[:10])
+        assert await first_deliveries(conn, "compliance", ids) == set(ids[10:])
+    async with database.read() as conn:
+        stored = await conn.scalar(select(func.count()).select_from(inbox))
+    assert stored == 1000
 
 
 def _create_widgets(conn: Connection) -> None:

@@ -15,6 +15,7 @@ from infra.grpc.fields import (
     optional_date,
     optional_text,
     time_field,
+    timestamp_field,
 )
 
 pytestmark = pytest.mark.unit
@@ -27,6 +28,25 @@ def _refusal(call: object) -> tuple[str, str]:
     with pytest.raises(InvalidInput) as refused:
         call()
     return refused.value.field, refused.value.reason
+
+
+def test_a_timestamp_names_a_moment_with_its_offset_read_in_utc() -> None:
+    now = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+
+    assert timestamp_field("2026-04-30T17:00:00Z", "known_at", default=now) == dt.datetime(
+        2026, 4, 30, 17, tzinfo=dt.UTC
+    )
+    assert timestamp_field("2026-04-30T19:00:00+02:00", "known_at", default=now) == dt.datetime(
+        2026, 4, 30, 17, tzinfo=dt.UTC
+    )
+    assert timestamp_field("", "known_at", default=now) == now
+    assert _refusal(lambda: timestamp_field("2026-04-30T17:00:00", "known_at", default=now)) == (
+        "known_at",
+        "'2026-04-30T17:00:00' has no UTC offset (add Z or +HH:MM)",
+    )
+    assert _refusal(lambda: timestamp_field("yesterday", "known_at", default=now))[0] == (
+        "known_at"
+    )
 
 
 def test_dates_are_iso_and_an_empty_one_is_required_unless_defaulted() -> None:

@@ -7,14 +7,21 @@ import json
 import uuid
 
 import pytest
-from cloudevents.core.bindings.kafka import KafkaMessage, from_binary
+from cloudevents.core.bindings.kafka import KafkaMessage, from_binary, from_kafka
 from cloudevents.core.formats.json import JSONFormat
 
 from infra.eventstore.model import EventMetadata, OutboxMessage
-from infra.messaging.cloudevents import MalformedMessage, decode, encode
+from infra.messaging.cloudevents import (
+    IncomingEvent,
+    MalformedMessage,
+    _incoming,
+    decode,
+    encode,
+)
 
 pytestmark = pytest.mark.unit
 
+FORMAT = JSONFormat()
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 OCCURRED = dt.datetime(2026, 3, 14, 15, 9, 26, 535000, tzinfo=dt.UTC)
 
@@ -196,3 +203,44 @@ def test_a_message_that_is_not_a_valid_cloudevent_is_malformed(mutate: object, r
         decode(*mutate(key, value, headers))  # type: ignore[operator]
 
     assert reason in raised.value.reason
+
+
+def _read_by_the_sdk(
+    key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]
+) -> IncomingEvent:
+    """What the CloudEvents SDK reads from the same message (the slow, general path)."""
+    relevant = {n: v for n, v in headers if n.startswith("ce_") or n == "content-type"}
+    w3c = {n: v for n, v in headers if n in ("traceparent", "tracestate")}
+    return _incoming(from_kafka(KafkaMessage(headers=relevant, key=key, value=value), FORMAT), w3c)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        outbox_message(),
+        outbox_message(metadata=EventMetadata(correlation_id="c"), subject=""),
+        outbox_message(data={"nested": {"list": [1, 2.5, None, True]}, "text": "naïve ☕"}),
+        outbox_message(occurred_at=dt.datetime(2026, 3, 14, 15, 9, 26, tzinfo=dt.UTC)),
+    ],
+    ids=["full-metadata", "no-metadata", "nested-data", "whole-seconds"],
+)
+def test_a_well_formed_message_reads_as_the_cloudevents_sdk_reads_it(
+    message: OutboxMessage,
+) -> None:
+    key, value, headers = encode(message)
+
+    assert decode(key, value, headers) == _read_by_the_sdk(key, value, headers)
+
+
+def test_a_w3c_traceparent_reads_the_same_on_the_fast_path() -> None:
+    key, value, headers = encode(outbox_message(metadata=EventMetadata(correlation_id="c")))
+    headers = [*headers, ("traceparent", TRACEPARENT.encode())]
+
+    assert decode(key, value, headers) == _read_by_the_sdk(key, value, headers)
+
+
+def test_a_time_written_with_an_offset_is_read_in_utc() -> None:
+    key, value, headers = encode(outbox_message())
+    headers = _replace(headers, "ce_time", b"2026-03-14T17:09:26.535+02:00")
+
+    assert decode(key, value, headers).time == OCCURRED

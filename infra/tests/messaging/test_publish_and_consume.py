@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -28,8 +28,15 @@ from infra.db import Database, Migration
 from infra.eventstore.model import EventMetadata, OutboxMessage
 from infra.messaging.admin import ensure_topics
 from infra.messaging.broker import EmbeddedBroker
-from infra.messaging.cloudevents import IncomingEvent
-from infra.messaging.consumer import Handler, PermanentError, RetryPolicy, Subscription
+from infra.messaging.cloudevents import IncomingEvent, MalformedMessage
+from infra.messaging.consumer import (
+    BatchSettings,
+    Handler,
+    KafkaRecord,
+    PermanentError,
+    RetryPolicy,
+    Subscription,
+)
 from infra.messaging.publisher import KafkaPublisher, PublishError
 
 pytestmark = pytest.mark.integration
@@ -174,6 +181,16 @@ async def setup(
     return Setup(topic, group, dead_letters)
 
 
+# The broker holds its subscribers weakly: a test's subscriptions stay referenced until it ends.
+_RUNNING: list[Subscription] = []
+
+
+@pytest.fixture(autouse=True)
+def _forget_subscriptions() -> Iterator[None]:
+    yield
+    _RUNNING.clear()
+
+
 async def consume(
     broker: KafkaBroker,
     db: Database,
@@ -185,6 +202,7 @@ async def consume(
     subscription = Subscription(
         broker, db, setup.group, [setup.topic], handlers, **FAST_GROUP, **options
     )
+    _RUNNING.append(subscription)
     await broker.start()
     return subscription
 
@@ -492,3 +510,147 @@ async def test_publishing_raises_when_the_broker_is_gone(tmp_path: Any) -> None:
         finally:
             await publisher.stop()
         assert time.monotonic() - started < 10
+
+
+@dataclass
+class BatchRecorder:
+    """A batch handler writing every event of a batch to `handled` in the batch's transaction;
+    `batches` keeps what each call received, committed or not."""
+
+    batches: list[list[IncomingEvent]] = field(default_factory=list)
+    fail_on: int | None = None
+
+    async def __call__(self, conn: AsyncConnection, events: Sequence[IncomingEvent]) -> None:
+        self.batches.append(list(events))
+        for event in events:
+            if event.data["n"] == self.fail_on:
+                raise RuntimeError(f"cannot apply {event.data['n']} with the others")
+            await Recorder()(conn, event)
+
+
+async def test_a_batch_handler_applies_what_was_fetched_together_and_each_event_once(
+    kafka_broker: KafkaBroker, db: Database, publisher: KafkaPublisher, setup: Setup
+) -> None:
+    batches = BatchRecorder()
+    messages = [outbox(setup.topic, n=n) for n in range(40)]
+    await publisher.publish([*messages, messages[3]])  # one published twice
+    await consume(
+        kafka_broker,
+        db,
+        setup,
+        {THING_HAPPENED: Recorder()},
+        batch_handler=batches,
+        batching=BatchSettings(batch_max_records=16, batch_wait_ms=50),
+    )
+
+    await handled_count(db, len(messages))
+    await asyncio.sleep(0.3)  # room for a wrongful second delivery to show up
+    assert sorted(n for _, n in await handled(db)) == list(range(40))
+    assert [e.data["n"] for batch in batches.batches for e in batch] == list(range(40))
+    assert max(len(batch) for batch in batches.batches) > 1  # fetched before it started
+    assert max(len(batch) for batch in batches.batches) <= 16
+
+
+async def test_a_failing_batch_is_applied_one_by_one_and_only_the_poison_is_dead_lettered(
+    kafka_broker: KafkaBroker,
+    db: Database,
+    publisher: KafkaPublisher,
+    make_topic: Callable[..., Awaitable[Topic]],
+    setup: Setup,
+) -> None:
+    topic = await make_topic("events", partitions=2)
+    setup = Setup(topic, setup.group, setup.dead_letters)
+    batches = BatchRecorder(fail_on=5)
+    recorder = Recorder()
+
+    async def per_event(conn: AsyncConnection, event: IncomingEvent) -> None:
+        if event.data["n"] == 5:
+            raise PermanentError("minutes must be positive")
+        await recorder(conn, event)
+
+    messages = [outbox(topic, key, n) for n, key in enumerate(["a", "b"] * 5)]
+    await publisher.publish(messages)
+    await consume(kafka_broker, db, setup, {THING_HAPPENED: per_event}, batch_handler=batches)
+
+    await handled_count(db, 9)
+    [dead] = await read_topic(kafka_broker, setup.dead_letters.name, expected=1)
+    assert dead.headers["ce_id"] == str(messages[5].event_id)
+    assert dead.headers["dlt.reason"] == "minutes must be positive"
+    assert sorted(n for _, n in await handled(db)) == [0, 1, 2, 3, 4, 6, 7, 8, 9]
+    for key in ("a", "b"):  # each partition's order holds through the fallback
+        applied = [e.data["n"] for e in recorder.calls if e.key == key]
+        assert applied == sorted(applied)
+
+
+@dataclass
+class DeadLetterLog:
+    """A dead-letter hook writing what it was told to `handled` (n = -1), in its transaction."""
+
+    seen: list[tuple[IncomingEvent | None, KafkaRecord, Exception]] = field(default_factory=list)
+
+    async def __call__(
+        self,
+        conn: AsyncConnection,
+        event: IncomingEvent | None,
+        record: KafkaRecord,
+        error: Exception,
+    ) -> None:
+        self.seen.append((event, record, error))
+        await conn.execute(
+            text("INSERT INTO handled (event_id, n) VALUES (:event_id, -1)"),
+            {"event_id": str(event.event_id) if event else f"offset-{record.offset}"},
+        )
+
+
+async def test_the_dead_letter_hook_hears_of_every_message_set_aside_before_it_goes(
+    kafka_broker: KafkaBroker,
+    db: Database,
+    publisher: KafkaPublisher,
+    setup: Setup,
+    bootstrap: str,
+) -> None:
+    hook = DeadLetterLog()
+    await consume(kafka_broker, db, setup, {THING_HAPPENED: _reject}, on_dead_letter=hook)
+    await asyncio.to_thread(_produce_raw, bootstrap, setup.topic.name, [("x-origin", b"legacy")])
+    rejected, good = outbox(setup.topic, n=1), outbox(setup.topic, n=2)
+
+    await publisher.publish([rejected, good])
+
+    await handled_count(db, 3)
+    await read_topic(kafka_broker, setup.dead_letters.name, expected=2)
+    (malformed, record_0, error_0), (event, record_1, error_1) = hook.seen
+    assert malformed is None and record_0.value == b"{broken"
+    assert isinstance(error_0, MalformedMessage)
+    assert event is not None and event.event_id == rejected.event_id
+    assert record_1.offset == 1 and isinstance(error_1, PermanentError)
+    assert sorted(await handled(db)) == sorted(
+        [("offset-0", -1), (str(rejected.event_id), -1), (str(good.event_id), 2)]
+    )
+
+
+async def test_a_version_the_consumer_cannot_read_of_an_event_it_handles_is_dead_lettered(
+    kafka_broker: KafkaBroker, db: Database, publisher: KafkaPublisher, setup: Setup
+) -> None:
+    recorder = Recorder()
+    await consume(kafka_broker, db, setup, {THING_HAPPENED: recorder})
+    newer = outbox(setup.topic, n=1, ce_type="continuum.test.ThingHappened.v2")
+    mine = outbox(setup.topic, n=2)
+
+    await publisher.publish([newer, mine])
+
+    await handled_count(db, 1)
+    [dead] = await read_topic(kafka_broker, setup.dead_letters.name, expected=1)
+    assert dead.headers["ce_id"] == str(newer.event_id)
+    assert dead.headers["dlt.error.type"] == "contracts.events.base.UnknownEventType"
+    assert "cannot read this version" in dead.headers["dlt.reason"]
+    assert [e.event_id for e in recorder.calls] == [mine.event_id]
+
+
+def test_the_batch_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONTINUUM_CONSUMER_BATCH_MAX_RECORDS", "64")
+    monkeypatch.setenv("CONTINUUM_CONSUMER_BATCH_WAIT_MS", "20")
+    monkeypatch.setenv("CONTINUUM_CONSUMER_FETCH_WAIT_MS", "30")
+
+    assert BatchSettings() == BatchSettings(
+        batch_max_records=64, batch_wait_ms=20, fetch_wait_ms=30
+    )

@@ -28,6 +28,22 @@ def date_field(value: str, field: str, *, default: dt.date | None = None) -> dt.
         raise InvalidInput(field, f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
+def timestamp_field(value: str, field: str, *, default: dt.datetime) -> dt.datetime:
+    """An RFC 3339 timestamp with its UTC offset (2026-04-30T17:00:00Z), in UTC; an empty field
+    takes the default. A time without an offset is refused: it names no moment."""
+    if not value:
+        return default
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            field, f"{value!r} is not an RFC 3339 timestamp (YYYY-MM-DDTHH:MM:SSZ)"
+        ) from None
+    if moment.tzinfo is None:
+        raise InvalidInput(field, f"{value!r} has no UTC offset (add Z or +HH:MM)")
+    return moment.astimezone(dt.UTC)
+
+
 def enum_field(value: int, field: str, choices: Mapping[Any, V]) -> V:
     """The domain value of a proto enum; the UNSPECIFIED zero and unknown numbers are refused."""
     try:

@@ -1,20 +1,28 @@
 """The consumer runtime: CloudEvents from Kafka into idempotent handlers, poison messages aside.
 
-Per message, in order:
-1. decode the CloudEvent; a malformed message goes to the dead-letter topic at once;
-2. an event type without a handler is acknowledged and skipped (topics carry many types);
-3. in ONE database transaction: record the event id in the inbox (a duplicate stops here) and
-   run the handler, so the read-model change and "applied" commit together;
-4. only then commit the Kafka offset. A crash before that redelivers the message, and the inbox
+Records are taken in batches: whatever the consumer has fetched, up to a bounded number, without
+waiting for a batch to fill (so a batch is one message when traffic is light, and hundreds when a
+projection is rebuilt from the log). Per batch, in order:
+1. decode each CloudEvent; a malformed message goes to the dead-letter topic at once;
+2. an event type without a handler is skipped (topics carry many types), but a version the
+   consumer cannot read of an event it handles is dead-lettered, never skipped;
+3. in ONE database transaction: record every event id in the inbox (the ones applied before
+   stop here) and apply the new ones, in order, so the changes and "applied" commit together;
+4. only then commit the Kafka offsets. A crash before that redelivers the batch, and the inbox
    makes the second delivery a no-op.
 
-A handler that fails is retried a bounded number of times with backoff; a permanent failure
-(`PermanentError`, an unknown event type, invalid event data), or one that outlives its retries,
-sends the original message to `<group>.dlt` with the reason in its headers, and the consumer
-carries on. When the database or the dead-letter topic cannot be reached the message is not
-dead-lettered: it is delivered again after a pause, since the fault is not the message's.
+Events are applied by the subscription's per-type handlers, or by its batch handler where it
+has one (a projection that writes a batch in a few statements). When applying the batch fails,
+it is rolled back and applied again one event at a time, so that only the event that fails is
+dead-lettered: a handler that fails is retried a bounded number of times with backoff; a
+permanent failure (`PermanentError`, an unknown event type, invalid event data), or one that
+outlives its retries, sends the original message to `<group>.dlt` with the reason in its headers
+(after the subscription's dead-letter hook, if any, has recorded it), and the consumer carries
+on. When the database or the dead-letter topic cannot be reached nothing is dead-lettered: the
+batch is delivered again after a pause, since the fault is not the messages'.
 
-Handling runs in a CONSUMER span whose parent is the producer's trace context from the message.
+Each event is handled in a CONSUMER span whose parent is the producer's trace context from the
+message; a batch handler runs in one span for the batch, linked to each producer's context.
 """
 
 from __future__ import annotations
@@ -22,8 +30,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Final, Protocol, cast
 
 import pydantic
@@ -32,13 +42,15 @@ from faststream.kafka.schemas import Topic as KafkaTopic
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode, Tracer
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.events import UnknownEventType, current_type
 from contracts.topics import Topic, dead_letter_topic
 from infra.db import Database
-from infra.inbox import first_delivery
+from infra.inbox import first_deliveries, first_delivery
 from infra.messaging.cloudevents import IncomingEvent, MalformedMessage, decode
 from infra.telemetry import context_from
 
@@ -46,6 +58,11 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncConnection, IncomingEvent], Awaitable[None]]
 """Applies one event inside the consumer's transaction; `conn` is that transaction."""
+
+BatchHandler = Callable[[AsyncConnection, Sequence[IncomingEvent]], Awaitable[None]]
+"""Applies several events, in order, inside the consumer's transaction: each one the inbox has
+not seen before, each of a type the subscription has a per-type handler for. All of them or none:
+when it raises, the runtime applies them again one at a time with the per-type handlers."""
 
 
 class KafkaRecord(Protocol):
@@ -57,6 +74,32 @@ class KafkaRecord(Protocol):
     key: bytes | None
     value: bytes | None
     headers: Sequence[tuple[str, bytes | None]]
+
+
+DeadLetterHook = Callable[
+    [AsyncConnection, IncomingEvent | None, KafkaRecord, Exception], Awaitable[None]
+]
+"""Called, in a transaction of its own, for every message set aside, before it is sent to the
+dead-letter topic: the decoded event (None when the message is not a readable CloudEvent), the
+record as received, and why. A consumer records there what its own view now lacks."""
+
+
+class BatchSettings(BaseSettings):
+    """How many records a consumer takes at once, and how long it waits for them
+    (CONTINUUM_CONSUMER_BATCH_MAX_RECORDS, CONTINUUM_CONSUMER_BATCH_WAIT_MS,
+    CONTINUUM_CONSUMER_FETCH_WAIT_MS)."""
+
+    model_config = SettingsConfigDict(env_prefix="CONTINUUM_CONSUMER_", extra="ignore")
+
+    # The most records applied in one transaction: what bounds the consumer's memory.
+    batch_max_records: int = Field(default=500, ge=1, le=100_000)
+    # How long a poll waits for a first record when none is fetched yet. Records already
+    # fetched are taken at once: a batch is never held back to fill, so it costs no latency.
+    batch_wait_ms: int = Field(default=100, ge=1, le=60_000)
+    # How long the broker may hold a fetch that finds nothing new (Kafka's fetch.max.wait.ms).
+    # A broker that does not answer as soon as a record arrives (the embedded one) delays that
+    # record by up to this much; a short wait costs only idle fetches.
+    fetch_wait_ms: int = Field(default=100, ge=1, le=60_000)
 
 
 class PermanentError(Exception):
@@ -80,6 +123,7 @@ DLT_ORIGINAL_OFFSET: Final = "dlt.original.offset"
 DLT_CONSUMER_GROUP: Final = "dlt.consumer.group"
 DLT_FAILED_AT: Final = "dlt.failed.at"
 _MAX_REASON = 2000
+_MAX_LINKS = 128
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -102,11 +146,30 @@ class _HandlerFailed(Exception):
         self.cause = cause
 
 
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
+class _Work:
+    """A received record this subscription handles, decoded."""
+
+    record: KafkaRecord
+    event: IncomingEvent
+    handler: Handler
+
+
+class _BatchFailed(Exception):
+    """Applying a batch together failed; `failed` is the event that raised, when known."""
+
+    def __init__(self, failed: _Work | None, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.failed = failed
+        self.cause = cause
+
+
 class Subscription:
     """One consumer group on some topics, dispatching each event to the handler of its type.
 
     Create it before `broker.start()` (which then starts it), or call `start()` on a running
     broker. The broker must be able to publish (not consumer_only): dead letters go through it.
+    Keep it referenced while it runs: the broker holds its subscribers weakly.
     """
 
     def __init__(
@@ -117,18 +180,26 @@ class Subscription:
         topics: Sequence[Topic | str],
         handlers: Mapping[str, Handler],
         *,
+        batch_handler: BatchHandler | None = None,
+        on_dead_letter: DeadLetterHook | None = None,
+        batching: BatchSettings | None = None,
         retry: RetryPolicy | None = None,
         tracer: Tracer | None = None,
         **consumer_options: Any,
     ) -> None:
-        """consumer_options go to `broker.subscriber` (session_timeout_ms, max_poll_records...)."""
+        """consumer_options go to `broker.subscriber` (session_timeout_ms...). Without
+        `batching`, the batch settings are read from the environment."""
         if not topics:
             raise ValueError("a subscription needs at least one topic")
         self.group = group
         self.dead_letter_topic = dead_letter_topic(group)
+        self.batching = batching or BatchSettings()
         self._broker = broker
         self._db = db
         self._handlers = dict(handlers)
+        self._handled_names = frozenset(_event_name(t) for t in self._handlers)
+        self._batch_handler = batch_handler
+        self._on_dead_letter = on_dead_letter
         self._retry = retry or RetryPolicy()
         self._tracer = tracer or trace.get_tracer(__name__)
         names = [topic if isinstance(topic, str) else topic.name for topic in topics]
@@ -138,12 +209,15 @@ class Subscription:
             group_id=group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
+            batch=True,
+            max_records=self.batching.batch_max_records,
+            batch_timeout_ms=self.batching.batch_wait_ms,
             parser=_tolerant_parse,
             decoder=_whole_message,
             persistent=False,
-            **consumer_options,
+            **({"fetch_max_wait_ms": self.batching.fetch_wait_ms} | consumer_options),
         )
-        self._subscriber(self._on_message)
+        self._subscriber(self._on_batch)
 
     @property
     def event_types(self) -> frozenset[str]:
@@ -162,56 +236,128 @@ class Subscription:
             await self._subscriber.start()
 
     async def stop(self) -> None:
-        """Stops consuming; a message being handled gets the broker's graceful_timeout."""
+        """Stops consuming; a batch being handled gets the broker's graceful_timeout."""
         await self._subscriber.stop()
 
-    async def _on_message(self, message: Any) -> None:
+    async def _on_batch(self, message: Any) -> None:
         msg = cast(KafkaMessage, message)
-        record = cast(KafkaRecord, msg.raw_message)
+        records = cast(tuple[KafkaRecord, ...], msg.raw_message)
+        if not records:
+            return
         try:
-            await self._process(record)
+            await self._process(records)
         except Exception:
-            # Neither handled nor dead-lettered: rewind, or the next ack would commit past it.
+            # Not all handled or dead-lettered: rewind every partition of the batch to its first
+            # record, or the next commit would move past what was not applied.
+            first = records[0]
             log.exception(
-                "%s: %s[%d]@%d not processed; delivering it again",
+                "%s: batch of %d from %s[%d]@%d not processed; delivering it again",
                 self.group,
-                record.topic,
-                record.partition,
-                record.offset,
+                len(records),
+                first.topic,
+                first.partition,
+                first.offset,
             )
             await asyncio.sleep(self._retry.max_backoff)
             await msg.nack()
             return
         await msg.ack()
 
-    async def _process(self, record: KafkaRecord) -> None:
-        try:
-            event = decode(record.key, record.value, record.headers)
-        except MalformedMessage as exc:
-            await self._dead_letter(record, exc, attempts=0)
+    async def _process(self, records: Sequence[KafkaRecord]) -> None:
+        work: list[_Work] = []
+        for record in records:
+            try:
+                event = decode(record.key, record.value, record.headers)
+            except MalformedMessage as exc:
+                await self._dead_letter(record, None, exc, attempts=0)
+                continue
+            try:
+                handler = self._handler_for(event)
+            except UnknownEventType as exc:
+                await self._dead_letter(record, event, exc, attempts=0)
+                continue
+            if handler is not None:
+                work.append(_Work(record, event, handler))
+        if not work:
             return
+        try:
+            await self._apply_together(work)
+        except _BatchFailed as failed:
+            if len(work) > 1 or failed.failed is None:
+                log.warning(
+                    "%s: a batch of %d failed (%r); applying it one event at a time",
+                    self.group,
+                    len(work),
+                    failed.cause,
+                )
+            await self._apply_one_by_one(work, failed)
+
+    def _handler_for(self, event: IncomingEvent) -> Handler | None:
         # A handler written for the newest version also takes older ones (upcast on parse).
         handler = self._handlers.get(event.ce_type) or self._handlers.get(
             current_type(event.ce_type)
         )
-        if handler is None:
-            return
-        with self._tracer.start_as_current_span(
-            f"process {record.topic}",
-            context=context_from(event.traceparent, event.tracestate),
-            kind=SpanKind.CONSUMER,
-            attributes=_span_attributes(record, event, self.group),
-        ) as span:
-            failure, attempts = await self._handle(handler, event)
-            if failure is not None:
-                span.record_exception(failure)
-                span.set_status(Status(StatusCode.ERROR, f"dead-lettered: {failure!r}"))
-                await self._dead_letter(record, failure, attempts)
+        if handler is None and _event_name(event.ce_type) in self._handled_names:
+            raise UnknownEventType(
+                f"{event.ce_type}: this consumer handles {_event_name(event.ce_type)} but cannot "
+                "read this version"
+            )
+        return handler
 
-    async def _handle(self, handler: Handler, event: IncomingEvent) -> tuple[Exception | None, int]:
+    async def _apply_together(self, work: Sequence[_Work]) -> None:
+        """Applies the batch's new events in one transaction; raises _BatchFailed (rolled back)
+        when applying them fails, and anything else when the database cannot be reached."""
+        async with self._db.transaction() as conn:
+            new = await first_deliveries(conn, self.group, (w.event.event_id for w in work))
+            todo: list[_Work] = []
+            for w in work:
+                if w.event.event_id in new:
+                    new.discard(w.event.event_id)  # a duplicate within the batch: once
+                    todo.append(w)
+            if not todo:
+                return
+            if self._batch_handler is not None:
+                with self._batch_span(todo) as span:
+                    try:
+                        await self._batch_handler(conn, [w.event for w in todo])
+                    except Exception as exc:
+                        span.record_exception(exc)
+                        span.set_status(Status(StatusCode.ERROR, f"batch rolled back: {exc!r}"))
+                        raise _BatchFailed(None, exc) from exc
+                return
+            for w in todo:
+                with self._span(w) as span:
+                    try:
+                        await w.handler(conn, w.event)
+                    except Exception as exc:
+                        span.record_exception(exc)
+                        span.set_status(Status(StatusCode.ERROR, f"batch rolled back: {exc!r}"))
+                        raise _BatchFailed(w, exc) from exc
+
+    async def _apply_one_by_one(self, work: Sequence[_Work], failed: _BatchFailed) -> None:
+        for w in work:
+            # The event that made the batch fail has had its first attempt already.
+            tried = 1 if w is failed.failed else 0
+            with self._span(w) as span:
+                if tried and isinstance(failed.cause, PERMANENT_ERRORS):
+                    error: Exception | None = failed.cause
+                    attempts = tried
+                else:
+                    if tried:
+                        await asyncio.sleep(self._retry.backoff(tried))
+                    error, attempts = await self._handle(w.handler, w.event, tried)
+                if error is not None:
+                    span.record_exception(error)
+                    span.set_status(Status(StatusCode.ERROR, f"dead-lettered: {error!r}"))
+                    await self._dead_letter(w.record, w.event, error, attempts)
+
+    async def _handle(
+        self, handler: Handler, event: IncomingEvent, tried: int = 0
+    ) -> tuple[Exception | None, int]:
         """Runs the handler in the inbox transaction until it succeeds or gives up; returns the
-        error that makes the message a dead letter (None if handled) and the attempts made."""
-        attempt = 0
+        error that makes the message a dead letter (None if handled) and the attempts made
+        (counting the `tried` ones made before)."""
+        attempt = tried
         while True:
             attempt += 1
             try:
@@ -240,8 +386,47 @@ class Subscription:
             )
             await asyncio.sleep(delay)
 
-    async def _dead_letter(self, record: KafkaRecord, error: Exception, attempts: int) -> None:
-        reason = error.reason if isinstance(error, MalformedMessage) else str(error) or repr(error)
+    @contextmanager
+    def _span(self, w: _Work) -> Iterator[Span]:
+        with self._tracer.start_as_current_span(
+            f"process {w.record.topic}",
+            context=context_from(w.event.traceparent, w.event.tracestate),
+            kind=SpanKind.CONSUMER,
+            attributes=_span_attributes(w.record, w.event, self.group),
+        ) as span:
+            yield span
+
+    @contextmanager
+    def _batch_span(self, todo: Sequence[_Work]) -> Iterator[Span]:
+        links = []
+        # A span keeps 128 links by default: more would be read only to be dropped.
+        for w in todo[:_MAX_LINKS]:
+            if w.event.traceparent:
+                producer = trace.get_current_span(
+                    context_from(w.event.traceparent, w.event.tracestate)
+                ).get_span_context()
+                if producer.is_valid:
+                    links.append(Link(producer))
+        with self._tracer.start_as_current_span(
+            f"process batch {self.group}",
+            kind=SpanKind.CONSUMER,
+            links=links,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.consumer.group.name": self.group,
+                "messaging.batch.message_count": len(todo),
+            },
+        ) as span:
+            yield span
+
+    async def _dead_letter(
+        self, record: KafkaRecord, event: IncomingEvent | None, error: Exception, attempts: int
+    ) -> None:
+        reason = dead_letter_reason(error)
+        if self._on_dead_letter is not None:
+            async with self._db.transaction() as conn:
+                await self._on_dead_letter(conn, event, record, error)
         log.error(
             "%s: %s[%d]@%d dead-lettered to %s after %d attempt(s): %s",
             self.group,
@@ -275,6 +460,29 @@ class Subscription:
         )
 
 
+def dead_letter_reason(error: Exception) -> str:
+    """Why a message was set aside, in the words the dead-letter topic carries."""
+    return error.reason if isinstance(error, MalformedMessage) else str(error) or repr(error)
+
+
+def record_payload(event: IncomingEvent | None, record: KafkaRecord) -> dict[str, Any]:
+    """The data of a message set aside, as far as it can be read: the event's data, or the
+    record's value when it is a JSON object, or nothing."""
+    if event is not None:
+        return event.data
+    try:
+        data = json.loads(record.value or b"")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _event_name(ce_type: str) -> str:
+    """The event a CloudEvents type names, without its version (`x.Happened.v2` -> `x.Happened`)."""
+    name, dot_v, version = ce_type.rpartition(".v")
+    return name if dot_v and version.isdigit() else ce_type
+
+
 def _span_attributes(record: KafkaRecord, event: IncomingEvent, group: str) -> dict[str, str | int]:
     attributes: dict[str, str | int] = {
         "messaging.system": "kafka",
@@ -296,23 +504,26 @@ def _span_attributes(record: KafkaRecord, event: IncomingEvent, group: str) -> d
 
 
 async def _tolerant_parse(
-    record: Any,
+    records: Any,
     original: Callable[[Any], Awaitable[StreamMessage[Any]]],
 ) -> StreamMessage[Any]:
-    """faststream's parser, except that a header which is not UTF-8 (or null) does not stop
-    the message before our handler: it must still be dead-lettered, not silently lost."""
+    """faststream's batch parser, except that a header which is not UTF-8 (or null) does not
+    stop the batch before our handler: its message must still be dead-lettered, not lost."""
     try:
-        return await original(record)
+        return await original(records)
     except (UnicodeDecodeError, AttributeError):
-        readable = dataclasses.replace(
-            record,
-            headers=tuple(
-                (name, (value or b"").decode("utf-8", "replace").encode("utf-8"))
-                for name, value in record.headers
-            ),
+        readable = tuple(
+            dataclasses.replace(
+                record,
+                headers=tuple(
+                    (name, (value or b"").decode("utf-8", "replace").encode("utf-8"))
+                    for name, value in record.headers
+                ),
+            )
+            for record in records
         )
         message = await original(readable)
-        message.raw_message = record  # the handler reads the original bytes
+        message.raw_message = records  # the handler reads the original bytes
         return message
 
 

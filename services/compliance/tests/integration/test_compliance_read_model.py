@@ -1,6 +1,6 @@
 """The compliance read model on each storage backend: contract events projected once, as the
 consumer runtime delivers them (CloudEvents decoded, older versions upcast, inbox and change in
-one transaction), and the views as of a date."""
+one transaction), and the views as of a date and as known at a moment."""
 
 from __future__ import annotations
 
@@ -35,6 +35,10 @@ D = dt.date.fromisoformat
 
 def at(day: str, hour: int = 12) -> dt.datetime:
     return dt.datetime.combine(D(day), dt.time(hour), tzinfo=dt.UTC)
+
+
+# Known at a moment after everything these tests record: the current view.
+NOW = at("2030-01-01")
 
 
 def message(
@@ -102,9 +106,9 @@ async def test_a_group_session_counts_for_each_supervisee_once_with_its_source_e
     await deliver(db, message(logged("g-1", "2026-10-01", 120, "a", "b", "c"), at("2026-10-01")))
     facts = SqlProjectedFacts(db)
 
-    a = await supervisee_hours(facts, "a", D("2026-12-31"))
-    b = await supervisee_hours(facts, "b", D("2026-12-31"))
-    before_second = await supervisee_hours(facts, "a", D("2026-10-07"))
+    a = (await supervisee_hours(facts, "a", D("2026-12-31"), NOW)).shown
+    b = (await supervisee_hours(facts, "b", D("2026-12-31"), NOW)).shown
+    before_second = (await supervisee_hours(facts, "a", D("2026-10-07"), NOW)).shown
 
     assert (a.total_minutes, b.total_minutes, before_second.total_minutes) == (180, 120, 120)
     assert a.by_format_and_modality[("group", "in_person")] == 120
@@ -134,13 +138,13 @@ async def test_a_v1_session_logged_reaches_the_v2_projection_as_clinical(
 
     await deliver(db, incoming, incoming)
 
-    summary = await supervisee_hours(SqlProjectedFacts(db), "see-v1", D("2026-02-28"))
+    summary = (await supervisee_hours(SqlProjectedFacts(db), "see-v1", D("2026-02-28"), NOW)).shown
     (session,) = summary.sessions
     assert (session.kind, session.modality, session.minutes) == ("clinical", "video", 50)
     assert summary.total_minutes == 50
 
 
-async def test_amendments_and_voids_keep_history_and_apply_from_when_recorded(
+async def test_amendments_and_voids_keep_history_and_apply_to_the_session_once_known(
     make_database: DatabaseFactory,
 ) -> None:
     db = await make_database(MIGRATIONS)
@@ -173,11 +177,14 @@ async def test_amendments_and_voids_keep_history_and_apply_from_when_recorded(
     await deliver(db, message(amendment, at("2026-04-10")))
     facts = SqlProjectedFacts(db)
 
-    march = await supervisee_hours(facts, "see-1", D("2026-03-31"))
-    after_amendment = await supervisee_hours(facts, "see-1", D("2026-04-10"))
-    after_void = await supervisee_hours(facts, "see-1", D("2026-04-12"))
+    # March as reported before the corrections were recorded, after the amendment, and now.
+    march_before = (await supervisee_hours(facts, "see-1", D("2026-03-31"), at("2026-04-09"))).shown
+    after_amendment = (
+        await supervisee_hours(facts, "see-1", D("2026-03-31"), at("2026-04-10"))
+    ).shown
+    after_void = (await supervisee_hours(facts, "see-1", D("2026-03-31"), NOW)).shown
 
-    assert march.total_minutes == 120
+    assert march_before.total_minutes == 120
     assert after_amendment.total_minutes == 150
     assert after_amendment.by_format_and_modality[("individual", "video")] == 90
     assert after_void.total_minutes == 90
@@ -230,7 +237,7 @@ async def test_administrative_sessions_unapproved_agreements_and_lapses(
         message(lapse, at("2026-03-05")),
     )
 
-    summary = await supervisee_hours(SqlProjectedFacts(db), "see-fl", D("2026-03-31"))
+    summary = (await supervisee_hours(SqlProjectedFacts(db), "see-fl", D("2026-03-31"), NOW)).shown
 
     assert summary.total_minutes == 45
     assert summary.flagged_minutes == 45
@@ -391,8 +398,9 @@ async def test_the_supervisee_record_as_an_auditor_reads_it(make_database: Datab
     await deliver(db, *incoming)  # every one delivered twice
     facts = SqlProjectedFacts(db)
 
-    record = await supervisee_record(facts, see, D("2026-12-31"))
-    early = await supervisee_record(facts, see, D("2026-02-15"))
+    record = (await supervisee_record(facts, see, D("2026-12-31"), NOW)).shown
+    early = (await supervisee_record(facts, see, D("2026-02-15"), NOW)).shown
+    reported_early = (await supervisee_record(facts, see, D("2026-02-15"), at("2026-02-15"))).shown
 
     assert record.registration is not None and record.registration.home_site_id == "site-b"
     (agreement,) = record.agreements
@@ -402,7 +410,9 @@ async def test_the_supervisee_record_as_an_auditor_reads_it(make_database: Datab
     assert session.session.agreement_id == "agr-rec"
     assert [lic.number for lic in session.supervisor.licenses] == ["LPC 777"]
     assert [d.designation for d in session.supervisor.designations] == ["LPC-S"]
-    assert (record.practice_hours.direct_minutes, early.practice_hours.direct_minutes) == (840, 900)
+    # The week's hours recorded again correct that week; a report issued before shows the first.
+    assert (record.practice_hours.direct_minutes, early.practice_hours.direct_minutes) == (840, 840)
+    assert reported_early.practice_hours.direct_minutes == 900
     (month,) = record.months
     assert (month.status, len(month.history)) == ("reopened", 2)
     (evaluation,) = record.evaluations
@@ -477,10 +487,10 @@ async def test_the_referral_loop_and_its_service_level_breaches(
     await deliver(db, message(breached, at("2026-11-02", 17)))  # re-published: still once
     facts = SqlProjectedFacts(db)
 
-    (on_raise,) = await open_referrals(facts, "site-a", D("2026-11-02"))
-    (on_schedule,) = await open_referrals(facts, "site-a", D("2026-11-05"))
-    closed = await open_referrals(facts, "site-a", D("2026-11-20"))
-    (late,) = await service_level_breaches(facts, "site-a", D("2026-11-30"))
+    (on_raise,) = (await open_referrals(facts, "site-a", D("2026-11-02"), NOW)).shown
+    (on_schedule,) = (await open_referrals(facts, "site-a", D("2026-11-05"), NOW)).shown
+    closed = (await open_referrals(facts, "site-a", D("2026-11-20"), NOW)).shown
+    (late,) = (await service_level_breaches(facts, "site-a", D("2026-11-30"), NOW)).shown
 
     assert (on_raise.status, [b.target for b in on_raise.breaches]) == (
         "raised",
@@ -491,7 +501,7 @@ async def test_the_referral_loop_and_its_service_level_breaches(
     assert (late.referral_id, late.status, late.open) == ("r-1", "completed", False)
     assert late.source_event_ids[0] == str(incoming[0].event_id)
     assert len(late.source_event_ids) == 5
-    assert await service_level_breaches(facts, "site-b", D("2026-11-30")) == ()
+    assert (await service_level_breaches(facts, "site-b", D("2026-11-30"), NOW)).shown == ()
 
 
 async def test_licenses_expiring_from_the_registrys_own_published_facts(
@@ -536,8 +546,8 @@ async def test_licenses_expiring_from_the_registrys_own_published_facts(
     )
     facts = SqlProjectedFacts(db)
 
-    before_renewal = await licenses_expiring(facts, D("2026-11-22"), 30)
-    after_renewal = await licenses_expiring(facts, D("2026-11-25"), 30)
+    before_renewal = (await licenses_expiring(facts, D("2026-11-22"), 30, NOW)).shown
+    after_renewal = (await licenses_expiring(facts, D("2026-11-25"), 30, NOW)).shown
 
     assert [(e.license.license_id, e.license.status) for e in before_renewal.licenses] == [
         ("soon", "suspended"),
@@ -565,7 +575,11 @@ async def test_a_database_of_the_first_read_model_is_migrated_with_its_rows(
     )
     try:
         await upgraded.migrate()
-        summary = await supervisee_hours(SqlProjectedFacts(upgraded), "see-old", D("2026-01-31"))
+        # Its recorded time is lost: the migration gives it the earliest one it can vouch for.
+        view = await supervisee_hours(
+            SqlProjectedFacts(upgraded), "see-old", D("2026-01-31"), dt.datetime.now(dt.UTC)
+        )
+        summary = view.shown
     finally:
         await upgraded.dispose()
 

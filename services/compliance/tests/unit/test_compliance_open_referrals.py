@@ -33,6 +33,7 @@ def breach(target: str, detected: str) -> ServiceLevelBreach:
             "target": target,
             "due_at": at(detected, 8),
             "detected_at": at(detected),
+            "recorded_at": at(detected),
             "source_event_id": f"evt-breach-{target}",
         }
     )
@@ -46,6 +47,7 @@ def referral(referral_id: str, raised_on: str, **overrides: Any) -> ReferralFact
         "to_service": "therapy",
         "urgency": "routine",
         "raised_on": D(raised_on),
+        "recorded_at": at(raised_on),
         "source_event_ids": (f"evt-{referral_id}",),
     }
     return ReferralFact(**(fields | overrides))
@@ -154,8 +156,15 @@ def test_open_referrals_keep_their_source_events() -> None:
     assert open_referral.source_event_ids == ("evt-r1",)
 
 
-def test_a_breach_shows_on_the_referral_from_the_day_it_was_detected() -> None:
-    fact = referral("r1", "2026-05-01", breaches=(breach("acknowledgement", "2026-05-02"),))
+def test_a_breach_shows_on_the_referral_from_the_moment_it_was_due() -> None:
+    late = ServiceLevelBreach(
+        target="acknowledgement",
+        due_at=at("2026-05-02", 8),
+        detected_at=at("2026-05-04"),
+        recorded_at=at("2026-05-04"),
+        source_event_id="evt-breach-acknowledgement",
+    )
+    fact = referral("r1", "2026-05-01", breaches=(late,))
 
     (before,) = open_as_of([fact], D("2026-05-01"))
     (after,) = open_as_of([fact], D("2026-05-02"))

@@ -56,6 +56,7 @@ def registered(**overrides: Any) -> SuperviseeFact:
         "license_number": "LPC-A 81234",
         "home_site_id": "site-austin",
         "registered_on": D("2026-01-05"),
+        "recorded_at": at("2026-01-05"),
         "source_event_id": "evt-reg",
     }
     return SuperviseeFact(**(fields | overrides))
@@ -68,6 +69,7 @@ def test_the_home_site_follows_the_transfers_effective_by_the_date() -> None:
                 from_site_id="site-austin",
                 to_site_id="site-sacramento",
                 effective_on=D("2026-06-01"),
+                recorded_at=at("2026-05-20"),
                 source_event_id="evt-moved",
             ),
         )
@@ -115,7 +117,10 @@ def test_an_agreement_status_as_of_the_date(as_of: str, status: str) -> None:
     fact = agreement(
         approvals=(
             AgreementApproval(
-                approved_on=D("2026-03-01"), approval_reference="FL-1", source_event_id="evt-ok"
+                approved_on=D("2026-03-01"),
+                approval_reference="FL-1",
+                recorded_at=at("2026-03-01"),
+                source_event_id="evt-ok",
             ),
         ),
         terminations=(
@@ -123,6 +128,7 @@ def test_an_agreement_status_as_of_the_date(as_of: str, status: str) -> None:
                 terminated_on=D("2026-09-30"),
                 reason="supervisor left the practice",
                 terminated_by="admin-1",
+                recorded_at=at("2026-09-30"),
                 source_event_id="evt-end",
             ),
         ),
@@ -186,15 +192,16 @@ def practice(
     )
 
 
-def test_the_latest_record_per_week_and_site_wins_from_the_day_it_was_recorded() -> None:
+def test_the_latest_record_per_week_and_site_corrects_that_week() -> None:
     facts = [
         practice("2026-03-02", 600, "2026-03-09", "evt-w1"),
         practice("2026-03-02", 540, "2026-03-20", "evt-w2"),
         practice("2026-03-02", 120, "2026-03-09", "evt-b1", site="site-b"),
     ]
+    known_before = [f for f in facts if f.recorded_at <= at("2026-03-19")]
 
-    before = practice_hours_as_of(facts, D("2026-03-19"))
-    after = practice_hours_as_of(facts, D("2026-03-20"))
+    before = practice_hours_as_of(known_before, D("2026-03-08"))
+    after = practice_hours_as_of(facts, D("2026-03-08"))
 
     assert [(w.site_id, w.direct_minutes) for w in before.weeks] == [
         ("site-a", 600),
@@ -280,8 +287,10 @@ def evaluation(**overrides: Any) -> EvaluationFact:
         "remediation_required": False,
         "evidence_session_ids": ("s1",),
         "signed_on": D("2026-04-03"),
+        "recorded_at": at("2026-04-03"),
         "source_event_id": "evt-ev",
         "acknowledged_on": D("2026-04-06"),
+        "acknowledgement_recorded_at": at("2026-04-06"),
         "acknowledgement_event_id": "evt-ack",
     }
     return EvaluationFact(**(fields | overrides))
@@ -327,6 +336,7 @@ def test_each_session_shows_the_supervisors_licenses_as_they_stood_on_its_date()
         state="TX",
         issued_on=D("2020-01-01"),
         expires_on=D("2027-01-31"),
+        recorded_at=at("2020-01-01"),
         source_event_id="evt-lic",
         changes=(
             LicenseChange(

@@ -1,6 +1,7 @@
-"""What counts, as of a date: amendments and voids from the day they were recorded,
-administrative supervision never, sessions under an agreement the board has not approved not
-before the approval, and a supervisor's lapse flagged for review without dropping the hours."""
+"""What counts, as of a date: a session as corrected (an amendment or a void says what the
+session was, for every date once known), administrative supervision never, sessions under an
+agreement the board has not approved not before the approval, and a supervisor's lapse flagged
+for review, from the session's date, without dropping the hours."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def session(
         "supervisor_id": "sup-1",
         "site_id": "site-a",
         "source_event_id": f"evt-{session_id}",
-        "recorded_at": dt.datetime.combine(D(date), dt.time(18), tzinfo=dt.UTC),
+        "recorded_at": at(date, 18),
     }
     return SupervisionSessionFact(**(fields | overrides))
 
@@ -101,7 +102,10 @@ def agreement(
 
 def approval(on: str) -> AgreementApproval:
     return AgreementApproval(
-        approved_on=D(on), approval_reference="FL-2026-0042", source_event_id="evt-approved"
+        approved_on=D(on),
+        approval_reference="FL-2026-0042",
+        recorded_at=at(on),
+        source_event_id="evt-approved",
     )
 
 
@@ -112,18 +116,21 @@ def under(facts: list[AgreementFact], as_of: str) -> tuple[AgreementAsOf, ...]:
 # --- amendments ---------------------------------------------------------------------------
 
 
-def test_an_amendment_counts_from_the_day_it_was_recorded() -> None:
+def test_an_amendment_says_what_the_session_was_for_every_date_once_known() -> None:
     fact = session(corrections=(amended("2026-04-10", minutes=90),))
 
-    before = hours_as_of([fact], D("2026-04-09"))
-    after = hours_as_of([fact], D("2026-04-10"))
+    as_of_march = hours_as_of([fact], D("2026-03-31"))
+    known_before = fact.known_at(at("2026-04-09"))
 
+    assert as_of_march.total_minutes == 90
+    assert as_of_march.sessions[0].source_event_id == "evt-amend"
+    assert as_of_march.sessions[0].source_event_ids == ("evt-s1", "evt-amend")
+    # As known before the amendment was recorded: the session as logged.
+    assert known_before is not None
+    before = hours_as_of([known_before], D("2026-03-31"))
     assert before.total_minutes == 60
     assert before.sessions[0].source_event_id == "evt-s1"
     assert before.sessions[0].corrections == ()
-    assert after.total_minutes == 90
-    assert after.sessions[0].source_event_id == "evt-amend"
-    assert after.sessions[0].source_event_ids == ("evt-s1", "evt-amend")
 
 
 def test_an_amended_session_keeps_what_was_first_logged_and_who_corrected_it() -> None:
@@ -141,7 +148,7 @@ def test_an_amended_session_keeps_what_was_first_logged_and_who_corrected_it() -
     )
 
 
-def test_the_latest_amendment_on_the_record_by_the_date_is_the_one_in_force() -> None:
+def test_the_latest_amendment_known_is_the_one_in_force() -> None:
     fact = session(
         corrections=(
             amended("2026-05-01", "evt-second", minutes=45),
@@ -149,37 +156,47 @@ def test_the_latest_amendment_on_the_record_by_the_date_is_the_one_in_force() ->
         )
     )
 
-    assert hours_as_of([fact], D("2026-04-30")).total_minutes == 90
-    assert hours_as_of([fact], D("2026-05-01")).total_minutes == 45
+    def minutes(known_at: dt.datetime) -> int:
+        known = fact.known_at(known_at)
+        assert known is not None
+        return hours_as_of([known], D("2026-03-31")).total_minutes
+
+    assert (minutes(at("2026-04-30")), minutes(at("2026-05-01"))) == (90, 45)
 
 
 def test_an_amendment_moving_a_session_to_a_later_date_moves_it_out_of_earlier_views() -> None:
     fact = session(corrections=(amended("2026-03-03", date=D("2026-03-20")),))
+    known_before = fact.known_at(at("2026-03-02", 20))
 
     assert hours_as_of([fact], D("2026-03-10")).sessions == ()
-    assert hours_as_of([fact], D("2026-03-02")).total_minutes == 60  # before the amendment
     assert hours_as_of([fact], D("2026-03-20")).sessions[0].date == D("2026-03-20")
+    # As known before the amendment: held on the day first logged.
+    assert known_before is not None
+    assert hours_as_of([known_before], D("2026-03-10")).total_minutes == 60
 
 
-def test_an_amendment_to_administrative_stops_the_session_counting_from_then() -> None:
+def test_an_amendment_to_administrative_stops_the_session_counting_once_known() -> None:
     fact = session(corrections=(amended("2026-04-10", kind="administrative"),))
+    known_before = fact.known_at(at("2026-04-09"))
 
-    assert hours_as_of([fact], D("2026-04-09")).total_minutes == 60
-    after = hours_as_of([fact], D("2026-04-10"))
-    assert after.total_minutes == 0
-    assert after.excluded_by_reason["administrative"] == 60
+    march = hours_as_of([fact], D("2026-03-31"))
+    assert march.total_minutes == 0
+    assert march.excluded_by_reason["administrative"] == 60
+    assert known_before is not None
+    assert hours_as_of([known_before], D("2026-03-31")).total_minutes == 60
 
 
 # --- voids --------------------------------------------------------------------------------
 
 
-def test_a_voided_session_counts_for_no_one_from_the_void_on_and_stays_listed() -> None:
+def test_a_voided_session_counts_for_no_one_once_known_and_stays_listed() -> None:
     fact = session(corrections=(voided("2026-04-10"),))
+    known_before = fact.known_at(at("2026-04-09"))
 
-    before = hours_as_of([fact], D("2026-04-09"))
-    after = hours_as_of([fact], D("2026-04-10"))
+    after = hours_as_of([fact], D("2026-03-31"))
 
-    assert before.total_minutes == 60
+    assert known_before is not None
+    assert hours_as_of([known_before], D("2026-03-31")).total_minutes == 60
     assert after.total_minutes == 0
     assert after.sessions == ()
     (excluded,) = after.excluded
@@ -272,6 +289,7 @@ def test_a_session_after_the_agreement_was_terminated_does_not_fall_under_it() -
                 terminated_on=D("2026-02-28"),
                 reason="supervisor left",
                 terminated_by="admin-1",
+                recorded_at=at("2026-02-28"),
                 source_event_id="evt-term",
             ),
         ),
@@ -319,11 +337,13 @@ def test_a_lapse_marked_session_still_counts_and_is_flagged_for_review() -> None
     assert shown.source_event_ids == ("evt-s1", "evt-lapse")
 
 
-def test_a_lapse_marked_later_is_not_shown_as_of_an_earlier_day() -> None:
+def test_a_lapse_marked_later_stands_from_the_sessions_date_once_known() -> None:
     fact = session(lapse_marks=(lapse("2026-04-20"),))
+    known_before = fact.known_at(at("2026-04-19"))
 
-    assert not hours_as_of([fact], D("2026-04-19")).sessions[0].flagged_for_review
-    assert hours_as_of([fact], D("2026-04-20")).sessions[0].flagged_for_review
+    assert hours_as_of([fact], D("2026-03-31")).sessions[0].flagged_for_review
+    assert known_before is not None
+    assert not hours_as_of([known_before], D("2026-03-31")).sessions[0].flagged_for_review
 
 
 # --- the facts themselves -----------------------------------------------------------------

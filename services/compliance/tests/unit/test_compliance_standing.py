@@ -43,6 +43,7 @@ def license_(
         "state": "TX",
         "issued_on": D("2024-01-01"),
         "expires_on": D(expires_on),
+        "recorded_at": dt.datetime(2024, 1, 1, 9, tzinfo=dt.UTC),
         "source_event_id": f"evt-{license_id}",
     }
     return LicenseFact(**(fields | overrides))
@@ -58,6 +59,7 @@ def designation(expires_on: str | None, **overrides: Any) -> DesignationFact:
         "expires_on": D(expires_on) if expires_on else None,
         "training_hours": 40,
         "training_completed_on": D("2024-11-01"),
+        "recorded_at": dt.datetime(2025, 1, 1, 9, tzinfo=dt.UTC),
         "source_event_id": "evt-des",
     }
     return DesignationFact(**(fields | overrides))

@@ -24,22 +24,69 @@ class GetSuperviseeHoursRequest(_message.Message):
 
     SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
     AS_OF_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
     supervisee_id: _builtins.str
     as_of: _builtins.str
-    """The view as it stood at the end of this date; empty means today."""
+    """The view as it stood at the end of this date (see the service); empty means today."""
+    known_at: _builtins.str
+    """Only what had been recorded by this moment (RFC 3339 with its offset, see the service);
+    empty means now.
+    """
     def __init__(
         self,
         *,
         supervisee_id: _builtins.str = ...,
         as_of: _builtins.str = ...,
+        known_at: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "known_at", b"known_at", "supervisee_id", b"supervisee_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetSuperviseeHoursRequest: _TypeAlias = GetSuperviseeHoursRequest  # noqa: Y015
+
+@_typing.final
+class UnappliedEvent(_message.Message):
+    """An event compliance received and could not apply (it went to the dead-letter topic): the
+    views of what it names lack it until it is applied, a replay after a fix.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_ID_FIELD_NUMBER: _builtins.int
+    EVENT_TYPE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    FAILED_AT_FIELD_NUMBER: _builtins.int
+    event_id: _builtins.str
+    """Empty when the message could not be read as an event at all."""
+    event_type: _builtins.str
+    reason: _builtins.str
+    """Why it could not be applied."""
+    recorded_at: _builtins.str
+    """When its producer recorded it (when compliance set it aside, if it could not be read): views
+    known from then on lack it.
+    """
+    failed_at: _builtins.str
+    """When compliance set it aside."""
+    def __init__(
+        self,
+        *,
+        event_id: _builtins.str = ...,
+        event_type: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        recorded_at: _builtins.str = ...,
+        failed_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "event_type", b"event_type", "failed_at", b"failed_at", "reason", b"reason", "recorded_at", b"recorded_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnappliedEvent: _TypeAlias = UnappliedEvent  # noqa: Y015
 
 @_typing.final
 class MinutesBy(_message.Message):
@@ -178,7 +225,7 @@ class SessionCorrection(_message.Message):
     change: _builtins.str
     """"amended" or "voided"."""
     recorded_at: _builtins.str
-    """When it was recorded: it is in force from that day on."""
+    """When it was recorded: views known from then on show it, for every as_of of the session."""
     by: _builtins.str
     reason: _builtins.str
     source_event_id: _builtins.str
@@ -220,6 +267,7 @@ class SupervisorLapseMark(_message.Message):
     """"suspended", "revoked" or "expired"."""
     lapsed_since: _builtins.str
     marked_at: _builtins.str
+    """When the mark was recorded: views known from then on flag the session, from its date."""
     source_event_id: _builtins.str
     def __init__(
         self,
@@ -343,7 +391,7 @@ class SupervisionSessionRecord(_message.Message):
     def lapse_marks(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupervisorLapseMark]: ...
     @_builtins.property
     def logged(self) -> Global___SessionFigures:
-        """The session as first logged, and every correction on the record by the view's date."""
+        """The session as first logged, and every correction on the record by the view's known_at."""
 
     @_builtins.property
     def corrections(self) -> _containers.RepeatedCompositeFieldContainer[Global___SessionCorrection]: ...
@@ -403,6 +451,9 @@ class GetSuperviseeHoursResponse(_message.Message):
     EXCLUDED_BY_REASON_FIELD_NUMBER: _builtins.int
     EXCLUDED_FIELD_NUMBER: _builtins.int
     FLAGGED_MINUTES_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
+    INCOMPLETE_FIELD_NUMBER: _builtins.int
+    UNAPPLIED_EVENTS_FIELD_NUMBER: _builtins.int
     supervisee_id: _builtins.str
     as_of: _builtins.str
     total_minutes: _builtins.int
@@ -410,6 +461,12 @@ class GetSuperviseeHoursResponse(_message.Message):
     excluded_minutes: _builtins.int
     flagged_minutes: _builtins.int
     """Counted minutes of sessions flagged for review."""
+    known_at: _builtins.str
+    """The moment the view is known at (the request's known_at, or the time it was answered)."""
+    incomplete: _builtins.bool
+    """Set when the view lacks events compliance could not apply: its figures are not the whole
+    record until those are applied.
+    """
     @_builtins.property
     def by_format_and_modality(self) -> _containers.RepeatedCompositeFieldContainer[Global___MinutesBy]:
         """Counted minutes per (format, modality), every pair listed, zeros included."""
@@ -426,6 +483,10 @@ class GetSuperviseeHoursResponse(_message.Message):
     def excluded(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupervisionSessionRecord]:
         """The sessions dated by as_of that do not count, each with its reason."""
 
+    @_builtins.property
+    def unapplied_events(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnappliedEvent]:
+        """Those events, oldest recorded first, each with why it could not be applied."""
+
     def __init__(
         self,
         *,
@@ -439,10 +500,13 @@ class GetSuperviseeHoursResponse(_message.Message):
         excluded_by_reason: _abc.Iterable[Global___MinutesByReason] | None = ...,
         excluded: _abc.Iterable[Global___SupervisionSessionRecord] | None = ...,
         flagged_minutes: _builtins.int = ...,
+        known_at: _builtins.str = ...,
+        incomplete: _builtins.bool = ...,
+        unapplied_events: _abc.Iterable[Global___UnappliedEvent] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "by_format_and_modality", b"by_format_and_modality", "by_kind", b"by_kind", "excluded", b"excluded", "excluded_by_reason", b"excluded_by_reason", "excluded_minutes", b"excluded_minutes", "flagged_minutes", b"flagged_minutes", "sessions", b"sessions", "supervisee_id", b"supervisee_id", "total_minutes", b"total_minutes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "by_format_and_modality", b"by_format_and_modality", "by_kind", b"by_kind", "excluded", b"excluded", "excluded_by_reason", b"excluded_by_reason", "excluded_minutes", b"excluded_minutes", "flagged_minutes", b"flagged_minutes", "incomplete", b"incomplete", "known_at", b"known_at", "sessions", b"sessions", "supervisee_id", b"supervisee_id", "total_minutes", b"total_minutes", "unapplied_events", b"unapplied_events"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -454,17 +518,24 @@ class ListOpenReferralsRequest(_message.Message):
 
     SITE_ID_FIELD_NUMBER: _builtins.int
     AS_OF_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
     site_id: _builtins.str
     as_of: _builtins.str
+    """The view as it stood at the end of this date (see the service); empty means today."""
+    known_at: _builtins.str
+    """Only what had been recorded by this moment (RFC 3339 with its offset, see the service);
+    empty means now.
+    """
     def __init__(
         self,
         *,
         site_id: _builtins.str = ...,
         as_of: _builtins.str = ...,
+        known_at: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "site_id", b"site_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "known_at", b"known_at", "site_id", b"site_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -483,7 +554,9 @@ class ServiceLevelBreach(_message.Message):
     target: _builtins.str
     """"acknowledgement" or "scheduling"."""
     due_at: _builtins.str
+    """The breach stands from this moment, in every view as of a date on or after it."""
     detected_at: _builtins.str
+    """When the referral service's clock noticed it; views known from then on show it."""
     source_event_id: _builtins.str
     def __init__(
         self,
@@ -565,20 +638,36 @@ class ListOpenReferralsResponse(_message.Message):
     SITE_ID_FIELD_NUMBER: _builtins.int
     AS_OF_FIELD_NUMBER: _builtins.int
     REFERRALS_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
+    INCOMPLETE_FIELD_NUMBER: _builtins.int
+    UNAPPLIED_EVENTS_FIELD_NUMBER: _builtins.int
     site_id: _builtins.str
     as_of: _builtins.str
+    known_at: _builtins.str
+    """The moment the view is known at (the request's known_at, or the time it was answered)."""
+    incomplete: _builtins.bool
+    """Set when the view lacks events compliance could not apply: its figures are not the whole
+    record until those are applied.
+    """
     @_builtins.property
     def referrals(self) -> _containers.RepeatedCompositeFieldContainer[Global___OpenReferral]: ...
+    @_builtins.property
+    def unapplied_events(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnappliedEvent]:
+        """Those events, oldest recorded first, each with why it could not be applied."""
+
     def __init__(
         self,
         *,
         site_id: _builtins.str = ...,
         as_of: _builtins.str = ...,
         referrals: _abc.Iterable[Global___OpenReferral] | None = ...,
+        known_at: _builtins.str = ...,
+        incomplete: _builtins.bool = ...,
+        unapplied_events: _abc.Iterable[Global___UnappliedEvent] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "referrals", b"referrals", "site_id", b"site_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "incomplete", b"incomplete", "known_at", b"known_at", "referrals", b"referrals", "site_id", b"site_id", "unapplied_events", b"unapplied_events"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -590,17 +679,24 @@ class GetSuperviseeRecordRequest(_message.Message):
 
     SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
     AS_OF_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
     supervisee_id: _builtins.str
     as_of: _builtins.str
+    """The view as it stood at the end of this date (see the service); empty means today."""
+    known_at: _builtins.str
+    """Only what had been recorded by this moment (RFC 3339 with its offset, see the service);
+    empty means now.
+    """
     def __init__(
         self,
         *,
         supervisee_id: _builtins.str = ...,
         as_of: _builtins.str = ...,
+        known_at: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "known_at", b"known_at", "supervisee_id", b"supervisee_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -685,6 +781,7 @@ class AgreementAmendment(_message.Message):
     PERIOD_FIELD_NUMBER: _builtins.int
     SOURCE_EVENT_ID_FIELD_NUMBER: _builtins.int
     recorded_at: _builtins.str
+    """When it was recorded: the new terms stand from that day."""
     amended_by: _builtins.str
     reason: _builtins.str
     end_date: _builtins.str
@@ -1014,10 +1111,19 @@ class GetSuperviseeRecordResponse(_message.Message):
     PRACTICE_WEEKS_FIELD_NUMBER: _builtins.int
     PRACTICE_DIRECT_MINUTES_FIELD_NUMBER: _builtins.int
     PRACTICE_INDIRECT_MINUTES_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
+    INCOMPLETE_FIELD_NUMBER: _builtins.int
+    UNAPPLIED_EVENTS_FIELD_NUMBER: _builtins.int
     supervisee_id: _builtins.str
     as_of: _builtins.str
     practice_direct_minutes: _builtins.int
     practice_indirect_minutes: _builtins.int
+    known_at: _builtins.str
+    """The moment the view is known at (the request's known_at, or the time it was answered)."""
+    incomplete: _builtins.bool
+    """Set when the view lacks events compliance could not apply: its figures are not the whole
+    record until those are applied.
+    """
     @_builtins.property
     def registration(self) -> Global___SuperviseeRegistration:
         """Unset when no registration is on the record by as_of."""
@@ -1034,6 +1140,10 @@ class GetSuperviseeRecordResponse(_message.Message):
     def evaluations(self) -> _containers.RepeatedCompositeFieldContainer[Global___CompetencyEvaluation]: ...
     @_builtins.property
     def practice_weeks(self) -> _containers.RepeatedCompositeFieldContainer[Global___PracticeWeek]: ...
+    @_builtins.property
+    def unapplied_events(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnappliedEvent]:
+        """Those events, oldest recorded first, each with why it could not be applied."""
+
     def __init__(
         self,
         *,
@@ -1047,10 +1157,13 @@ class GetSuperviseeRecordResponse(_message.Message):
         practice_weeks: _abc.Iterable[Global___PracticeWeek] | None = ...,
         practice_direct_minutes: _builtins.int = ...,
         practice_indirect_minutes: _builtins.int = ...,
+        known_at: _builtins.str = ...,
+        incomplete: _builtins.bool = ...,
+        unapplied_events: _abc.Iterable[Global___UnappliedEvent] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["registration", b"registration"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreements", b"agreements", "as_of", b"as_of", "evaluations", b"evaluations", "months", b"months", "practice_direct_minutes", b"practice_direct_minutes", "practice_indirect_minutes", b"practice_indirect_minutes", "practice_weeks", b"practice_weeks", "registration", b"registration", "sessions", b"sessions", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreements", b"agreements", "as_of", b"as_of", "evaluations", b"evaluations", "incomplete", b"incomplete", "known_at", b"known_at", "months", b"months", "practice_direct_minutes", b"practice_direct_minutes", "practice_indirect_minutes", b"practice_indirect_minutes", "practice_weeks", b"practice_weeks", "registration", b"registration", "sessions", b"sessions", "supervisee_id", b"supervisee_id", "unapplied_events", b"unapplied_events"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1062,18 +1175,25 @@ class ListLicensesExpiringRequest(_message.Message):
 
     AS_OF_FIELD_NUMBER: _builtins.int
     WITHIN_DAYS_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
     as_of: _builtins.str
+    """The view as it stood at the end of this date (see the service); empty means today."""
     within_days: _builtins.int
     """Expiring between as_of and this many days after it (0: on as_of itself); 0 to 3650."""
+    known_at: _builtins.str
+    """Only what had been recorded by this moment (RFC 3339 with its offset, see the service);
+    empty means now.
+    """
     def __init__(
         self,
         *,
         as_of: _builtins.str = ...,
         within_days: _builtins.int = ...,
+        known_at: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "within_days", b"within_days"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "known_at", b"known_at", "within_days", b"within_days"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1171,14 +1291,27 @@ class ListLicensesExpiringResponse(_message.Message):
     WITHIN_DAYS_FIELD_NUMBER: _builtins.int
     LICENSES_FIELD_NUMBER: _builtins.int
     DESIGNATIONS_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
+    INCOMPLETE_FIELD_NUMBER: _builtins.int
+    UNAPPLIED_EVENTS_FIELD_NUMBER: _builtins.int
     as_of: _builtins.str
     within_days: _builtins.int
+    known_at: _builtins.str
+    """The moment the view is known at (the request's known_at, or the time it was answered)."""
+    incomplete: _builtins.bool
+    """Set when the view lacks events compliance could not apply: its figures are not the whole
+    record until those are applied.
+    """
     @_builtins.property
     def licenses(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExpiringLicense]:
         """Soonest first."""
 
     @_builtins.property
     def designations(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExpiringDesignation]: ...
+    @_builtins.property
+    def unapplied_events(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnappliedEvent]:
+        """Those events, oldest recorded first, each with why it could not be applied."""
+
     def __init__(
         self,
         *,
@@ -1186,10 +1319,13 @@ class ListLicensesExpiringResponse(_message.Message):
         within_days: _builtins.int = ...,
         licenses: _abc.Iterable[Global___ExpiringLicense] | None = ...,
         designations: _abc.Iterable[Global___ExpiringDesignation] | None = ...,
+        known_at: _builtins.str = ...,
+        incomplete: _builtins.bool = ...,
+        unapplied_events: _abc.Iterable[Global___UnappliedEvent] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "designations", b"designations", "licenses", b"licenses", "within_days", b"within_days"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "designations", b"designations", "incomplete", b"incomplete", "known_at", b"known_at", "licenses", b"licenses", "unapplied_events", b"unapplied_events", "within_days", b"within_days"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1201,17 +1337,24 @@ class ListServiceLevelBreachesRequest(_message.Message):
 
     SITE_ID_FIELD_NUMBER: _builtins.int
     AS_OF_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
     site_id: _builtins.str
     as_of: _builtins.str
+    """The view as it stood at the end of this date (see the service); empty means today."""
+    known_at: _builtins.str
+    """Only what had been recorded by this moment (RFC 3339 with its offset, see the service);
+    empty means now.
+    """
     def __init__(
         self,
         *,
         site_id: _builtins.str = ...,
         as_of: _builtins.str = ...,
+        known_at: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "site_id", b"site_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "known_at", b"known_at", "site_id", b"site_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1270,11 +1413,24 @@ class ListServiceLevelBreachesResponse(_message.Message):
     SITE_ID_FIELD_NUMBER: _builtins.int
     AS_OF_FIELD_NUMBER: _builtins.int
     REFERRALS_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
+    INCOMPLETE_FIELD_NUMBER: _builtins.int
+    UNAPPLIED_EVENTS_FIELD_NUMBER: _builtins.int
     site_id: _builtins.str
     as_of: _builtins.str
+    known_at: _builtins.str
+    """The moment the view is known at (the request's known_at, or the time it was answered)."""
+    incomplete: _builtins.bool
+    """Set when the view lacks events compliance could not apply: its figures are not the whole
+    record until those are applied.
+    """
     @_builtins.property
     def referrals(self) -> _containers.RepeatedCompositeFieldContainer[Global___BreachedReferral]:
         """Oldest referral first."""
+
+    @_builtins.property
+    def unapplied_events(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnappliedEvent]:
+        """Those events, oldest recorded first, each with why it could not be applied."""
 
     def __init__(
         self,
@@ -1282,10 +1438,13 @@ class ListServiceLevelBreachesResponse(_message.Message):
         site_id: _builtins.str = ...,
         as_of: _builtins.str = ...,
         referrals: _abc.Iterable[Global___BreachedReferral] | None = ...,
+        known_at: _builtins.str = ...,
+        incomplete: _builtins.bool = ...,
+        unapplied_events: _abc.Iterable[Global___UnappliedEvent] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "referrals", b"referrals", "site_id", b"site_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "incomplete", b"incomplete", "known_at", b"known_at", "referrals", b"referrals", "site_id", b"site_id", "unapplied_events", b"unapplied_events"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

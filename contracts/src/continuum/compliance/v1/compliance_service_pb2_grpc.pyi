@@ -27,14 +27,45 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class ComplianceServiceStub:
-    """Audit-ready views of licensure oversight, as of any date, every figure traceable to its events.
+    """Audit-ready views of licensure oversight, as of any date and as known at any moment, every
+    figure traceable to its events.
 
-    A view "as of" a date is the record as it stood at the end of that date (empty: today). An
-    original fact (a session, an agreement, a referral, a license) stands from its own date; a
-    correction or a mark made later (an amendment, a void, a lapse mark, new agreement terms, a
-    week's practice hours recorded again) from the day it was recorded. Nothing that does not
-    count is dropped: it is listed with the reason. Dates are ISO 8601 (YYYY-MM-DD), times ISO
-    8601 in UTC.
+    Two time axes, the same for every view and every kind of fact:
+
+    - as_of (a date, YYYY-MM-DD; empty: today, UTC) is the date the view describes: the state at
+      the end of that day, in the time the facts themselves say things happened (valid time),
+      never in the time they were recorded:
+      - an original fact (a session logged, an agreement signed, a referral raised, a license or a
+        designation recorded, a supervisee registered) stands from its own date, however late it
+        was recorded;
+      - a change with its own date (a board approval, a termination, a transfer, a month signed off
+        or reopened, an evaluation acknowledged, a referral step, a license renewed, suspended,
+        reinstated, revoked or expired) from that date;
+      - a correction of a session (an amendment, a void) says what the session was: once known, it
+        applies to every as_of, and the session shows from its own date as corrected;
+      - a supervisor's lapse marked on a session stands from the session's date;
+      - a missed service-level target stands from the moment it was due, however late the
+        referral service's clock recorded it;
+      - a week's practice hours recorded again correct that week;
+      - an agreement's new terms (an amendment has no date of its own) stand from the day they
+        were recorded, and so does an agreement signed before its start date.
+
+    - known_at (an RFC 3339 timestamp with its UTC offset, e.g. "2026-04-30T17:00:00Z"; empty:
+      now) is the moment whose record the view shows: only the facts recorded by then, by the
+      time the service that owns each one recorded it (not when compliance received it, so a
+      projection rebuilt from the log answers exactly as before).
+
+    So the same as_of and known_at always give the same answer: a report issued at a moment is
+    reproduced exactly with known_at set to that moment, and a fact recorded late shows in the
+    current view of its period (a session under a license that had expired is flagged as of that
+    month once the lapse is known; a referral that missed its February target shows the breach as
+    of June even though the clock recorded it later).
+
+    Nothing that does not count is dropped: it is listed with the reason. A view that lacks an
+    event compliance received and could not apply says so (incomplete, and unapplied_events with
+    each event and why) until that event is applied. A supervisee compliance has never heard of
+    by known_at (no registration, no fact naming them, no unapplied event naming them) is
+    NOT_FOUND. Dates are ISO 8601 (YYYY-MM-DD), times RFC 3339 in UTC.
     """
 
     @_typing.overload
@@ -59,14 +90,45 @@ class ComplianceServiceStub:
 
 @_typing.type_check_only
 class ComplianceServiceAsyncStub(ComplianceServiceStub):
-    """Audit-ready views of licensure oversight, as of any date, every figure traceable to its events.
+    """Audit-ready views of licensure oversight, as of any date and as known at any moment, every
+    figure traceable to its events.
 
-    A view "as of" a date is the record as it stood at the end of that date (empty: today). An
-    original fact (a session, an agreement, a referral, a license) stands from its own date; a
-    correction or a mark made later (an amendment, a void, a lapse mark, new agreement terms, a
-    week's practice hours recorded again) from the day it was recorded. Nothing that does not
-    count is dropped: it is listed with the reason. Dates are ISO 8601 (YYYY-MM-DD), times ISO
-    8601 in UTC.
+    Two time axes, the same for every view and every kind of fact:
+
+    - as_of (a date, YYYY-MM-DD; empty: today, UTC) is the date the view describes: the state at
+      the end of that day, in the time the facts themselves say things happened (valid time),
+      never in the time they were recorded:
+      - an original fact (a session logged, an agreement signed, a referral raised, a license or a
+        designation recorded, a supervisee registered) stands from its own date, however late it
+        was recorded;
+      - a change with its own date (a board approval, a termination, a transfer, a month signed off
+        or reopened, an evaluation acknowledged, a referral step, a license renewed, suspended,
+        reinstated, revoked or expired) from that date;
+      - a correction of a session (an amendment, a void) says what the session was: once known, it
+        applies to every as_of, and the session shows from its own date as corrected;
+      - a supervisor's lapse marked on a session stands from the session's date;
+      - a missed service-level target stands from the moment it was due, however late the
+        referral service's clock recorded it;
+      - a week's practice hours recorded again correct that week;
+      - an agreement's new terms (an amendment has no date of its own) stand from the day they
+        were recorded, and so does an agreement signed before its start date.
+
+    - known_at (an RFC 3339 timestamp with its UTC offset, e.g. "2026-04-30T17:00:00Z"; empty:
+      now) is the moment whose record the view shows: only the facts recorded by then, by the
+      time the service that owns each one recorded it (not when compliance received it, so a
+      projection rebuilt from the log answers exactly as before).
+
+    So the same as_of and known_at always give the same answer: a report issued at a moment is
+    reproduced exactly with known_at set to that moment, and a fact recorded late shows in the
+    current view of its period (a session under a license that had expired is flagged as of that
+    month once the lapse is known; a referral that missed its February target shows the breach as
+    of June even though the clock recorded it later).
+
+    Nothing that does not count is dropped: it is listed with the reason. A view that lacks an
+    event compliance received and could not apply says so (incomplete, and unapplied_events with
+    each event and why) until that event is applied. A supervisee compliance has never heard of
+    by known_at (no registration, no fact naming them, no unapplied event naming them) is
+    NOT_FOUND. Dates are ISO 8601 (YYYY-MM-DD), times RFC 3339 in UTC.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -87,14 +149,45 @@ class ComplianceServiceAsyncStub(ComplianceServiceStub):
     """The referrals at a site that had missed a service-level target by a date, open or closed."""
 
 class ComplianceServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Audit-ready views of licensure oversight, as of any date, every figure traceable to its events.
+    """Audit-ready views of licensure oversight, as of any date and as known at any moment, every
+    figure traceable to its events.
 
-    A view "as of" a date is the record as it stood at the end of that date (empty: today). An
-    original fact (a session, an agreement, a referral, a license) stands from its own date; a
-    correction or a mark made later (an amendment, a void, a lapse mark, new agreement terms, a
-    week's practice hours recorded again) from the day it was recorded. Nothing that does not
-    count is dropped: it is listed with the reason. Dates are ISO 8601 (YYYY-MM-DD), times ISO
-    8601 in UTC.
+    Two time axes, the same for every view and every kind of fact:
+
+    - as_of (a date, YYYY-MM-DD; empty: today, UTC) is the date the view describes: the state at
+      the end of that day, in the time the facts themselves say things happened (valid time),
+      never in the time they were recorded:
+      - an original fact (a session logged, an agreement signed, a referral raised, a license or a
+        designation recorded, a supervisee registered) stands from its own date, however late it
+        was recorded;
+      - a change with its own date (a board approval, a termination, a transfer, a month signed off
+        or reopened, an evaluation acknowledged, a referral step, a license renewed, suspended,
+        reinstated, revoked or expired) from that date;
+      - a correction of a session (an amendment, a void) says what the session was: once known, it
+        applies to every as_of, and the session shows from its own date as corrected;
+      - a supervisor's lapse marked on a session stands from the session's date;
+      - a missed service-level target stands from the moment it was due, however late the
+        referral service's clock recorded it;
+      - a week's practice hours recorded again correct that week;
+      - an agreement's new terms (an amendment has no date of its own) stand from the day they
+        were recorded, and so does an agreement signed before its start date.
+
+    - known_at (an RFC 3339 timestamp with its UTC offset, e.g. "2026-04-30T17:00:00Z"; empty:
+      now) is the moment whose record the view shows: only the facts recorded by then, by the
+      time the service that owns each one recorded it (not when compliance received it, so a
+      projection rebuilt from the log answers exactly as before).
+
+    So the same as_of and known_at always give the same answer: a report issued at a moment is
+    reproduced exactly with known_at set to that moment, and a fact recorded late shows in the
+    current view of its period (a session under a license that had expired is flagged as of that
+    month once the lapse is known; a referral that missed its February target shows the breach as
+    of June even though the clock recorded it later).
+
+    Nothing that does not count is dropped: it is listed with the reason. A view that lacks an
+    event compliance received and could not apply says so (incomplete, and unapplied_events with
+    each event and why) until that event is applied. A supervisee compliance has never heard of
+    by known_at (no registration, no fact naming them, no unapplied event naming them) is
+    NOT_FOUND. Dates are ISO 8601 (YYYY-MM-DD), times RFC 3339 in UTC.
     """
 
     @_abc_1.abstractmethod

@@ -1,68 +1,220 @@
-"""The compliance views: read the projected facts, let the domain compute the figures."""
+"""The compliance views: read the projected facts as known at a moment, let the domain compute
+the figures as of a date, and say when a view lacks an event compliance could not apply.
+
+Every view takes both time axes (see compliance.domain.facts): `as_of`, the date it describes,
+and `known_at`, the moment whose record it shows. The reader applies `known_at`; the domain
+applies `as_of`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
-from typing import Protocol
+from collections.abc import Collection, Iterable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from compliance.domain.agreements import agreements_as_of
-from compliance.domain.facts import ReferralFact
+from compliance.domain.facts import Concern, ConcernKind, ReferralFact, UnappliedEvent
 from compliance.domain.hours import HoursSummary, hours_as_of
 from compliance.domain.record import (
     Credentials,
     SuperviseeFacts,
     SuperviseeRecord,
+    UnknownSupervisee,
     record_as_of,
     supervisors_of,
 )
 from compliance.domain.referrals import ReferralAsOf, breached_as_of, open_as_of
 from compliance.domain.standing import Expiring, expiring_within
 
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class SuperviseePage:
+    """One page of a site's supervisees, by id; `next_after` continues it (None: the last)."""
+
+    supervisee_ids: tuple[str, ...]
+    next_after: str | None
+
+
+class FactsReader(Protocol):
+    """Reads of the projected facts, each as known at a moment (only what had been recorded by
+    then)."""
+
+    async def supervisee_facts(self, supervisee_id: str, known_at: dt.datetime) -> SuperviseeFacts:
+        """Everything projected about one supervisee, of any date."""
+        ...
+
+    async def referrals_at(
+        self, site_id: str, raised_by: dt.date, known_at: dt.datetime
+    ) -> list[ReferralFact]:
+        """The site's referrals raised on or before a date, with every step since."""
+        ...
+
+    async def credentials(
+        self, holder_ids: Collection[str] | None, known_at: dt.datetime
+    ) -> Credentials:
+        """The licenses and designations of these holders, or of everyone (None)."""
+        ...
+
+    async def unapplied(
+        self,
+        known_at: dt.datetime,
+        *,
+        concerning: Collection[Concern] = (),
+        kinds: Collection[ConcernKind] = (),
+    ) -> tuple[UnappliedEvent, ...]:
+        """The events compliance could not apply that a view known at `known_at` lacks, among
+        those naming one of `concerning` or anything of one of `kinds`."""
+        ...
+
+    async def supervisees_at_site(
+        self,
+        site_id: str,
+        as_of: dt.date,
+        known_at: dt.datetime,
+        *,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> SuperviseePage:
+        """The supervisees whose home site at the end of `as_of` is `site_id`, by id."""
+        ...
+
 
 class ProjectedFacts(Protocol):
     """Where the projected facts are read from."""
 
-    async def supervisee_facts(self, supervisee_id: str) -> SuperviseeFacts:
-        """Everything projected about one supervisee, of any date."""
+    def snapshot(self) -> AbstractAsyncContextManager[FactsReader]:
+        """Reads that all see the same committed state, though the projector commits in
+        between: one view's, so that no view shows half of a batch."""
         ...
 
-    async def referrals_at(self, site_id: str, raised_by: dt.date) -> list[ReferralFact]:
-        """The site's referrals raised on or before a date, with every step since."""
-        ...
 
-    async def credentials(self, holder_ids: Collection[str] | None = None) -> Credentials:
-        """The licenses and designations of these holders, or of everyone (None)."""
-        ...
+@dataclass(frozen=True, slots=True)
+class View(Generic[V]):
+    """What a view shows, on its two time axes, and the events it lacks: a view with any is
+    incomplete, and says so rather than pass for whole."""
+
+    shown: V
+    as_of: dt.date
+    known_at: dt.datetime
+    unapplied: tuple[UnappliedEvent, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.unapplied
+
+
+def _concerning_supervisee(facts: SuperviseeFacts) -> set[Concern]:
+    """What an event must name to concern a supervisee's view: them, or one of their sessions,
+    agreements or evaluations."""
+    return {
+        ("supervisee", facts.supervisee_id),
+        *(("session", s.session_id) for s in facts.sessions),
+        *(("agreement", a.agreement_id) for a in facts.agreements),
+        *(("evaluation", e.evaluation_id) for e in facts.evaluations),
+    }
+
+
+async def _lacking(
+    facts: FactsReader,
+    known: SuperviseeFacts,
+    known_at: dt.datetime,
+    also_concerning: Iterable[Concern] = (),
+) -> tuple[UnappliedEvent, ...]:
+    """What the supervisee's view lacks; UnknownSupervisee when compliance had heard nothing of
+    them by `known_at`, not even an event naming them it could not apply."""
+    concerning = _concerning_supervisee(known) | set(also_concerning)
+    unapplied = await facts.unapplied(known_at, concerning=concerning)
+    named = any(("supervisee", known.supervisee_id) in u.concerns for u in unapplied)
+    if not known.heard_of and not named:
+        raise UnknownSupervisee(known.supervisee_id, known_at)
+    return unapplied
 
 
 async def supervisee_hours(
-    facts: ProjectedFacts, supervisee_id: str, as_of: dt.date
-) -> HoursSummary:
-    known = await facts.supervisee_facts(supervisee_id)
-    return hours_as_of(known.sessions, as_of, agreements_as_of(known.agreements, as_of))
+    facts: ProjectedFacts, supervisee_id: str, as_of: dt.date, known_at: dt.datetime
+) -> View[HoursSummary]:
+    async with facts.snapshot() as read:
+        known = await read.supervisee_facts(supervisee_id, known_at)
+        unapplied = await _lacking(read, known, known_at)
+    summary = hours_as_of(known.sessions, as_of, agreements_as_of(known.agreements, as_of))
+    return View(summary, as_of, known_at, unapplied)
 
 
 async def supervisee_record(
-    facts: ProjectedFacts, supervisee_id: str, as_of: dt.date
-) -> SuperviseeRecord:
-    known = await facts.supervisee_facts(supervisee_id)
-    credentials = await facts.credentials(supervisors_of(known))
-    return record_as_of(known, credentials, as_of)
+    facts: ProjectedFacts, supervisee_id: str, as_of: dt.date, known_at: dt.datetime
+) -> View[SuperviseeRecord]:
+    async with facts.snapshot() as read:
+        known = await read.supervisee_facts(supervisee_id, known_at)
+        supervisors = supervisors_of(known)
+        # The record shows the supervisors' licenses: an unapplied license event concerns it.
+        unapplied = await _lacking(read, known, known_at, (("holder", s) for s in supervisors))
+        credentials = await read.credentials(supervisors, known_at)
+    return View(record_as_of(known, credentials, as_of), as_of, known_at, unapplied)
+
+
+async def _referral_view(
+    facts: ProjectedFacts, site_id: str, as_of: dt.date, known_at: dt.datetime
+) -> tuple[list[ReferralFact], tuple[UnappliedEvent, ...]]:
+    async with facts.snapshot() as read:
+        at_site = await read.referrals_at(site_id, as_of, known_at)
+        concerning: set[Concern] = {
+            ("site", site_id),
+            *(("referral", r.referral_id) for r in at_site),
+        }
+        unapplied = await read.unapplied(known_at, concerning=concerning)
+    ours = {r.referral_id for r in at_site}
+    # A referral event concerns the site's view if it names one of its referrals, or a referral
+    # and this site (one that was raised here and could not be applied); a session at the site
+    # does not.
+    lacking = tuple(
+        u
+        for u in unapplied
+        if any(
+            kind == "referral" and (i in ours or ("site", site_id) in u.concerns)
+            for kind, i in u.concerns
+        )
+    )
+    return at_site, lacking
 
 
 async def open_referrals(
-    facts: ProjectedFacts, site_id: str, as_of: dt.date
-) -> tuple[ReferralAsOf, ...]:
-    return open_as_of(await facts.referrals_at(site_id, as_of), as_of)
+    facts: ProjectedFacts, site_id: str, as_of: dt.date, known_at: dt.datetime
+) -> View[tuple[ReferralAsOf, ...]]:
+    at_site, unapplied = await _referral_view(facts, site_id, as_of, known_at)
+    return View(open_as_of(at_site, as_of), as_of, known_at, unapplied)
 
 
 async def service_level_breaches(
-    facts: ProjectedFacts, site_id: str, as_of: dt.date
-) -> tuple[ReferralAsOf, ...]:
-    return breached_as_of(await facts.referrals_at(site_id, as_of), as_of)
+    facts: ProjectedFacts, site_id: str, as_of: dt.date, known_at: dt.datetime
+) -> View[tuple[ReferralAsOf, ...]]:
+    at_site, unapplied = await _referral_view(facts, site_id, as_of, known_at)
+    return View(breached_as_of(at_site, as_of), as_of, known_at, unapplied)
 
 
-async def licenses_expiring(facts: ProjectedFacts, as_of: dt.date, within_days: int) -> Expiring:
-    credentials = await facts.credentials()
-    return expiring_within(credentials.licenses, credentials.designations, as_of, within_days)
+async def licenses_expiring(
+    facts: ProjectedFacts, as_of: dt.date, within_days: int, known_at: dt.datetime
+) -> View[Expiring]:
+    async with facts.snapshot() as read:
+        credentials = await read.credentials(None, known_at)
+        # Every holder's licenses are in this view: any unapplied credential event concerns it.
+        unapplied = await read.unapplied(known_at, kinds=("holder", "license"))
+    expiring = expiring_within(credentials.licenses, credentials.designations, as_of, within_days)
+    return View(expiring, as_of, known_at, unapplied)
+
+
+async def site_supervisees(
+    facts: ProjectedFacts,
+    site_id: str,
+    as_of: dt.date,
+    known_at: dt.datetime,
+    *,
+    after: str | None = None,
+    limit: int = 100,
+) -> SuperviseePage:
+    """One page of the supervisees whose home site at the end of `as_of` is `site_id`."""
+    async with facts.snapshot() as read:
+        return await read.supervisees_at_site(site_id, as_of, known_at, after=after, limit=limit)

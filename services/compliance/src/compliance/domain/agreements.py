@@ -1,7 +1,9 @@
 """Supervision agreements as they stood on a date, and which agreement a session falls under.
 
 Where the credential track needs the board's approval, no session under the agreement counts
-before an approval dated on or before the session's date.
+before an approval dated on or before the session's date. Approvals and terminations take effect
+on their own dates; the signing and an amendment have no date of their own and take effect on
+the day they were recorded (an agreement also stands from its start date, however late signed).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from compliance.domain.facts import Fact, SessionModality, known_by
+from compliance.domain.facts import Fact, SessionModality, known, recorded_on
 
 AgreementPeriod = Literal["week", "two_weeks", "month"]
 AgreementStatus = Literal["not_started", "pending_approval", "active", "ended", "terminated"]
@@ -39,6 +41,7 @@ class AgreementAmendment(Fact):
 class AgreementApproval(Fact):
     approved_on: dt.date
     approval_reference: str
+    recorded_at: dt.datetime
     source_event_id: str
 
 
@@ -48,6 +51,7 @@ class AgreementTermination(Fact):
     terminated_on: dt.date
     reason: str
     terminated_by: str
+    recorded_at: dt.datetime
     source_event_id: str
 
 
@@ -68,6 +72,19 @@ class AgreementFact(Fact):
     amendments: tuple[AgreementAmendment, ...] = ()
     terminations: tuple[AgreementTermination, ...] = ()
 
+    def known_at(self, moment: dt.datetime) -> AgreementFact | None:
+        """The agreement as known at `moment`: None if not yet signed, and only the approvals,
+        amendments and terminations recorded by then."""
+        if not known(self.recorded_at, moment):
+            return None
+        return self.model_copy(
+            update={
+                "approvals": tuple(a for a in self.approvals if known(a.recorded_at, moment)),
+                "amendments": tuple(a for a in self.amendments if known(a.recorded_at, moment)),
+                "terminations": tuple(t for t in self.terminations if known(t.recorded_at, moment)),
+            }
+        )
+
 
 class AgreementAsOf(Fact):
     """An agreement as it stood at the end of `as_of`."""
@@ -84,7 +101,7 @@ class AgreementAsOf(Fact):
     status: AgreementStatus
     approval: AgreementApproval | None
     termination: AgreementTermination | None
-    # The amendments on the record by `as_of`, oldest first.
+    # The amendments in force by `as_of` (recorded by then), oldest first.
     amendments: tuple[AgreementAmendment, ...]
     # Every event that shaped the agreement as shown, oldest first.
     source_event_ids: tuple[str, ...]
@@ -107,12 +124,12 @@ class AgreementAsOf(Fact):
 
 
 def agreement_as_of(fact: AgreementFact, as_of: dt.date) -> AgreementAsOf | None:
-    """None while the agreement was neither recorded nor started by the end of `as_of`."""
-    if fact.start_date > as_of and not known_by(fact.recorded_at, as_of):
+    """None while the agreement was neither signed nor started by the end of `as_of`."""
+    if fact.start_date > as_of and recorded_on(fact.recorded_at) > as_of:
         return None
     amendments = tuple(
         sorted(
-            (a for a in fact.amendments if known_by(a.recorded_at, as_of)),
+            (a for a in fact.amendments if recorded_on(a.recorded_at) <= as_of),
             key=lambda a: (a.recorded_at, a.source_event_id),
         )
     )
@@ -162,7 +179,7 @@ def agreement_as_of(fact: AgreementFact, as_of: dt.date) -> AgreementAsOf | None
 
 
 def agreements_as_of(facts: Iterable[AgreementFact], as_of: dt.date) -> tuple[AgreementAsOf, ...]:
-    """The agreements on the record by the end of `as_of`, by start date then id."""
+    """The agreements signed or started by the end of `as_of`, by start date then id."""
     shown = (agreement_as_of(fact, as_of) for fact in facts)
     return tuple(
         sorted((a for a in shown if a is not None), key=lambda a: (a.start_date, a.agreement_id))

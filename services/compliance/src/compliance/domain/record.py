@@ -1,18 +1,22 @@
 """A supervisee's record as an auditor asks to see it, as it stood at the end of a date:
 registration, agreements, every session with its corrections, voids and lapse marks (and the
-supervisor's licenses on the session's date), month sign-offs, evaluations and practice hours."""
+supervisor's licenses on the session's date), month sign-offs, evaluations and practice hours.
+
+Compliance has heard of a supervisee once it holds their registration or any fact naming them
+(a session, an agreement, practice hours, a sign-off, an evaluation), or an event naming them it
+could not apply; of anyone else it knows nothing (`UnknownSupervisee`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import Field
 
 from compliance.domain.agreements import AgreementAsOf, AgreementFact, agreements_as_of
-from compliance.domain.facts import Fact, SupervisionSessionFact, known_by
+from compliance.domain.facts import Fact, SupervisionSessionFact, known
 from compliance.domain.hours import sessions_as_of
 from compliance.domain.sessions import SessionAsOf
 from compliance.domain.standing import (
@@ -21,15 +25,29 @@ from compliance.domain.standing import (
     SupervisorStanding,
     standing_on,
 )
+from infra.ddd import NotFound
 
 EvaluationTrigger = Literal["quarterly", "annual", "midterm", "final", "termination", "ad_hoc"]
 MonthAction = Literal["signed_off", "reopened"]
+
+
+class UnknownSupervisee(NotFound):
+    """Compliance has never heard of this supervisee (by the moment the view is known at)."""
+
+    def __init__(self, supervisee_id: str, known_at: dt.datetime) -> None:
+        super().__init__(
+            f"compliance has no record of supervisee {supervisee_id} "
+            f"as known at {known_at.isoformat()}"
+        )
+        self.supervisee_id = supervisee_id
+        self.known_at = known_at
 
 
 class TransferFact(Fact):
     from_site_id: str
     to_site_id: str
     effective_on: dt.date
+    recorded_at: dt.datetime
     source_event_id: str
 
 
@@ -39,8 +57,16 @@ class SuperviseeFact(Fact):
     license_number: str
     home_site_id: str
     registered_on: dt.date
+    recorded_at: dt.datetime
     source_event_id: str
     transfers: tuple[TransferFact, ...] = ()
+
+    def known_at(self, moment: dt.datetime) -> SuperviseeFact | None:
+        if not known(self.recorded_at, moment):
+            return None
+        return self.model_copy(
+            update={"transfers": tuple(t for t in self.transfers if known(t.recorded_at, moment))}
+        )
 
 
 class SuperviseeAsOf(Fact):
@@ -76,7 +102,7 @@ def supervisee_as_of(fact: SuperviseeFact, as_of: dt.date) -> SuperviseeAsOf | N
 
 class PracticeHoursFact(Fact):
     """One record of a week's client hours at a site; a later one for the same week and site
-    replaces it from the day it was recorded."""
+    corrects that week."""
 
     site_id: str
     # The Monday the week starts on.
@@ -106,18 +132,16 @@ class PracticeHours(Fact):
 
 
 def practice_hours_as_of(facts: Iterable[PracticeHoursFact], as_of: dt.date) -> PracticeHours:
-    """Per week and site, the latest record on file by the end of `as_of`, by week then site.
-
-    A week's first record stands from the week itself; each later one is a correction, in force
-    from the day it was recorded."""
+    """Per week and site, the latest record on file, for the weeks begun by the end of `as_of`,
+    by week then site. A week stands from the week itself; each later record of it is a
+    correction of that week."""
     by_week: dict[tuple[dt.date, str], list[PracticeHoursFact]] = defaultdict(list)
     for fact in facts:
         if fact.week_start <= as_of:
             by_week[fact.week_start, fact.site_id].append(fact)
     weeks = []
     for (week_start, site_id), records in sorted(by_week.items()):
-        first, *later = sorted(records, key=lambda r: (r.recorded_at, r.source_event_id))
-        on_file = [first, *(r for r in later if known_by(r.recorded_at, as_of))]
+        on_file = sorted(records, key=lambda r: (r.recorded_at, r.source_event_id))
         current = on_file[-1]
         weeks.append(
             PracticeWeek(
@@ -206,14 +230,31 @@ class EvaluationFact(Fact):
     remediation_required: bool
     evidence_session_ids: tuple[str, ...]
     signed_on: dt.date
+    recorded_at: dt.datetime
     source_event_id: str
     acknowledged_on: dt.date | None = None
+    acknowledgement_recorded_at: dt.datetime | None = None
     acknowledgement_event_id: str | None = None
 
     @property
     def source_event_ids(self) -> tuple[str, ...]:
         ack = self.acknowledgement_event_id
         return (self.source_event_id, *([ack] if ack else []))
+
+    def _unacknowledged(self) -> EvaluationFact:
+        return self.model_copy(
+            update={
+                "acknowledged_on": None,
+                "acknowledgement_recorded_at": None,
+                "acknowledgement_event_id": None,
+            }
+        )
+
+    def known_at(self, moment: dt.datetime) -> EvaluationFact | None:
+        if not known(self.recorded_at, moment):
+            return None
+        ack = self.acknowledgement_recorded_at
+        return self if ack is None or known(ack, moment) else self._unacknowledged()
 
 
 def evaluations_as_of(
@@ -225,9 +266,7 @@ def evaluations_as_of(
         if fact.signed_on > as_of:
             continue
         if fact.acknowledged_on is not None and fact.acknowledged_on > as_of:
-            fact = fact.model_copy(
-                update={"acknowledged_on": None, "acknowledgement_event_id": None}
-            )
+            fact = fact._unacknowledged()
         shown.append(fact)
     return tuple(sorted(shown, key=lambda e: (e.signed_on, e.evaluation_id)))
 
@@ -243,12 +282,51 @@ class SuperviseeFacts(Fact):
     months: tuple[MonthEvent, ...] = ()
     evaluations: tuple[EvaluationFact, ...] = ()
 
+    @property
+    def heard_of(self) -> bool:
+        """Whether any fact names the supervisee (their registration or anything else)."""
+        return self.registration is not None or any(
+            (self.agreements, self.sessions, self.practice_hours, self.months, self.evaluations)
+        )
+
+    def known_at(self, moment: dt.datetime) -> SuperviseeFacts:
+        """What had been recorded about the supervisee by `moment`: what the reader returns for
+        a view known at that moment."""
+        registration = self.registration.known_at(moment) if self.registration else None
+        return SuperviseeFacts(
+            supervisee_id=self.supervisee_id,
+            registration=registration,
+            agreements=_known(self.agreements, moment),
+            sessions=_known(self.sessions, moment),
+            practice_hours=tuple(p for p in self.practice_hours if known(p.recorded_at, moment)),
+            months=tuple(m for m in self.months if known(m.recorded_at, moment)),
+            evaluations=_known(self.evaluations, moment),
+        )
+
+
+F = TypeVar("F", covariant=True)
+
+
+class _KnownAt(Protocol[F]):
+    def known_at(self, moment: dt.datetime) -> F | None: ...
+
+
+def _known(facts: Iterable[_KnownAt[F]], moment: dt.datetime) -> tuple[F, ...]:
+    shown = (fact.known_at(moment) for fact in facts)
+    return tuple(fact for fact in shown if fact is not None)
+
 
 class Credentials(Fact):
     """Licenses and supervisor designations from the credential registry."""
 
     licenses: tuple[LicenseFact, ...] = ()
     designations: tuple[DesignationFact, ...] = ()
+
+    def known_at(self, moment: dt.datetime) -> Credentials:
+        return Credentials(
+            licenses=_known(self.licenses, moment),
+            designations=tuple(d for d in self.designations if known(d.recorded_at, moment)),
+        )
 
 
 class RecordedSession(Fact):

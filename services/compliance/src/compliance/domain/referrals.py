@@ -1,5 +1,6 @@
 """Referrals as they stood at the end of a date: the pending loop the field complains of, and the
-ones that missed their service-level targets."""
+ones that missed their service-level targets. A step takes effect on its own date, a missed
+target from the moment it was due (however late the referral service's clock recorded it)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from compliance.domain.facts import (
     ReferralStatus,
     ServiceLevelBreach,
     Urgency,
-    known_by,
 )
 
 
@@ -66,8 +66,8 @@ def referral_as_of(fact: ReferralFact, as_of: dt.date) -> ReferralAsOf | None:
         applied.append(step.source_event_id)
     breaches = tuple(
         sorted(
-            (b for b in fact.breaches if known_by(b.detected_at, as_of)),
-            key=lambda b: (b.detected_at, b.target),
+            (b for b in fact.breaches if b.due_at.astimezone(dt.UTC).date() <= as_of),
+            key=lambda b: (b.due_at, b.target),
         )
     )
     return ReferralAsOf(

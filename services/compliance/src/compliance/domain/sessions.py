@@ -1,7 +1,9 @@
 """A supervision session as it stood on a date, and whether it counts toward licensure.
 
+A session stands from its date as corrected: an amendment or a void says what the session was,
+so once known it applies to every view of the session's period (see compliance.domain.facts).
 A session that does not count is never dropped: it is listed with the reason. In order:
-- voided: a void recorded by the date makes it count for no one;
+- voided: a void makes it count for no one;
 - administrative: administrative supervision never counts;
 - board_approval_missing: it falls under an agreement whose track needs the board's approval,
   and no approval was dated on or before the session's date.
@@ -24,7 +26,6 @@ from compliance.domain.facts import (
     SessionKind,
     SessionModality,
     SupervisionSessionFact,
-    known_by,
 )
 
 ExclusionCode = Literal["voided", "administrative", "board_approval_missing"]
@@ -46,7 +47,7 @@ class SessionAsOf(Fact):
     supervisee_id: str
     supervisor_id: str
     site_id: str
-    # The figures in force: as logged, or as last amended by `as_of`.
+    # The figures in force: as logged, or as last amended.
     kind: SessionKind
     format: SessionFormat
     modality: SessionModality
@@ -55,7 +56,7 @@ class SessionAsOf(Fact):
     minutes: int
     techniques: tuple[str, ...]
     focus: tuple[str, ...]
-    # The figures as first logged, and every correction on the record by `as_of`, oldest first.
+    # The figures as first logged, and every correction on the record, oldest first.
     logged: SessionFigures
     corrections: tuple[SessionCorrection, ...]
     lapse_marks: tuple[LapseMark, ...]
@@ -83,16 +84,11 @@ class SessionAsOf(Fact):
 def session_as_of(
     fact: SupervisionSessionFact, as_of: dt.date, agreements: Sequence[AgreementAsOf] = ()
 ) -> SessionAsOf | None:
-    """The session at the end of `as_of`; None while it is dated after that day.
+    """The session at the end of `as_of`; None while it is dated (as corrected) after that day.
 
     `agreements` are the supervisee's agreements as of the same day.
     """
-    corrections = tuple(
-        sorted(
-            (c for c in fact.corrections if known_by(c.recorded_at, as_of)),
-            key=lambda c: (c.recorded_at, c.source_event_id),
-        )
-    )
+    corrections = tuple(sorted(fact.corrections, key=lambda c: (c.recorded_at, c.source_event_id)))
     figures, source = fact.logged, fact.source_event_id
     void: SessionCorrection | None = None
     for correction in corrections:
@@ -102,12 +98,7 @@ def session_as_of(
             figures, source = correction.amended_to, correction.source_event_id
     if figures.date > as_of:
         return None
-    marks = tuple(
-        sorted(
-            (m for m in fact.lapse_marks if known_by(m.recorded_at, as_of)),
-            key=lambda m: (m.recorded_at, m.source_event_id),
-        )
-    )
+    marks = tuple(sorted(fact.lapse_marks, key=lambda m: (m.recorded_at, m.source_event_id)))
     since: list[SessionCorrection | LapseMark] = sorted(
         (*corrections, *marks), key=lambda later: (later.recorded_at, later.source_event_id)
     )

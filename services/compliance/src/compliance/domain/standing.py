@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from compliance.domain.facts import Fact
+from compliance.domain.facts import Fact, known
 
 LicenseChangeKind = Literal["renewed", "suspended", "reinstated", "revoked", "expired"]
 LicenseStatus = Literal["active", "suspended", "revoked", "expired"]
@@ -34,8 +34,18 @@ class LicenseFact(Fact):
     state: str
     issued_on: dt.date
     expires_on: dt.date
+    recorded_at: dt.datetime
     source_event_id: str
     changes: tuple[LicenseChange, ...] = ()
+
+    def known_at(self, moment: dt.datetime) -> LicenseFact | None:
+        """The license as known at `moment`: None if not yet recorded, and only the changes
+        recorded by then."""
+        if not known(self.recorded_at, moment):
+            return None
+        return self.model_copy(
+            update={"changes": tuple(c for c in self.changes if known(c.recorded_at, moment))}
+        )
 
 
 class LicenseAsOf(Fact):
@@ -68,6 +78,7 @@ class DesignationFact(Fact):
     expires_on: dt.date | None = None
     training_hours: int
     training_completed_on: dt.date
+    recorded_at: dt.datetime
     source_event_id: str
 
     def held_on(self, day: dt.date) -> bool:

@@ -1,14 +1,17 @@
-"""The compliance gRPC API: audit views as of a date, each figure with its source events."""
+"""The compliance gRPC API: audit views as of a date and as known at a moment, each figure with
+its source events, each view saying whether it lacks events compliance could not apply."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import grpc
 
 from compliance.application.queries import (
     ProjectedFacts,
+    View,
     licenses_expiring,
     open_referrals,
     service_level_breaches,
@@ -23,7 +26,7 @@ from compliance.domain.standing import SupervisorStanding
 from continuum.compliance.v1 import compliance_service_pb2 as pb
 from continuum.compliance.v1 import compliance_service_pb2_grpc as pb_grpc
 from infra.ddd import InvalidInput
-from infra.grpc.fields import date_field, id_field
+from infra.grpc.fields import date_field, id_field, timestamp_field
 
 # How far ahead ListLicensesExpiring looks at most (ten years).
 MAX_WITHIN_DAYS = 3650
@@ -34,18 +37,23 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
         self._facts = facts
         self._clock = clock
 
-    def _as_of(self, value: str) -> dt.date:
-        return date_field(value, "as_of", default=self._clock().astimezone(dt.UTC).date())
+    def _axes(self, request: Any) -> tuple[dt.date, dt.datetime]:
+        """The request's as_of (default: today) and known_at (default: now)."""
+        now = self._clock().astimezone(dt.UTC)
+        as_of = date_field(request.as_of, "as_of", default=now.date())
+        return as_of, timestamp_field(request.known_at, "known_at", default=now)
 
     async def GetSuperviseeHours(
         self, request: pb.GetSuperviseeHoursRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetSuperviseeHoursResponse:
         supervisee_id = id_field(request.supervisee_id, "supervisee_id")
-        as_of = self._as_of(request.as_of)
-        summary = await supervisee_hours(self._facts, supervisee_id, as_of)
+        as_of, known_at = self._axes(request)
+        view = await supervisee_hours(self._facts, supervisee_id, as_of, known_at)
+        summary = view.shown
         return pb.GetSuperviseeHoursResponse(
             supervisee_id=supervisee_id,
             as_of=as_of.isoformat(),
+            **_completeness(view),
             total_minutes=summary.total_minutes,
             by_format_and_modality=[
                 pb.MinutesBy(format=fmt, modality=modality, minutes=minutes)
@@ -71,12 +79,14 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
         self, request: pb.GetSuperviseeRecordRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetSuperviseeRecordResponse:
         supervisee_id = id_field(request.supervisee_id, "supervisee_id")
-        as_of = self._as_of(request.as_of)
-        record = await supervisee_record(self._facts, supervisee_id, as_of)
+        as_of, known_at = self._axes(request)
+        view = await supervisee_record(self._facts, supervisee_id, as_of, known_at)
+        record = view.shown
         practice = record.practice_hours
         return pb.GetSuperviseeRecordResponse(
             supervisee_id=supervisee_id,
             as_of=as_of.isoformat(),
+            **_completeness(view),
             registration=_registration(record.registration) if record.registration else None,
             agreements=[_agreement(a) for a in record.agreements],
             sessions=[_session(r.session, r.supervisor) for r in record.sessions],
@@ -102,11 +112,13 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
         self, request: pb.ListOpenReferralsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListOpenReferralsResponse:
         site_id = id_field(request.site_id, "site_id")
-        as_of = self._as_of(request.as_of)
-        referrals = await open_referrals(self._facts, site_id, as_of)
+        as_of, known_at = self._axes(request)
+        view = await open_referrals(self._facts, site_id, as_of, known_at)
+        referrals = view.shown
         return pb.ListOpenReferralsResponse(
             site_id=site_id,
             as_of=as_of.isoformat(),
+            **_completeness(view),
             referrals=[
                 pb.OpenReferral(
                     referral_id=r.referral_id,
@@ -128,11 +140,13 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
         self, request: pb.ListServiceLevelBreachesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListServiceLevelBreachesResponse:
         site_id = id_field(request.site_id, "site_id")
-        as_of = self._as_of(request.as_of)
-        referrals = await service_level_breaches(self._facts, site_id, as_of)
+        as_of, known_at = self._axes(request)
+        view = await service_level_breaches(self._facts, site_id, as_of, known_at)
+        referrals = view.shown
         return pb.ListServiceLevelBreachesResponse(
             site_id=site_id,
             as_of=as_of.isoformat(),
+            **_completeness(view),
             referrals=[
                 pb.BreachedReferral(
                     referral_id=r.referral_id,
@@ -152,12 +166,14 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
     async def ListLicensesExpiring(
         self, request: pb.ListLicensesExpiringRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListLicensesExpiringResponse:
-        as_of = self._as_of(request.as_of)
+        as_of, known_at = self._axes(request)
         if not 0 <= request.within_days <= MAX_WITHIN_DAYS:
             raise InvalidInput("within_days", f"must be between 0 and {MAX_WITHIN_DAYS} days")
-        expiring = await licenses_expiring(self._facts, as_of, request.within_days)
+        view = await licenses_expiring(self._facts, as_of, request.within_days, known_at)
+        expiring = view.shown
         return pb.ListLicensesExpiringResponse(
             as_of=as_of.isoformat(),
+            **_completeness(view),
             within_days=expiring.within_days,
             licenses=[
                 pb.ExpiringLicense(
@@ -186,6 +202,24 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
                 for e in expiring.designations
             ],
         )
+
+
+def _completeness(view: View[Any]) -> dict[str, Any]:
+    """The fields every response shares: the moment it is known at, and what it lacks."""
+    return {
+        "known_at": view.known_at.isoformat(),
+        "incomplete": not view.complete,
+        "unapplied_events": [
+            pb.UnappliedEvent(
+                event_id=u.event_id or "",
+                event_type=u.event_type or "",
+                reason=u.reason,
+                recorded_at=u.recorded_at.isoformat(),
+                failed_at=u.failed_at.isoformat(),
+            )
+            for u in view.unapplied
+        ],
+    }
 
 
 def _date(value: dt.date | None) -> str:

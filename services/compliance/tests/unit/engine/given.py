@@ -167,6 +167,7 @@ def licensed(
         state=state,
         issued_on=D(issued),
         expires_on=D(expires),
+        recorded_at=at(issued),
         source_event_id=f"evt-{lid}",
         changes=tuple(
             LicenseChange(
@@ -196,6 +197,7 @@ def designated(
         expires_on=D(expires) if expires else None,
         training_hours=40,
         training_completed_on=D(granted),
+        recorded_at=at(granted),
         source_event_id=f"evt-des-{holder}-{designation}",
     )
 
@@ -230,6 +232,7 @@ class Supervisee:
                 license_number="A 1",
                 home_site_id=site,
                 registered_on=D(registered_on),
+                recorded_at=at(registered_on),
                 source_event_id="evt-registered",
             )
             if registered
@@ -271,6 +274,7 @@ class Supervisee:
                         AgreementApproval(
                             approved_on=D(approved_on),
                             approval_reference="BOARD-1",
+                            recorded_at=at(approved_on),
                             source_event_id=f"evt-{aid}-approved",
                         ),
                     )
@@ -283,6 +287,7 @@ class Supervisee:
                             terminated_on=D(terminated_on),
                             reason="moved on",
                             terminated_by="sup-1",
+                            recorded_at=at(terminated_on),
                             source_event_id=f"evt-{aid}-terminated",
                         ),
                     )
@@ -389,6 +394,7 @@ class Supervisee:
                 remediation_required=False,
                 evidence_session_ids=(),
                 signed_on=D(signed_on),
+                recorded_at=at(signed_on),
                 source_event_id=f"evt-ev-{n}",
             )
         )
