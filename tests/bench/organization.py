@@ -70,7 +70,7 @@ class Organization:
                     holder_id=supervisor_id,
                     license_id=f"lic-{supervisor_id}",
                     kind="LPC",
-                    number=f"LPC-{abs(hash(supervisor_id)) % 10**6:06d}",
+                    number=f"LPC-{supervisor_id}",
                     state="TX",
                     issued_on=today() - dt.timedelta(days=3650),
                     expires_on=today() + dt.timedelta(days=730),

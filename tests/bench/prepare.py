@@ -119,7 +119,7 @@ async def record_licenses(address: str, supervisors: Sequence[str]) -> None:
                 license_id=f"lic-{supervisor_id}",
                 holder_id=supervisor_id,
                 kind="LPC",
-                number=f"LPC-{abs(hash(supervisor_id)) % 10**6:06d}",
+                number=f"LPC-{supervisor_id}",
                 state="TX",
                 issued_on=(today() - dt.timedelta(days=3650)).isoformat(),
                 expires_on=(today() + dt.timedelta(days=730)).isoformat(),

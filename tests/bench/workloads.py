@@ -96,7 +96,7 @@ def register_request(supervisee_id: str) -> supervision.RegisterSuperviseeReques
     return supervision.RegisterSuperviseeRequest(
         supervisee_id=supervisee_id,
         credential_track=TRACK,
-        license_number=f"LPC-A-{abs(hash(supervisee_id)) % 10**6:06d}",
+        license_number=f"LPC-A-{supervisee_id}",
         home_site_id=SITE,
         registered_on=history_start().isoformat(),
     )
