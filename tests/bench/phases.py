@@ -287,19 +287,21 @@ async def consumed_now(bootstrap: str, group: str, topics: Sequence[str]) -> int
 async def supervision_ready(
     run: Run, stack: BenchStack, supervision: prepare.Supervision, *, licenses: bool = True
 ) -> None:
-    """Supervisees enrolled and, with licenses, supervision has learnt every one of them: its
-    consumer has committed all of compliance's topic, so no license fact lands on a supervisor's
-    stream while a phase measures."""
+    """Supervisors licensed (when asked) and supervisees enrolled. The licenses go first, and
+    enrolment waits until supervision has learnt every one of them (its consumer has committed
+    them all): no license fact then lands on a supervisor's stream while a phase measures, and
+    none competes with the enrolment for supervision's database."""
     started = time.monotonic()
-    await prepare.set_up(stack.addresses, supervision, licenses=licenses)
     if licenses:
+        await prepare.record_licenses(stack.address("compliance"), supervision.supervisors)
         await consumed(
             stack.bootstrap_servers,
             SUPERVISION_GROUP,
             [COMPLIANCE_EVENTS.name],
             len(supervision.supervisors),
-            within_s=600,
+            within_s=1_800,
         )
+    await prepare.enrol(stack.address("supervision"), supervision)
     progress(
         f"{run.backend.name}: {len(supervision.pairs)} supervisees under "
         f"{len(supervision.supervisors)} supervisors set up in {time.monotonic() - started:.1f} s"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -79,17 +79,12 @@ async def bounded(jobs: Iterable[Callable[[], Awaitable[Any]]], limit: int) -> N
     await asyncio.gather(*(run(job) for job in jobs))
 
 
-async def set_up(
-    addresses: Mapping[str, str], supervision: Supervision, *, licenses: bool = True
-) -> None:
-    """Licenses the supervisors (when asked), registers every supervisee and signs their
-    agreement with their supervisor."""
-    async with grpc.aio.insecure_channel(addresses["supervision"]) as channel:
+async def enrol(address: str, supervision: Supervision) -> None:
+    """Registers every supervisee and signs their agreement with their supervisor."""
+    async with grpc.aio.insecure_channel(address) as channel:
         stub = supervision_grpc.SupervisionServiceStub(channel)
-        if licenses:
-            await record_licenses(addresses["compliance"], supervision.supervisors)
 
-        async def enrol(supervisee_id: str, supervisor_id: str) -> None:
+        async def one(supervisee_id: str, supervisor_id: str) -> None:
             await retried(
                 lambda: stub.RegisterSupervisee(
                     register_request(supervisee_id), metadata=METADATA, timeout=30
@@ -104,7 +99,7 @@ async def set_up(
             )
 
         await bounded(
-            [lambda p=pair: enrol(*p) for pair in supervision.pairs],  # type: ignore[misc]
+            [lambda p=pair: one(*p) for pair in supervision.pairs],  # type: ignore[misc]
             SET_UP_IN_FLIGHT,
         )
 
