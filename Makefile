@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run demo test test-unit test-integration test-e2e lint typecheck contracts manifests clean
+.PHONY: help setup run demo bench test test-unit test-integration test-e2e lint typecheck contracts manifests clean
 
 help: ## list the verbs
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,7 +20,7 @@ $(UV):
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
 
 $(STAMP): $(UV) uv.lock pyproject.toml contracts/pyproject.toml infra/pyproject.toml $(wildcard services/*/pyproject.toml)
-	$(UV) sync --frozen --all-packages --python $(PYTHON)
+	$(UV) sync --frozen --all-packages --group bench --python $(PYTHON)
 	@touch $@
 
 setup: $(STAMP) ## create the environment (.venv) from the lock file
@@ -30,6 +30,9 @@ run: $(STAMP) ## start the broker and the four services in the foreground (Ctrl-
 
 demo: $(STAMP) ## four months at two sites calling every command against a running `make run`, then the compliance report
 	$(PY) -m tests.scenarios.demo
+
+bench: $(STAMP) ## the benchmark: command path, no-op ceiling, anchor library, compliance; JSON (BENCH_ARGS="--smoke", "--help")
+	$(PY) -m tests.bench $(BENCH_ARGS)
 
 test: $(STAMP) ## lint, type-check and run the whole suite (unit, integration, end to end)
 	$(MAKE) --no-print-directory lint typecheck

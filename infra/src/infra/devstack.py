@@ -164,6 +164,11 @@ class Stack:
             self._broker.stop()
             self._broker = None
 
+    def pid(self, service: str) -> int | None:
+        """The process id of a running service (for `make bench` to sample its memory)."""
+        process = self._processes.get(service)
+        return process.pid if process is not None and process.poll() is None else None
+
     def exited(self) -> Iterator[tuple[str, int]]:
         for service, process in self._processes.items():
             if process.poll() is not None:

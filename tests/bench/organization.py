@@ -1,0 +1,174 @@
+"""A large organization written straight onto the topics compliance reads, for the rebuild and
+query phases.
+
+Sending 1M sessions through LogSession would take hours on this machine, and what these phases
+measure is compliance alone: how fast a fresh compliance catches up from the log, and how fast
+its views answer at that size. So the bench publishes the facts the producers would have
+published: valid CloudEvents of the published contracts (`contracts.events`), encoded by the
+same binding the outbox relay uses (`infra.messaging.cloudevents`), keyed and sourced as the
+producers key and source them: supervisors' licenses from the credential registry, then per
+supervisee its registration, its agreement and its sessions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from contracts import events as ev
+from infra.eventstore.model import EventMetadata, OutboxMessage
+from infra.messaging.publisher import KafkaPublisher
+from tests.bench.workloads import TRACK, history_start, session_date, today
+
+SUPERVISION_SOURCE = "/continuum/supervision"
+COMPLIANCE_SOURCE = "/continuum/compliance"
+BATCH = 2_000
+
+
+@dataclass(frozen=True)
+class Organization:
+    """Sites of supervisees, each under one of a few supervisors, each with sessions."""
+
+    tag: str
+    supervisees: int
+    sessions_per_supervisee: int
+    supervisees_per_site: int = 200
+    supervisees_per_supervisor: int = 8
+
+    def supervisee_id(self, n: int) -> str:
+        return f"{self.tag}-see{n}"
+
+    def supervisor_of(self, n: int) -> str:
+        return f"{self.tag}-sup{n // self.supervisees_per_supervisor}"
+
+    def site_of(self, n: int) -> str:
+        return f"{self.tag}-site{n // self.supervisees_per_site}"
+
+    @property
+    def supervisor_ids(self) -> list[str]:
+        return sorted({self.supervisor_of(n) for n in range(self.supervisees)})
+
+    @property
+    def site_ids(self) -> list[str]:
+        return sorted({self.site_of(n) for n in range(self.supervisees)})
+
+    @property
+    def supervisee_ids(self) -> list[str]:
+        return [self.supervisee_id(n) for n in range(self.supervisees)]
+
+    @property
+    def events(self) -> int:
+        return len(self.supervisor_ids) + self.supervisees * (2 + self.sessions_per_supervisee)
+
+    def messages(self) -> Iterator[OutboxMessage]:
+        now = dt.datetime.now(dt.UTC)
+        for supervisor_id in self.supervisor_ids:
+            yield _message(
+                ev.LicenseRecorded(
+                    holder_id=supervisor_id,
+                    license_id=f"lic-{supervisor_id}",
+                    kind="LPC",
+                    number=f"LPC-{supervisor_id}",
+                    state="TX",
+                    issued_on=today() - dt.timedelta(days=3650),
+                    expires_on=today() + dt.timedelta(days=730),
+                ),
+                COMPLIANCE_SOURCE,
+                f"credential-holder-{supervisor_id}",
+                None,
+                now,
+            )
+        for n in range(self.supervisees):
+            supervisee_id, site = self.supervisee_id(n), self.site_of(n)
+            supervisor_id = self.supervisor_of(n)
+            stream = f"supervisee-{supervisee_id}"
+            yield _message(
+                ev.SuperviseeRegistered(
+                    supervisee_id=supervisee_id,
+                    credential_track=TRACK,
+                    license_number=f"LPC-A-{n:06d}",
+                    home_site_id=site,
+                    registered_on=history_start(),
+                ),
+                SUPERVISION_SOURCE,
+                stream,
+                site,
+                now,
+            )
+            yield _message(
+                ev.AgreementSigned(
+                    supervisee_id=supervisee_id,
+                    agreement_id=f"agr-{supervisee_id}",
+                    supervisor_id=supervisor_id,
+                    site_id=site,
+                    credential_track=TRACK,
+                    start_date=history_start(),
+                    end_date=today() + dt.timedelta(days=365),
+                    modalities=("in_person", "video"),
+                    sessions_per_period=1,
+                    period="week",
+                ),
+                SUPERVISION_SOURCE,
+                stream,
+                site,
+                now,
+            )
+            for s in range(self.sessions_per_supervisee):
+                session_id = f"{supervisee_id}-s{s}"
+                yield _message(
+                    ev.SessionLogged(
+                        session_id=session_id,
+                        kind="clinical",
+                        format="individual",
+                        modality="in_person",
+                        date=session_date(s),
+                        start_time=None,
+                        minutes=60,
+                        supervisor_id=supervisor_id,
+                        supervisee_ids=(supervisee_id,),
+                        site_id=site,
+                        techniques=("case_review",),
+                        focus=("intervention",),
+                    ),
+                    SUPERVISION_SOURCE,
+                    f"session-{session_id}",
+                    site,
+                    now,
+                )
+
+
+def _message(
+    contract: ev.EventContract, source: str, subject: str, site: str | None, now: dt.datetime
+) -> OutboxMessage:
+    return OutboxMessage(
+        event_id=uuid.uuid4(),
+        topic=contract.topic,
+        key=contract.key(),
+        ce_type=contract.ce_type(),
+        source=source,
+        subject=subject,
+        occurred_at=now,
+        data=contract.model_dump(mode="json"),
+        metadata=EventMetadata(
+            correlation_id=str(uuid.uuid4()), actor="bench-organization", site_id=site
+        ),
+    )
+
+
+async def publish(bootstrap: str, organization: Organization) -> int:
+    """Publishes the organization's events, acknowledged by the broker; returns how many."""
+    sent = 0
+    async with KafkaPublisher(bootstrap, client_id="bench-organization") as publisher:
+        batch: list[OutboxMessage] = []
+        for message in organization.messages():
+            batch.append(message)
+            if len(batch) == BATCH:
+                await publisher.publish(batch)
+                sent += len(batch)
+                batch = []
+        if batch:
+            await publisher.publish(batch)
+            sent += len(batch)
+    return sent
