@@ -68,6 +68,8 @@ CONSUMERS: Mapping[str, tuple[type[EventContract], ...]] = {
         ev.LicenseRevoked,
         ev.LicenseExpired,
         ev.SupervisorDesignationRecorded,
+        ev.VerdictResolved,
+        ev.LeaveApproved,
     ),
 }
 

@@ -1,6 +1,8 @@
 """Events the compliance service publishes on `continuum.compliance.events`: the licensure
-credential registry. Keyed by the license holder, so one person's credential history stays in
-order (supervision reads it to know a supervisor's standing on a session's date)."""
+credential registry, keyed by the license holder, so one person's credential history stays in
+order (supervision reads it to know a supervisor's standing on a session's date); and what
+compliance officers record beside the facts (resolutions of verdicts, approved leave), keyed by
+the supervisee they concern."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from contracts.events.base import EventContract, register
 from contracts.topics import COMPLIANCE_EVENTS
 
 __all__ = [
+    "LeaveApproved",
     "LicenseExpired",
     "LicenseExpiryReminderDue",
     "LicenseRecorded",
@@ -19,7 +22,12 @@ __all__ = [
     "LicenseRevoked",
     "LicenseSuspended",
     "SupervisorDesignationRecorded",
+    "VerdictResolved",
 ]
+
+# How a compliance officer resolves a verdict: a waiver (the rule set aside for it) or a documented
+# exception (the rule's own exception applies and is on file).
+ResolutionKind = Literal["waiver", "documented_exception"]
 
 # The days before expiry a reminder is due; 0 is the day itself.
 ReminderDays = Literal[90, 60, 30, 0]
@@ -132,3 +140,45 @@ class SupervisorDesignationRecorded(_CredentialEvent):
     expires_on: dt.date | None
     training_hours: int
     training_completed_on: dt.date
+
+
+class _OversightEvent(EventContract):
+    topic = COMPLIANCE_EVENTS.name
+    supervisee_id: str
+
+    def key(self) -> str:
+        return self.supervisee_id
+
+
+@register
+class VerdictResolved(_OversightEvent):
+    """A compliance officer resolved one of the supervisee's verdicts (a void or a finding) from
+    `on`: it stays listed with this resolution and no longer makes them out of compliance."""
+
+    name = "continuum.compliance.VerdictResolved"
+    version = 1
+
+    resolution_id: str
+    verdict_id: str
+    kind: ResolutionKind
+    reason: str
+    # The officer's staff id.
+    resolved_by: str
+    on: dt.date
+
+
+@register
+class LeaveApproved(_OversightEvent):
+    """A supervisee's leave from `start` to `end` (inclusive), approved in writing by
+    `approved_by`, recorded by a compliance officer: the cadence rules are suspended for the
+    windows it covers."""
+
+    name = "continuum.compliance.LeaveApproved"
+    version = 1
+
+    leave_id: str
+    start: dt.date
+    end: dt.date
+    approved_by: str
+    reason: str
+    recorded_by: str

@@ -635,6 +635,9 @@ class OrganizationPolicy(_Model):
     evaluation_due_within_days: int = Field(default=30, ge=0, le=365)
     # How many recent weeks the projected completion date is paced on.
     pace_weeks: int = Field(default=12, ge=1, le=104)
+    # The most supervisees one supervisor may have under agreements in force at once; None: no
+    # cap of the organization's (no board in the ten packs sets one).
+    max_active_supervisees_per_supervisor: int | None = Field(default=None, ge=1, le=200)
 
 
 class RulePacks(_Model):

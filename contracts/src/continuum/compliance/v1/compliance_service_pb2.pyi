@@ -1449,3 +1449,1145 @@ class ListServiceLevelBreachesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListServiceLevelBreachesResponse: _TypeAlias = ListServiceLevelBreachesResponse  # noqa: Y015
+
+@_typing.final
+class GetSuperviseeStandingRequest(_message.Message):
+    """--- the rules applied ---------------------------------------------------------------------------"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    as_of: _builtins.str
+    """The view as it stood at the end of this date (see the service); empty means today."""
+    known_at: _builtins.str
+    """Only what had been recorded by this moment (RFC 3339 with its offset, see the service);
+    empty means now.
+    """
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+        known_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "known_at", b"known_at", "supervisee_id", b"supervisee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSuperviseeStandingRequest: _TypeAlias = GetSuperviseeStandingRequest  # noqa: Y015
+
+@_typing.final
+class StatusReason(_message.Message):
+    """Why a supervisee has the status they have."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    ON_FIELD_NUMBER: _builtins.int
+    RULE_ID_FIELD_NUMBER: _builtins.int
+    VERDICT_ID_FIELD_NUMBER: _builtins.int
+    SUPERVISOR_ID_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """"verdict", "window_at_risk", "credential_expiring", "evaluation_due" or "not_evaluated"."""
+    detail: _builtins.str
+    on: _builtins.str
+    """The day it concerns (a window's last day, an expiry, a due date); empty when none."""
+    rule_id: _builtins.str
+    verdict_id: _builtins.str
+    supervisor_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        detail: _builtins.str = ...,
+        on: _builtins.str = ...,
+        rule_id: _builtins.str = ...,
+        verdict_id: _builtins.str = ...,
+        supervisor_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "kind", b"kind", "on", b"on", "rule_id", b"rule_id", "supervisor_id", b"supervisor_id", "verdict_id", b"verdict_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatusReason: _TypeAlias = StatusReason  # noqa: Y015
+
+@_typing.final
+class SuperviseeStatus(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEVEL_FIELD_NUMBER: _builtins.int
+    REASONS_FIELD_NUMBER: _builtins.int
+    level: _builtins.str
+    """"compliant", "at_risk", "out_of_compliance" or "not_evaluated"."""
+    @_builtins.property
+    def reasons(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatusReason]:
+        """Unresolved verdicts first, then what puts the supervisee at risk."""
+
+    def __init__(
+        self,
+        *,
+        level: _builtins.str = ...,
+        reasons: _abc.Iterable[Global___StatusReason] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["level", b"level", "reasons", b"reasons"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SuperviseeStatus: _TypeAlias = SuperviseeStatus  # noqa: Y015
+
+@_typing.final
+class HoursProgress(_message.Message):
+    """Hours toward the license (minutes, decimal strings to the hundredth where a week's practice is
+    shared between windows).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNTED_MINUTES_FIELD_NUMBER: _builtins.int
+    REQUIRED_MINUTES_FIELD_NUMBER: _builtins.int
+    REMAINING_MINUTES_FIELD_NUMBER: _builtins.int
+    SRC_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    counted_minutes: _builtins.str
+    required_minutes: _builtins.str
+    """Empty when the board's figure is not known."""
+    remaining_minutes: _builtins.str
+    confidence: _builtins.str
+    note: _builtins.str
+    @_builtins.property
+    def src(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        counted_minutes: _builtins.str = ...,
+        required_minutes: _builtins.str = ...,
+        remaining_minutes: _builtins.str = ...,
+        src: _abc.Iterable[_builtins.str] | None = ...,
+        confidence: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confidence", b"confidence", "counted_minutes", b"counted_minutes", "note", b"note", "remaining_minutes", b"remaining_minutes", "required_minutes", b"required_minutes", "src", b"src"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HoursProgress: _TypeAlias = HoursProgress  # noqa: Y015
+
+@_typing.final
+class DurationProgress(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STARTED_ON_FIELD_NUMBER: _builtins.int
+    MONTHS_ELAPSED_FIELD_NUMBER: _builtins.int
+    WEEKS_ELAPSED_FIELD_NUMBER: _builtins.int
+    MIN_MONTHS_FIELD_NUMBER: _builtins.int
+    MIN_WEEKS_FIELD_NUMBER: _builtins.int
+    MINIMUM_REACHED_ON_FIELD_NUMBER: _builtins.int
+    MINIMUM_FIELD_NUMBER: _builtins.int
+    started_on: _builtins.str
+    months_elapsed: _builtins.int
+    weeks_elapsed: _builtins.int
+    min_months: _builtins.str
+    min_weeks: _builtins.str
+    minimum_reached_on: _builtins.str
+    """The day the minimum duration is reached; empty when the pack sets none."""
+    minimum: _builtins.str
+    """"met", "not_met" or "" when the pack sets no minimum."""
+    def __init__(
+        self,
+        *,
+        started_on: _builtins.str = ...,
+        months_elapsed: _builtins.int = ...,
+        weeks_elapsed: _builtins.int = ...,
+        min_months: _builtins.str = ...,
+        min_weeks: _builtins.str = ...,
+        minimum_reached_on: _builtins.str = ...,
+        minimum: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["min_months", b"min_months", "min_weeks", b"min_weeks", "minimum", b"minimum", "minimum_reached_on", b"minimum_reached_on", "months_elapsed", b"months_elapsed", "started_on", b"started_on", "weeks_elapsed", b"weeks_elapsed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DurationProgress: _TypeAlias = DurationProgress  # noqa: Y015
+
+@_typing.final
+class Progress(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PACK_EFFECTIVE_FROM_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    DIRECT_CLIENT_FIELD_NUMBER: _builtins.int
+    SUPERVISION_FIELD_NUMBER: _builtins.int
+    DURATION_FIELD_NUMBER: _builtins.int
+    PROJECTED_COMPLETION_FIELD_NUMBER: _builtins.int
+    PACE_WEEKS_FIELD_NUMBER: _builtins.int
+    PROJECTION_NOTE_FIELD_NUMBER: _builtins.int
+    pack_effective_from: _builtins.str
+    """The version of the track's pack whose requirements are shown (in force on as_of)."""
+    projected_completion: _builtins.str
+    """The projected completion date at the pace of the last pace_weeks weeks; empty when none."""
+    pace_weeks: _builtins.int
+    projection_note: _builtins.str
+    @_builtins.property
+    def total(self) -> Global___HoursProgress: ...
+    @_builtins.property
+    def direct_client(self) -> Global___HoursProgress: ...
+    @_builtins.property
+    def supervision(self) -> Global___HoursProgress: ...
+    @_builtins.property
+    def duration(self) -> Global___DurationProgress: ...
+    def __init__(
+        self,
+        *,
+        pack_effective_from: _builtins.str = ...,
+        total: Global___HoursProgress | None = ...,
+        direct_client: Global___HoursProgress | None = ...,
+        supervision: Global___HoursProgress | None = ...,
+        duration: Global___DurationProgress | None = ...,
+        projected_completion: _builtins.str = ...,
+        pace_weeks: _builtins.int = ...,
+        projection_note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["direct_client", b"direct_client", "duration", b"duration", "supervision", b"supervision", "total", b"total"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["direct_client", b"direct_client", "duration", b"duration", "pace_weeks", b"pace_weeks", "pack_effective_from", b"pack_effective_from", "projected_completion", b"projected_completion", "projection_note", b"projection_note", "supervision", b"supervision", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Progress: _TypeAlias = Progress  # noqa: Y015
+
+@_typing.final
+class Window(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """"calendar_week", "two_weeks", "calendar_month", "calendar_quarter", ..."""
+    start: _builtins.str
+    end: _builtins.str
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        start: _builtins.str = ...,
+        end: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "kind", b"kind", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Window: _TypeAlias = Window  # noqa: Y015
+
+@_typing.final
+class NotCounted(_message.Message):
+    """What a void withdrew from the count (decimal strings, minutes)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISION_MINUTES_FIELD_NUMBER: _builtins.int
+    DIRECT_MINUTES_FIELD_NUMBER: _builtins.int
+    INDIRECT_MINUTES_FIELD_NUMBER: _builtins.int
+    supervision_minutes: _builtins.int
+    direct_minutes: _builtins.str
+    indirect_minutes: _builtins.str
+    def __init__(
+        self,
+        *,
+        supervision_minutes: _builtins.int = ...,
+        direct_minutes: _builtins.str = ...,
+        indirect_minutes: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["direct_minutes", b"direct_minutes", "indirect_minutes", b"indirect_minutes", "supervision_minutes", b"supervision_minutes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NotCounted: _TypeAlias = NotCounted  # noqa: Y015
+
+@_typing.final
+class VerdictResolution(_message.Message):
+    """A compliance officer's decision on a verdict (see OversightService.ResolveVerdict)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    ON_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_ID_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """"waiver" or "documented_exception"."""
+    reason: _builtins.str
+    by: _builtins.str
+    on: _builtins.str
+    recorded_at: _builtins.str
+    source_event_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        by: _builtins.str = ...,
+        on: _builtins.str = ...,
+        recorded_at: _builtins.str = ...,
+        source_event_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["by", b"by", "kind", b"kind", "on", b"on", "reason", b"reason", "recorded_at", b"recorded_at", "source_event_id", b"source_event_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerdictResolution: _TypeAlias = VerdictResolution  # noqa: Y015
+
+@_typing.final
+class Verdict(_message.Message):
+    """A void (hours that do not count) or a finding (for human review)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERDICT_ID_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    RULE_ID_FIELD_NUMBER: _builtins.int
+    RULE_KIND_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    SRC_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_FIELD_NUMBER: _builtins.int
+    TRACK_FIELD_NUMBER: _builtins.int
+    PACK_EFFECTIVE_FROM_FIELD_NUMBER: _builtins.int
+    WINDOW_FIELD_NUMBER: _builtins.int
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    ON_FIELD_NUMBER: _builtins.int
+    NOT_COUNTED_FIELD_NUMBER: _builtins.int
+    EVIDENCE_EVENT_IDS_FIELD_NUMBER: _builtins.int
+    RESOLUTION_FIELD_NUMBER: _builtins.int
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    verdict_id: _builtins.str
+    """Stable: the same rule, supervisee and scope always give the same id."""
+    severity: _builtins.str
+    """"void" or "finding"."""
+    rule_id: _builtins.str
+    rule_kind: _builtins.str
+    title: _builtins.str
+    """The rule as an officer reads it, and why it applies here."""
+    reason: _builtins.str
+    confidence: _builtins.str
+    track: _builtins.str
+    pack_effective_from: _builtins.str
+    """The version of the pack that judged it."""
+    site_id: _builtins.str
+    session_id: _builtins.str
+    on: _builtins.str
+    """The day it concerns."""
+    supervisee_id: _builtins.str
+    @_builtins.property
+    def src(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Source tags of the board's text (see the rule packs' sources.md), and their confidence."""
+
+    @_builtins.property
+    def window(self) -> Global___Window:
+        """What it is about: a window (and a site), a session, or the program (neither)."""
+
+    @_builtins.property
+    def not_counted(self) -> Global___NotCounted: ...
+    @_builtins.property
+    def evidence_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def resolution(self) -> Global___VerdictResolution:
+        """Set when a compliance officer resolved it."""
+
+    def __init__(
+        self,
+        *,
+        verdict_id: _builtins.str = ...,
+        severity: _builtins.str = ...,
+        rule_id: _builtins.str = ...,
+        rule_kind: _builtins.str = ...,
+        title: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        src: _abc.Iterable[_builtins.str] | None = ...,
+        confidence: _builtins.str = ...,
+        track: _builtins.str = ...,
+        pack_effective_from: _builtins.str = ...,
+        window: Global___Window | None = ...,
+        site_id: _builtins.str = ...,
+        session_id: _builtins.str = ...,
+        on: _builtins.str = ...,
+        not_counted: Global___NotCounted | None = ...,
+        evidence_event_ids: _abc.Iterable[_builtins.str] | None = ...,
+        resolution: Global___VerdictResolution | None = ...,
+        supervisee_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["not_counted", b"not_counted", "resolution", b"resolution", "window", b"window"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confidence", b"confidence", "evidence_event_ids", b"evidence_event_ids", "not_counted", b"not_counted", "on", b"on", "pack_effective_from", b"pack_effective_from", "reason", b"reason", "resolution", b"resolution", "rule_id", b"rule_id", "rule_kind", b"rule_kind", "session_id", b"session_id", "severity", b"severity", "site_id", b"site_id", "src", b"src", "supervisee_id", b"supervisee_id", "title", b"title", "track", b"track", "verdict_id", b"verdict_id", "window", b"window"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Verdict: _TypeAlias = Verdict  # noqa: Y015
+
+@_typing.final
+class RuleOutcome(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULE_ID_FIELD_NUMBER: _builtins.int
+    RULE_KIND_FIELD_NUMBER: _builtins.int
+    PACK_EFFECTIVE_FROM_FIELD_NUMBER: _builtins.int
+    WINDOW_FIELD_NUMBER: _builtins.int
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    RISK_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    MEASURED_FIELD_NUMBER: _builtins.int
+    REQUIRED_FIELD_NUMBER: _builtins.int
+    MEASURE_FIELD_NUMBER: _builtins.int
+    VERDICT_IDS_FIELD_NUMBER: _builtins.int
+    rule_id: _builtins.str
+    """Empty for a track with no version in force."""
+    rule_kind: _builtins.str
+    pack_effective_from: _builtins.str
+    site_id: _builtins.str
+    status: _builtins.str
+    """"met", "violated", "running", "not_applicable" or "not_evaluated"."""
+    risk: _builtins.str
+    """For a running window: "on_track" or "at_risk"."""
+    reason: _builtins.str
+    measured: _builtins.str
+    """Decimal strings, in `measure`: "minutes", "weighted_minutes", "share", "sessions",
+    "supervisors" or "months".
+    """
+    required: _builtins.str
+    measure: _builtins.str
+    @_builtins.property
+    def window(self) -> Global___Window: ...
+    @_builtins.property
+    def verdict_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        rule_id: _builtins.str = ...,
+        rule_kind: _builtins.str = ...,
+        pack_effective_from: _builtins.str = ...,
+        window: Global___Window | None = ...,
+        site_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+        risk: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        measured: _builtins.str = ...,
+        required: _builtins.str = ...,
+        measure: _builtins.str = ...,
+        verdict_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["window", b"window"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["measure", b"measure", "measured", b"measured", "pack_effective_from", b"pack_effective_from", "reason", b"reason", "required", b"required", "risk", b"risk", "rule_id", b"rule_id", "rule_kind", b"rule_kind", "site_id", b"site_id", "status", b"status", "verdict_ids", b"verdict_ids", "window", b"window"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RuleOutcome: _TypeAlias = RuleOutcome  # noqa: Y015
+
+@_typing.final
+class WindowTally(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WINDOW_FIELD_NUMBER: _builtins.int
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    RUNNING_FIELD_NUMBER: _builtins.int
+    SUPERVISION_FIELD_NUMBER: _builtins.int
+    SUPERVISION_RECORDED_MINUTES_FIELD_NUMBER: _builtins.int
+    SUPERVISION_COUNTED_MINUTES_FIELD_NUMBER: _builtins.int
+    PRACTICE_DIRECT_MINUTES_FIELD_NUMBER: _builtins.int
+    PRACTICE_INDIRECT_MINUTES_FIELD_NUMBER: _builtins.int
+    PRACTICE_DIRECT_COUNTED_MINUTES_FIELD_NUMBER: _builtins.int
+    PRACTICE_INDIRECT_COUNTED_MINUTES_FIELD_NUMBER: _builtins.int
+    LEAVE_DAYS_FIELD_NUMBER: _builtins.int
+    SESSION_IDS_FIELD_NUMBER: _builtins.int
+    PRACTICE_EVENT_IDS_FIELD_NUMBER: _builtins.int
+    site_id: _builtins.str
+    """Set where a rule judges per site (work setting)."""
+    running: _builtins.bool
+    supervision_recorded_minutes: _builtins.int
+    supervision_counted_minutes: _builtins.int
+    practice_direct_minutes: _builtins.str
+    practice_indirect_minutes: _builtins.str
+    practice_direct_counted_minutes: _builtins.str
+    practice_indirect_counted_minutes: _builtins.str
+    leave_days: _builtins.int
+    @_builtins.property
+    def window(self) -> Global___Window: ...
+    @_builtins.property
+    def supervision(self) -> _containers.RepeatedCompositeFieldContainer[Global___FormatModalityTally]: ...
+    @_builtins.property
+    def session_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def practice_event_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        window: Global___Window | None = ...,
+        site_id: _builtins.str = ...,
+        running: _builtins.bool = ...,
+        supervision: _abc.Iterable[Global___FormatModalityTally] | None = ...,
+        supervision_recorded_minutes: _builtins.int = ...,
+        supervision_counted_minutes: _builtins.int = ...,
+        practice_direct_minutes: _builtins.str = ...,
+        practice_indirect_minutes: _builtins.str = ...,
+        practice_direct_counted_minutes: _builtins.str = ...,
+        practice_indirect_counted_minutes: _builtins.str = ...,
+        leave_days: _builtins.int = ...,
+        session_ids: _abc.Iterable[_builtins.str] | None = ...,
+        practice_event_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["window", b"window"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leave_days", b"leave_days", "practice_direct_counted_minutes", b"practice_direct_counted_minutes", "practice_direct_minutes", b"practice_direct_minutes", "practice_event_ids", b"practice_event_ids", "practice_indirect_counted_minutes", b"practice_indirect_counted_minutes", "practice_indirect_minutes", b"practice_indirect_minutes", "running", b"running", "session_ids", b"session_ids", "site_id", b"site_id", "supervision", b"supervision", "supervision_counted_minutes", b"supervision_counted_minutes", "supervision_recorded_minutes", b"supervision_recorded_minutes", "window", b"window"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WindowTally: _TypeAlias = WindowTally  # noqa: Y015
+
+@_typing.final
+class FormatModalityTally(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FORMAT_FIELD_NUMBER: _builtins.int
+    MODALITY_FIELD_NUMBER: _builtins.int
+    RECORDED_MINUTES_FIELD_NUMBER: _builtins.int
+    COUNTED_MINUTES_FIELD_NUMBER: _builtins.int
+    format: _builtins.str
+    modality: _builtins.str
+    recorded_minutes: _builtins.int
+    counted_minutes: _builtins.int
+    def __init__(
+        self,
+        *,
+        format: _builtins.str = ...,
+        modality: _builtins.str = ...,
+        recorded_minutes: _builtins.int = ...,
+        counted_minutes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counted_minutes", b"counted_minutes", "format", b"format", "modality", b"modality", "recorded_minutes", b"recorded_minutes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FormatModalityTally: _TypeAlias = FormatModalityTally  # noqa: Y015
+
+@_typing.final
+class GetSuperviseeStandingResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
+    TRACK_FIELD_NUMBER: _builtins.int
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PROGRESS_FIELD_NUMBER: _builtins.int
+    VERDICTS_FIELD_NUMBER: _builtins.int
+    WINDOWS_FIELD_NUMBER: _builtins.int
+    OUTCOMES_FIELD_NUMBER: _builtins.int
+    INCOMPLETE_FIELD_NUMBER: _builtins.int
+    UNAPPLIED_EVENTS_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    as_of: _builtins.str
+    known_at: _builtins.str
+    track: _builtins.str
+    """The credential track judged; empty when none is known."""
+    site_id: _builtins.str
+    incomplete: _builtins.bool
+    """Set when the view lacks events compliance could not apply: its figures are not the whole
+    record until those are applied.
+    """
+    @_builtins.property
+    def status(self) -> Global___SuperviseeStatus: ...
+    @_builtins.property
+    def progress(self) -> Global___Progress: ...
+    @_builtins.property
+    def verdicts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Verdict]:
+        """Every verdict, resolved or not, by the day it concerns."""
+
+    @_builtins.property
+    def windows(self) -> _containers.RepeatedCompositeFieldContainer[Global___WindowTally]: ...
+    @_builtins.property
+    def outcomes(self) -> _containers.RepeatedCompositeFieldContainer[Global___RuleOutcome]: ...
+    @_builtins.property
+    def unapplied_events(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnappliedEvent]: ...
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+        known_at: _builtins.str = ...,
+        track: _builtins.str = ...,
+        site_id: _builtins.str = ...,
+        status: Global___SuperviseeStatus | None = ...,
+        progress: Global___Progress | None = ...,
+        verdicts: _abc.Iterable[Global___Verdict] | None = ...,
+        windows: _abc.Iterable[Global___WindowTally] | None = ...,
+        outcomes: _abc.Iterable[Global___RuleOutcome] | None = ...,
+        incomplete: _builtins.bool = ...,
+        unapplied_events: _abc.Iterable[Global___UnappliedEvent] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["progress", b"progress", "status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "incomplete", b"incomplete", "known_at", b"known_at", "outcomes", b"outcomes", "progress", b"progress", "site_id", b"site_id", "status", b"status", "supervisee_id", b"supervisee_id", "track", b"track", "unapplied_events", b"unapplied_events", "verdicts", b"verdicts", "windows", b"windows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSuperviseeStandingResponse: _TypeAlias = GetSuperviseeStandingResponse  # noqa: Y015
+
+@_typing.final
+class ListSiteSuperviseesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
+    STATUSES_FIELD_NUMBER: _builtins.int
+    TRACKS_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    site_id: _builtins.str
+    as_of: _builtins.str
+    """The view as it stood at the end of this date (see the service); empty means today."""
+    known_at: _builtins.str
+    """Only what had been recorded by this moment (RFC 3339 with its offset, see the service);
+    empty means now.
+    """
+    page_size: _builtins.int
+    """1 to 500; 0 means 100."""
+    page_token: _builtins.str
+    """The next_page_token of the page before; empty for the first page."""
+    @_builtins.property
+    def statuses(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only these statuses ("compliant", "at_risk", "out_of_compliance", "not_evaluated"); empty:
+        all.
+        """
+
+    @_builtins.property
+    def tracks(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only these credential tracks; empty: all."""
+
+    def __init__(
+        self,
+        *,
+        site_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+        known_at: _builtins.str = ...,
+        statuses: _abc.Iterable[_builtins.str] | None = ...,
+        tracks: _abc.Iterable[_builtins.str] | None = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "known_at", b"known_at", "page_size", b"page_size", "page_token", b"page_token", "site_id", b"site_id", "statuses", b"statuses", "tracks", b"tracks"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSiteSuperviseesRequest: _TypeAlias = ListSiteSuperviseesRequest  # noqa: Y015
+
+@_typing.final
+class SuperviseeSummary(_message.Message):
+    """One supervisee of a site, as the site's list shows them."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    TRACK_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    OPEN_VOIDS_FIELD_NUMBER: _builtins.int
+    OPEN_FINDINGS_FIELD_NUMBER: _builtins.int
+    RESOLVED_VERDICTS_FIELD_NUMBER: _builtins.int
+    SUPERVISION_COUNTED_MINUTES_FIELD_NUMBER: _builtins.int
+    SUPERVISION_REQUIRED_MINUTES_FIELD_NUMBER: _builtins.int
+    PROJECTED_COMPLETION_FIELD_NUMBER: _builtins.int
+    INCOMPLETE_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    track: _builtins.str
+    status: _builtins.str
+    open_voids: _builtins.int
+    open_findings: _builtins.int
+    resolved_verdicts: _builtins.int
+    supervision_counted_minutes: _builtins.str
+    """Supervision minutes that count toward the license, and the board's requirement ("" when
+    unknown).
+    """
+    supervision_required_minutes: _builtins.str
+    projected_completion: _builtins.str
+    incomplete: _builtins.bool
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        track: _builtins.str = ...,
+        status: _builtins.str = ...,
+        open_voids: _builtins.int = ...,
+        open_findings: _builtins.int = ...,
+        resolved_verdicts: _builtins.int = ...,
+        supervision_counted_minutes: _builtins.str = ...,
+        supervision_required_minutes: _builtins.str = ...,
+        projected_completion: _builtins.str = ...,
+        incomplete: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["incomplete", b"incomplete", "open_findings", b"open_findings", "open_voids", b"open_voids", "projected_completion", b"projected_completion", "resolved_verdicts", b"resolved_verdicts", "status", b"status", "supervisee_id", b"supervisee_id", "supervision_counted_minutes", b"supervision_counted_minutes", "supervision_required_minutes", b"supervision_required_minutes", "track", b"track"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SuperviseeSummary: _TypeAlias = SuperviseeSummary  # noqa: Y015
+
+@_typing.final
+class StatusCount(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    SUPERVISEES_FIELD_NUMBER: _builtins.int
+    status: _builtins.str
+    supervisees: _builtins.int
+    def __init__(
+        self,
+        *,
+        status: _builtins.str = ...,
+        supervisees: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["status", b"status", "supervisees", b"supervisees"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatusCount: _TypeAlias = StatusCount  # noqa: Y015
+
+@_typing.final
+class ListSiteSuperviseesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
+    SUPERVISEES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    BY_STATUS_FIELD_NUMBER: _builtins.int
+    INCOMPLETE_FIELD_NUMBER: _builtins.int
+    UNAPPLIED_EVENTS_FIELD_NUMBER: _builtins.int
+    site_id: _builtins.str
+    as_of: _builtins.str
+    known_at: _builtins.str
+    next_page_token: _builtins.str
+    """Empty on the last page."""
+    incomplete: _builtins.bool
+    @_builtins.property
+    def supervisees(self) -> _containers.RepeatedCompositeFieldContainer[Global___SuperviseeSummary]:
+        """By supervisee id."""
+
+    @_builtins.property
+    def by_status(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatusCount]:
+        """The whole site, over every page and filter."""
+
+    @_builtins.property
+    def unapplied_events(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnappliedEvent]: ...
+    def __init__(
+        self,
+        *,
+        site_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+        known_at: _builtins.str = ...,
+        supervisees: _abc.Iterable[Global___SuperviseeSummary] | None = ...,
+        next_page_token: _builtins.str = ...,
+        by_status: _abc.Iterable[Global___StatusCount] | None = ...,
+        incomplete: _builtins.bool = ...,
+        unapplied_events: _abc.Iterable[Global___UnappliedEvent] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "by_status", b"by_status", "incomplete", b"incomplete", "known_at", b"known_at", "next_page_token", b"next_page_token", "site_id", b"site_id", "supervisees", b"supervisees", "unapplied_events", b"unapplied_events"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSiteSuperviseesResponse: _TypeAlias = ListSiteSuperviseesResponse  # noqa: Y015
+
+@_typing.final
+class GetOrganizationOverviewRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AS_OF_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
+    as_of: _builtins.str
+    """The view as it stood at the end of this date (see the service); empty means today."""
+    known_at: _builtins.str
+    """Only what had been recorded by this moment (RFC 3339 with its offset, see the service);
+    empty means now.
+    """
+    def __init__(
+        self,
+        *,
+        as_of: _builtins.str = ...,
+        known_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "known_at", b"known_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOrganizationOverviewRequest: _TypeAlias = GetOrganizationOverviewRequest  # noqa: Y015
+
+@_typing.final
+class SiteOverview(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    SUPERVISEES_FIELD_NUMBER: _builtins.int
+    BY_STATUS_FIELD_NUMBER: _builtins.int
+    OPEN_VOIDS_FIELD_NUMBER: _builtins.int
+    OPEN_FINDINGS_FIELD_NUMBER: _builtins.int
+    REFERRALS_PAST_TARGET_FIELD_NUMBER: _builtins.int
+    site_id: _builtins.str
+    supervisees: _builtins.int
+    open_voids: _builtins.int
+    open_findings: _builtins.int
+    referrals_past_target: _builtins.int
+    """Referrals raised at the site that had missed a service-level target by as_of and were
+    still open.
+    """
+    @_builtins.property
+    def by_status(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatusCount]: ...
+    def __init__(
+        self,
+        *,
+        site_id: _builtins.str = ...,
+        supervisees: _builtins.int = ...,
+        by_status: _abc.Iterable[Global___StatusCount] | None = ...,
+        open_voids: _builtins.int = ...,
+        open_findings: _builtins.int = ...,
+        referrals_past_target: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["by_status", b"by_status", "open_findings", b"open_findings", "open_voids", b"open_voids", "referrals_past_target", b"referrals_past_target", "site_id", b"site_id", "supervisees", b"supervisees"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SiteOverview: _TypeAlias = SiteOverview  # noqa: Y015
+
+@_typing.final
+class OverdueEvaluation(_message.Message):
+    """An evaluation past its due date (an open evaluation-cadence verdict)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    DUE_ON_FIELD_NUMBER: _builtins.int
+    VERDICT_ID_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    site_id: _builtins.str
+    due_on: _builtins.str
+    verdict_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        site_id: _builtins.str = ...,
+        due_on: _builtins.str = ...,
+        verdict_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_on", b"due_on", "site_id", b"site_id", "supervisee_id", b"supervisee_id", "verdict_id", b"verdict_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OverdueEvaluation: _TypeAlias = OverdueEvaluation  # noqa: Y015
+
+@_typing.final
+class GetOrganizationOverviewResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AS_OF_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
+    SITES_FIELD_NUMBER: _builtins.int
+    OVERDUE_EVALUATIONS_FIELD_NUMBER: _builtins.int
+    LICENSES_EXPIRING_FIELD_NUMBER: _builtins.int
+    DESIGNATIONS_EXPIRING_FIELD_NUMBER: _builtins.int
+    REFERRALS_PAST_TARGET_FIELD_NUMBER: _builtins.int
+    INCOMPLETE_FIELD_NUMBER: _builtins.int
+    UNAPPLIED_EVENTS_FIELD_NUMBER: _builtins.int
+    as_of: _builtins.str
+    known_at: _builtins.str
+    incomplete: _builtins.bool
+    @_builtins.property
+    def sites(self) -> _containers.RepeatedCompositeFieldContainer[Global___SiteOverview]:
+        """By site id."""
+
+    @_builtins.property
+    def overdue_evaluations(self) -> _containers.RepeatedCompositeFieldContainer[Global___OverdueEvaluation]: ...
+    @_builtins.property
+    def licenses_expiring(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExpiringLicense]:
+        """Supervisors' licenses and designations expiring within the organization's warning period."""
+
+    @_builtins.property
+    def designations_expiring(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExpiringDesignation]: ...
+    @_builtins.property
+    def referrals_past_target(self) -> _containers.RepeatedCompositeFieldContainer[Global___BreachedReferral]:
+        """Referrals still open past a service-level target, at every site."""
+
+    @_builtins.property
+    def unapplied_events(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnappliedEvent]: ...
+    def __init__(
+        self,
+        *,
+        as_of: _builtins.str = ...,
+        known_at: _builtins.str = ...,
+        sites: _abc.Iterable[Global___SiteOverview] | None = ...,
+        overdue_evaluations: _abc.Iterable[Global___OverdueEvaluation] | None = ...,
+        licenses_expiring: _abc.Iterable[Global___ExpiringLicense] | None = ...,
+        designations_expiring: _abc.Iterable[Global___ExpiringDesignation] | None = ...,
+        referrals_past_target: _abc.Iterable[Global___BreachedReferral] | None = ...,
+        incomplete: _builtins.bool = ...,
+        unapplied_events: _abc.Iterable[Global___UnappliedEvent] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "designations_expiring", b"designations_expiring", "incomplete", b"incomplete", "known_at", b"known_at", "licenses_expiring", b"licenses_expiring", "overdue_evaluations", b"overdue_evaluations", "referrals_past_target", b"referrals_past_target", "sites", b"sites", "unapplied_events", b"unapplied_events"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOrganizationOverviewResponse: _TypeAlias = GetOrganizationOverviewResponse  # noqa: Y015
+
+@_typing.final
+class GetSupervisorStandingRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISOR_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
+    supervisor_id: _builtins.str
+    as_of: _builtins.str
+    """The view as it stood at the end of this date (see the service); empty means today."""
+    known_at: _builtins.str
+    """Only what had been recorded by this moment (RFC 3339 with its offset, see the service);
+    empty means now.
+    """
+    def __init__(
+        self,
+        *,
+        supervisor_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+        known_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "known_at", b"known_at", "supervisor_id", b"supervisor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSupervisorStandingRequest: _TypeAlias = GetSupervisorStandingRequest  # noqa: Y015
+
+@_typing.final
+class SupervisedSupervisee(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISEE_ID_FIELD_NUMBER: _builtins.int
+    AGREEMENT_ID_FIELD_NUMBER: _builtins.int
+    TRACK_FIELD_NUMBER: _builtins.int
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    supervisee_id: _builtins.str
+    agreement_id: _builtins.str
+    track: _builtins.str
+    site_id: _builtins.str
+    status: _builtins.str
+    def __init__(
+        self,
+        *,
+        supervisee_id: _builtins.str = ...,
+        agreement_id: _builtins.str = ...,
+        track: _builtins.str = ...,
+        site_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "site_id", b"site_id", "status", b"status", "supervisee_id", b"supervisee_id", "track", b"track"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SupervisedSupervisee: _TypeAlias = SupervisedSupervisee  # noqa: Y015
+
+@_typing.final
+class GetSupervisorStandingResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERVISOR_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
+    SUPERVISEES_FIELD_NUMBER: _builtins.int
+    MAX_ACTIVE_SUPERVISEES_FIELD_NUMBER: _builtins.int
+    OVER_CAP_FIELD_NUMBER: _builtins.int
+    CREDENTIALS_FIELD_NUMBER: _builtins.int
+    EXPIRING_FIELD_NUMBER: _builtins.int
+    INCOMPLETE_FIELD_NUMBER: _builtins.int
+    UNAPPLIED_EVENTS_FIELD_NUMBER: _builtins.int
+    supervisor_id: _builtins.str
+    as_of: _builtins.str
+    known_at: _builtins.str
+    max_active_supervisees: _builtins.int
+    """The organization's cap of active supervisees per supervisor; 0 when it sets none."""
+    over_cap: _builtins.bool
+    incomplete: _builtins.bool
+    @_builtins.property
+    def supervisees(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupervisedSupervisee]:
+        """Under an agreement in force on as_of."""
+
+    @_builtins.property
+    def credentials(self) -> _containers.RepeatedCompositeFieldContainer[Global___CredentialStanding]:
+        """Every license and designation of the supervisor, standing on as_of."""
+
+    @_builtins.property
+    def expiring(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatusReason]:
+        """Those expiring within the organization's warning period."""
+
+    @_builtins.property
+    def unapplied_events(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnappliedEvent]: ...
+    def __init__(
+        self,
+        *,
+        supervisor_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+        known_at: _builtins.str = ...,
+        supervisees: _abc.Iterable[Global___SupervisedSupervisee] | None = ...,
+        max_active_supervisees: _builtins.int = ...,
+        over_cap: _builtins.bool = ...,
+        credentials: _abc.Iterable[Global___CredentialStanding] | None = ...,
+        expiring: _abc.Iterable[Global___StatusReason] | None = ...,
+        incomplete: _builtins.bool = ...,
+        unapplied_events: _abc.Iterable[Global___UnappliedEvent] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "credentials", b"credentials", "expiring", b"expiring", "incomplete", b"incomplete", "known_at", b"known_at", "max_active_supervisees", b"max_active_supervisees", "over_cap", b"over_cap", "supervisees", b"supervisees", "supervisor_id", b"supervisor_id", "unapplied_events", b"unapplied_events"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSupervisorStandingResponse: _TypeAlias = GetSupervisorStandingResponse  # noqa: Y015
+
+@_typing.final
+class ListVerdictsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
+    TRACKS_FIELD_NUMBER: _builtins.int
+    RULE_IDS_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    RESOLUTION_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    site_id: _builtins.str
+    """Empty: every site."""
+    as_of: _builtins.str
+    """The view as it stood at the end of this date (see the service); empty means today."""
+    known_at: _builtins.str
+    """Only what had been recorded by this moment (RFC 3339 with its offset, see the service);
+    empty means now.
+    """
+    severity: _builtins.str
+    """"void" or "finding"; empty: both."""
+    resolution: _builtins.str
+    """"open", "resolved" or "" (both)."""
+    page_size: _builtins.int
+    """1 to 500; 0 means 100."""
+    page_token: _builtins.str
+    @_builtins.property
+    def tracks(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def rule_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        site_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+        known_at: _builtins.str = ...,
+        tracks: _abc.Iterable[_builtins.str] | None = ...,
+        rule_ids: _abc.Iterable[_builtins.str] | None = ...,
+        severity: _builtins.str = ...,
+        resolution: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "known_at", b"known_at", "page_size", b"page_size", "page_token", b"page_token", "resolution", b"resolution", "rule_ids", b"rule_ids", "severity", b"severity", "site_id", b"site_id", "tracks", b"tracks"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListVerdictsRequest: _TypeAlias = ListVerdictsRequest  # noqa: Y015
+
+@_typing.final
+class ListVerdictsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    KNOWN_AT_FIELD_NUMBER: _builtins.int
+    VERDICTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    INCOMPLETE_FIELD_NUMBER: _builtins.int
+    UNAPPLIED_EVENTS_FIELD_NUMBER: _builtins.int
+    site_id: _builtins.str
+    as_of: _builtins.str
+    known_at: _builtins.str
+    next_page_token: _builtins.str
+    incomplete: _builtins.bool
+    @_builtins.property
+    def verdicts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Verdict]:
+        """By supervisee id, then the day they concern."""
+
+    @_builtins.property
+    def unapplied_events(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnappliedEvent]: ...
+    def __init__(
+        self,
+        *,
+        site_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+        known_at: _builtins.str = ...,
+        verdicts: _abc.Iterable[Global___Verdict] | None = ...,
+        next_page_token: _builtins.str = ...,
+        incomplete: _builtins.bool = ...,
+        unapplied_events: _abc.Iterable[Global___UnappliedEvent] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "incomplete", b"incomplete", "known_at", b"known_at", "next_page_token", b"next_page_token", "site_id", b"site_id", "unapplied_events", b"unapplied_events", "verdicts", b"verdicts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListVerdictsResponse: _TypeAlias = ListVerdictsResponse  # noqa: Y015

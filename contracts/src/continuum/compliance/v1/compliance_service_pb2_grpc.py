@@ -98,6 +98,31 @@ class ComplianceServiceStub:
                 request_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListServiceLevelBreachesRequest.SerializeToString,
                 response_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListServiceLevelBreachesResponse.FromString,
                 _registered_method=True)
+        self.GetSuperviseeStanding = channel.unary_unary(
+                '/continuum.compliance.v1.ComplianceService/GetSuperviseeStanding',
+                request_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSuperviseeStandingRequest.SerializeToString,
+                response_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSuperviseeStandingResponse.FromString,
+                _registered_method=True)
+        self.ListSiteSupervisees = channel.unary_unary(
+                '/continuum.compliance.v1.ComplianceService/ListSiteSupervisees',
+                request_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListSiteSuperviseesRequest.SerializeToString,
+                response_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListSiteSuperviseesResponse.FromString,
+                _registered_method=True)
+        self.GetOrganizationOverview = channel.unary_unary(
+                '/continuum.compliance.v1.ComplianceService/GetOrganizationOverview',
+                request_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetOrganizationOverviewRequest.SerializeToString,
+                response_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetOrganizationOverviewResponse.FromString,
+                _registered_method=True)
+        self.GetSupervisorStanding = channel.unary_unary(
+                '/continuum.compliance.v1.ComplianceService/GetSupervisorStanding',
+                request_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSupervisorStandingRequest.SerializeToString,
+                response_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSupervisorStandingResponse.FromString,
+                _registered_method=True)
+        self.ListVerdicts = channel.unary_unary(
+                '/continuum.compliance.v1.ComplianceService/ListVerdicts',
+                request_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListVerdictsRequest.SerializeToString,
+                response_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListVerdictsResponse.FromString,
+                _registered_method=True)
 
 
 class ComplianceServiceServicer:
@@ -180,6 +205,48 @@ class ComplianceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSuperviseeStanding(self, request, context):
+        """One supervisee judged by the rules of their licensing board as of a date: the status
+        (compliant, at risk, out of compliance, not evaluated) with its reasons, progress toward the
+        license, every void and finding with its rule, source tag, window and evidence events (and
+        its resolution, if any), every window with its tally, and the outcome of every rule.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSiteSupervisees(self, request, context):
+        """A site's supervisees (home site at the end of as_of), each with status and counts, filtered by
+        status and track, paged by supervisee id. NOT_FOUND for a site compliance never heard of.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOrganizationOverview(self, request, context):
+        """The organization: per site, supervisees by status; evaluations overdue; supervisors'
+        licenses and designations expiring; referrals past their service-level targets.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSupervisorStanding(self, request, context):
+        """One supervisor: the supervisees under an agreement on as_of (against the organization's cap
+        of active supervisees per supervisor, where it sets one), and their licenses and designations.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListVerdicts(self, request, context):
+        """Voids and findings across the organization or one site, filtered by track, rule, severity
+        and whether resolved, paged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ComplianceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -207,6 +274,31 @@ def add_ComplianceServiceServicer_to_server(servicer, server):
                     servicer.ListServiceLevelBreaches,
                     request_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListServiceLevelBreachesRequest.FromString,
                     response_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListServiceLevelBreachesResponse.SerializeToString,
+            ),
+            'GetSuperviseeStanding': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSuperviseeStanding,
+                    request_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSuperviseeStandingRequest.FromString,
+                    response_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSuperviseeStandingResponse.SerializeToString,
+            ),
+            'ListSiteSupervisees': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSiteSupervisees,
+                    request_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListSiteSuperviseesRequest.FromString,
+                    response_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListSiteSuperviseesResponse.SerializeToString,
+            ),
+            'GetOrganizationOverview': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOrganizationOverview,
+                    request_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetOrganizationOverviewRequest.FromString,
+                    response_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetOrganizationOverviewResponse.SerializeToString,
+            ),
+            'GetSupervisorStanding': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSupervisorStanding,
+                    request_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSupervisorStandingRequest.FromString,
+                    response_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSupervisorStandingResponse.SerializeToString,
+            ),
+            'ListVerdicts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListVerdicts,
+                    request_deserializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListVerdictsRequest.FromString,
+                    response_serializer=continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListVerdictsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -383,6 +475,141 @@ class ComplianceService:
             '/continuum.compliance.v1.ComplianceService/ListServiceLevelBreaches',
             continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListServiceLevelBreachesRequest.SerializeToString,
             continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListServiceLevelBreachesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSuperviseeStanding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.compliance.v1.ComplianceService/GetSuperviseeStanding',
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSuperviseeStandingRequest.SerializeToString,
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSuperviseeStandingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSiteSupervisees(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.compliance.v1.ComplianceService/ListSiteSupervisees',
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListSiteSuperviseesRequest.SerializeToString,
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListSiteSuperviseesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOrganizationOverview(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.compliance.v1.ComplianceService/GetOrganizationOverview',
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetOrganizationOverviewRequest.SerializeToString,
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetOrganizationOverviewResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSupervisorStanding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.compliance.v1.ComplianceService/GetSupervisorStanding',
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSupervisorStandingRequest.SerializeToString,
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.GetSupervisorStandingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListVerdicts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/continuum.compliance.v1.ComplianceService/ListVerdicts',
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListVerdictsRequest.SerializeToString,
+            continuum_dot_compliance_dot_v1_dot_compliance__service__pb2.ListVerdictsResponse.FromString,
             options,
             channel_credentials,
             insecure,

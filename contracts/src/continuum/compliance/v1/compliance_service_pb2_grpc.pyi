@@ -87,6 +87,28 @@ class ComplianceServiceStub:
     """Licenses and supervisor designations, at every site, expiring within a number of days."""
     ListServiceLevelBreaches: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.ListServiceLevelBreachesRequest, _compliance_service_pb2.ListServiceLevelBreachesResponse]
     """The referrals at a site that had missed a service-level target by a date, open or closed."""
+    GetSuperviseeStanding: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.GetSuperviseeStandingRequest, _compliance_service_pb2.GetSuperviseeStandingResponse]
+    """One supervisee judged by the rules of their licensing board as of a date: the status
+    (compliant, at risk, out of compliance, not evaluated) with its reasons, progress toward the
+    license, every void and finding with its rule, source tag, window and evidence events (and
+    its resolution, if any), every window with its tally, and the outcome of every rule.
+    """
+    ListSiteSupervisees: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.ListSiteSuperviseesRequest, _compliance_service_pb2.ListSiteSuperviseesResponse]
+    """A site's supervisees (home site at the end of as_of), each with status and counts, filtered by
+    status and track, paged by supervisee id. NOT_FOUND for a site compliance never heard of.
+    """
+    GetOrganizationOverview: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.GetOrganizationOverviewRequest, _compliance_service_pb2.GetOrganizationOverviewResponse]
+    """The organization: per site, supervisees by status; evaluations overdue; supervisors'
+    licenses and designations expiring; referrals past their service-level targets.
+    """
+    GetSupervisorStanding: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.GetSupervisorStandingRequest, _compliance_service_pb2.GetSupervisorStandingResponse]
+    """One supervisor: the supervisees under an agreement on as_of (against the organization's cap
+    of active supervisees per supervisor, where it sets one), and their licenses and designations.
+    """
+    ListVerdicts: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.ListVerdictsRequest, _compliance_service_pb2.ListVerdictsResponse]
+    """Voids and findings across the organization or one site, filtered by track, rule, severity
+    and whether resolved, paged.
+    """
 
 @_typing.type_check_only
 class ComplianceServiceAsyncStub(ComplianceServiceStub):
@@ -147,6 +169,28 @@ class ComplianceServiceAsyncStub(ComplianceServiceStub):
     """Licenses and supervisor designations, at every site, expiring within a number of days."""
     ListServiceLevelBreaches: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.ListServiceLevelBreachesRequest, _compliance_service_pb2.ListServiceLevelBreachesResponse]  # type: ignore[assignment]
     """The referrals at a site that had missed a service-level target by a date, open or closed."""
+    GetSuperviseeStanding: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.GetSuperviseeStandingRequest, _compliance_service_pb2.GetSuperviseeStandingResponse]  # type: ignore[assignment]
+    """One supervisee judged by the rules of their licensing board as of a date: the status
+    (compliant, at risk, out of compliance, not evaluated) with its reasons, progress toward the
+    license, every void and finding with its rule, source tag, window and evidence events (and
+    its resolution, if any), every window with its tally, and the outcome of every rule.
+    """
+    ListSiteSupervisees: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.ListSiteSuperviseesRequest, _compliance_service_pb2.ListSiteSuperviseesResponse]  # type: ignore[assignment]
+    """A site's supervisees (home site at the end of as_of), each with status and counts, filtered by
+    status and track, paged by supervisee id. NOT_FOUND for a site compliance never heard of.
+    """
+    GetOrganizationOverview: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.GetOrganizationOverviewRequest, _compliance_service_pb2.GetOrganizationOverviewResponse]  # type: ignore[assignment]
+    """The organization: per site, supervisees by status; evaluations overdue; supervisors'
+    licenses and designations expiring; referrals past their service-level targets.
+    """
+    GetSupervisorStanding: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.GetSupervisorStandingRequest, _compliance_service_pb2.GetSupervisorStandingResponse]  # type: ignore[assignment]
+    """One supervisor: the supervisees under an agreement on as_of (against the organization's cap
+    of active supervisees per supervisor, where it sets one), and their licenses and designations.
+    """
+    ListVerdicts: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.ListVerdictsRequest, _compliance_service_pb2.ListVerdictsResponse]  # type: ignore[assignment]
+    """Voids and findings across the organization or one site, filtered by track, rule, severity
+    and whether resolved, paged.
+    """
 
 class ComplianceServiceServicer(metaclass=_abc_1.ABCMeta):
     """Audit-ready views of licensure oversight, as of any date and as known at any moment, every
@@ -234,5 +278,57 @@ class ComplianceServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_compliance_service_pb2.ListServiceLevelBreachesResponse, _abc.Awaitable[_compliance_service_pb2.ListServiceLevelBreachesResponse]]:
         """The referrals at a site that had missed a service-level target by a date, open or closed."""
+
+    @_abc_1.abstractmethod
+    def GetSuperviseeStanding(
+        self,
+        request: _compliance_service_pb2.GetSuperviseeStandingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compliance_service_pb2.GetSuperviseeStandingResponse, _abc.Awaitable[_compliance_service_pb2.GetSuperviseeStandingResponse]]:
+        """One supervisee judged by the rules of their licensing board as of a date: the status
+        (compliant, at risk, out of compliance, not evaluated) with its reasons, progress toward the
+        license, every void and finding with its rule, source tag, window and evidence events (and
+        its resolution, if any), every window with its tally, and the outcome of every rule.
+        """
+
+    @_abc_1.abstractmethod
+    def ListSiteSupervisees(
+        self,
+        request: _compliance_service_pb2.ListSiteSuperviseesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compliance_service_pb2.ListSiteSuperviseesResponse, _abc.Awaitable[_compliance_service_pb2.ListSiteSuperviseesResponse]]:
+        """A site's supervisees (home site at the end of as_of), each with status and counts, filtered by
+        status and track, paged by supervisee id. NOT_FOUND for a site compliance never heard of.
+        """
+
+    @_abc_1.abstractmethod
+    def GetOrganizationOverview(
+        self,
+        request: _compliance_service_pb2.GetOrganizationOverviewRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compliance_service_pb2.GetOrganizationOverviewResponse, _abc.Awaitable[_compliance_service_pb2.GetOrganizationOverviewResponse]]:
+        """The organization: per site, supervisees by status; evaluations overdue; supervisors'
+        licenses and designations expiring; referrals past their service-level targets.
+        """
+
+    @_abc_1.abstractmethod
+    def GetSupervisorStanding(
+        self,
+        request: _compliance_service_pb2.GetSupervisorStandingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compliance_service_pb2.GetSupervisorStandingResponse, _abc.Awaitable[_compliance_service_pb2.GetSupervisorStandingResponse]]:
+        """One supervisor: the supervisees under an agreement on as_of (against the organization's cap
+        of active supervisees per supervisor, where it sets one), and their licenses and designations.
+        """
+
+    @_abc_1.abstractmethod
+    def ListVerdicts(
+        self,
+        request: _compliance_service_pb2.ListVerdictsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compliance_service_pb2.ListVerdictsResponse, _abc.Awaitable[_compliance_service_pb2.ListVerdictsResponse]]:
+        """Voids and findings across the organization or one site, filtered by track, rule, severity
+        and whether resolved, paged.
+        """
 
 def add_ComplianceServiceServicer_to_server(servicer: ComplianceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
