@@ -77,6 +77,7 @@ from compliance.domain.agreements import (
     AgreementTermination,
     AgreementTerms,
 )
+from compliance.domain.engine.inputs import ApprovedLeave, Decisions, Resolution
 from compliance.domain.facts import (
     Concern,
     ConcernKind,
@@ -425,6 +426,36 @@ unapplied_event_concerns = Table(
     Index("ix_unapplied_event_concerns_subject", "kind", "subject_id"),
 )
 
+# What compliance officers record beside the facts (their own events, read back from the
+# compliance topic like every other fact): approved leave, and resolutions of verdicts.
+approved_leaves = Table(
+    "approved_leaves",
+    metadata,
+    Column("leave_id", ID, primary_key=True),
+    Column("supervisee_id", ID, nullable=False, index=True),
+    Column("start", Date, nullable=False),
+    Column("end", Date, nullable=False),
+    Column("approved_by", ID, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("recorded_by", ID, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("source_event_id", EVENT_ID, nullable=False),
+)
+
+verdict_resolutions = Table(
+    "verdict_resolutions",
+    metadata,
+    Column("resolution_id", ID, primary_key=True),
+    Column("supervisee_id", ID, nullable=False, index=True),
+    Column("verdict_id", EVENT_ID, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("resolved_by", ID, nullable=False),
+    Column("on", Date, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("source_event_id", EVENT_ID, nullable=False),
+)
+
 # The shape migration 1 created; later migrations change it with explicit DDL.
 _v1 = MetaData()
 _v1_tables = (
@@ -596,6 +627,11 @@ def _both_time_axes(conn: Connection) -> None:
     unapplied_event_concerns.create(conn)
 
 
+def _officers_decisions(conn: Connection) -> None:
+    approved_leaves.create(conn)
+    verdict_resolutions.create(conn)
+
+
 MIGRATIONS = (
     Migration("compliance", 1, "supervision sessions and referrals read model", _create_read_model),
     Migration(
@@ -611,6 +647,12 @@ MIGRATIONS = (
         "both time axes on every fact (recorded_at on referrals and breaches), a site's "
         "supervisees, and the events compliance could not apply",
         _both_time_axes,
+    ),
+    Migration(
+        "compliance",
+        4,
+        "what compliance officers record: approved leave and resolutions of verdicts",
+        _officers_decisions,
     ),
 )
 
@@ -1129,6 +1171,44 @@ def _supervisor_designation_recorded(
     ]
 
 
+def _leave_approved(event: ev.LeaveApproved, event_id: str, recorded_at: dt.datetime) -> Rows:
+    return [
+        (
+            approved_leaves,
+            {
+                "leave_id": event.leave_id,
+                "supervisee_id": event.supervisee_id,
+                "start": event.start,
+                "end": event.end,
+                "approved_by": event.approved_by,
+                "reason": event.reason,
+                "recorded_by": event.recorded_by,
+                "recorded_at": recorded_at,
+                "source_event_id": event_id,
+            },
+        )
+    ]
+
+
+def _verdict_resolved(event: ev.VerdictResolved, event_id: str, recorded_at: dt.datetime) -> Rows:
+    return [
+        (
+            verdict_resolutions,
+            {
+                "resolution_id": event.resolution_id,
+                "supervisee_id": event.supervisee_id,
+                "verdict_id": event.verdict_id,
+                "kind": event.kind,
+                "reason": event.reason,
+                "resolved_by": event.resolved_by,
+                "on": event.on,
+                "recorded_at": recorded_at,
+                "source_event_id": event_id,
+            },
+        )
+    ]
+
+
 # Every event the read model is built from, and the rows it adds. ConsultationLogged is not
 # among them: a consultation is not supervision and stays out of every figure.
 PROJECTORS: Mapping[type[ev.EventContract], RowsOf] = {
@@ -1171,6 +1251,8 @@ PROJECTORS: Mapping[type[ev.EventContract], RowsOf] = {
     ev.LicenseRevoked: _license_change(ev.LicenseRevoked, "revoked", "effective_on"),
     ev.LicenseExpired: _license_change(ev.LicenseExpired, "expired", "expired_on"),
     ev.SupervisorDesignationRecorded: _supervisor_designation_recorded,
+    ev.LeaveApproved: _leave_approved,
+    ev.VerdictResolved: _verdict_resolved,
 }
 
 # Every table the projector writes, in the order it writes them, each once per batch.
@@ -1194,6 +1276,8 @@ _WRITERS: dict[Table, InsertOnce] = {
         projected_licenses,
         projected_license_changes,
         projected_designations,
+        approved_leaves,
+        verdict_resolutions,
     )
 }
 
@@ -1412,6 +1496,36 @@ class SqlFactsReader:
             evaluations=await _evaluations(conn, supervisee_id, known_at),
         )
 
+    async def decisions(self, supervisee_id: str, known_at: dt.datetime) -> Decisions:
+        conn = self._conn
+        leaves = await _rows(conn, approved_leaves, supervisee_id, known_at)
+        resolutions = await _rows(conn, verdict_resolutions, supervisee_id, known_at)
+        return Decisions(
+            leaves=tuple(
+                ApprovedLeave(
+                    start=r.start,
+                    end=r.end,
+                    approved_by=r.approved_by,
+                    reason=r.reason,
+                    recorded_at=r.recorded_at,
+                    source_event_id=r.source_event_id,
+                )
+                for r in leaves
+            ),
+            resolutions=tuple(
+                Resolution(
+                    verdict_id=r.verdict_id,
+                    kind=r.kind,
+                    reason=r.reason,
+                    by=r.resolved_by,
+                    on=r.on,
+                    recorded_at=r.recorded_at,
+                    source_event_id=r.source_event_id,
+                )
+                for r in resolutions
+            ),
+        )
+
     async def referrals_at(
         self, site_id: str, raised_by: dt.date, known_at: dt.datetime
     ) -> list[ReferralFact]:
@@ -1626,6 +1740,10 @@ class SqlProjectedFacts:
     async def supervisee_facts(self, supervisee_id: str, known_at: dt.datetime) -> SuperviseeFacts:
         async with self.snapshot() as read:
             return await read.supervisee_facts(supervisee_id, known_at)
+
+    async def decisions(self, supervisee_id: str, known_at: dt.datetime) -> Decisions:
+        async with self.snapshot() as read:
+            return await read.decisions(supervisee_id, known_at)
 
     async def referrals_at(
         self, site_id: str, raised_by: dt.date, known_at: dt.datetime

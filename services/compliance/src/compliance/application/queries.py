@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from compliance.domain.agreements import agreements_as_of
+from compliance.domain.engine import SuperviseeEvaluation, evaluate_supervisee
+from compliance.domain.engine.inputs import Decisions
 from compliance.domain.facts import Concern, ConcernKind, ReferralFact, UnappliedEvent
 from compliance.domain.hours import HoursSummary, hours_as_of
 from compliance.domain.record import (
@@ -27,6 +29,7 @@ from compliance.domain.record import (
 )
 from compliance.domain.referrals import ReferralAsOf, breached_as_of, open_as_of
 from compliance.domain.standing import Expiring, expiring_within
+from contracts.rulepacks.model import RulePacks
 
 V = TypeVar("V")
 
@@ -45,6 +48,11 @@ class FactsReader(Protocol):
 
     async def supervisee_facts(self, supervisee_id: str, known_at: dt.datetime) -> SuperviseeFacts:
         """Everything projected about one supervisee, of any date."""
+        ...
+
+    async def decisions(self, supervisee_id: str, known_at: dt.datetime) -> Decisions:
+        """What compliance officers had recorded of the supervisee: approved leaves and
+        resolutions of verdicts."""
         ...
 
     async def referrals_at(
@@ -154,6 +162,44 @@ async def supervisee_record(
         unapplied = await _lacking(read, known, known_at, (("holder", s) for s in supervisors))
         credentials = await read.credentials(supervisors, known_at)
     return View(record_as_of(known, credentials, as_of), as_of, known_at, unapplied)
+
+
+async def supervisee_evaluation(
+    facts: ProjectedFacts,
+    packs: RulePacks,
+    supervisee_id: str,
+    as_of: dt.date,
+    known_at: dt.datetime,
+) -> View[SuperviseeEvaluation]:
+    """One supervisee judged by their board's rules at the end of `as_of`, from what had been
+    recorded by `known_at`: their facts, their supervisors' credentials and the officers'
+    decisions, all read in one snapshot."""
+    async with facts.snapshot() as read:
+        return await evaluation_in(read, packs, supervisee_id, as_of, known_at)
+
+
+async def evaluation_in(
+    read: FactsReader,
+    packs: RulePacks,
+    supervisee_id: str,
+    as_of: dt.date,
+    known_at: dt.datetime,
+) -> View[SuperviseeEvaluation]:
+    """`supervisee_evaluation` within a snapshot already open (a site's view evaluates many)."""
+    known = await read.supervisee_facts(supervisee_id, known_at)
+    supervisors = supervisors_of(known)
+    unapplied = await _lacking(read, known, known_at, (("holder", s) for s in supervisors))
+    credentials = await read.credentials(supervisors, known_at)
+    decided = await read.decisions(supervisee_id, known_at)
+    evaluation = evaluate_supervisee(
+        known,
+        credentials,
+        packs,
+        as_of,
+        leaves=decided.leaves,
+        resolutions=decided.resolutions,
+    )
+    return View(evaluation, as_of, known_at, unapplied)
 
 
 async def _referral_view(

@@ -68,3 +68,10 @@ class Resolution(_Input):
     on: dt.date
     recorded_at: dt.datetime
     source_event_id: str = Field(min_length=1)
+
+
+class Decisions(_Input):
+    """What compliance officers recorded of one supervisee: approved leaves and resolutions."""
+
+    leaves: tuple[ApprovedLeave, ...] = ()
+    resolutions: tuple[Resolution, ...] = ()
