@@ -2020,17 +2020,43 @@ class Report:
             return
         self.out("")
         self.out(f"== {who} in full: {st.track} at {st.site_id}, as of {st.as_of} ==")
-        self.out(f"status: {words(st.status.level)}", 1)
+        open_verdicts = [r for r in st.status.reasons if r.kind == "verdict"]
+        self.out(
+            f"status: {words(st.status.level)}: {len(open_verdicts)} unresolved verdicts "
+            "(below)" + ("; and" if len(open_verdicts) < len(st.status.reasons) else ""),
+            1,
+        )
         for r in st.status.reasons:
-            on = f" ({r.on})" if r.on else ""
-            self.out(f"{words(r.kind)}{on}: {r.rule_id or r.supervisor_id} {r.detail}", 2)
+            if r.kind != "verdict":
+                on = f" ({r.on})" if r.on else ""
+                self.out(f"{words(r.kind)}{on}: {r.rule_id or r.supervisor_id} {r.detail}", 2)
         self.progress(st.progress)
-        self.out(f"verdicts: {len(st.verdicts)}", 1)
+        self.out(f"verdicts: {len(st.verdicts)}, by rule", 1)
+        by_rule: dict[str, list[compliance.Verdict]] = defaultdict(list)
         for v in st.verdicts:
-            self.verdict(v)
+            by_rule[v.rule_id].append(v)
+        for found in by_rule.values():
+            first = found[0]
+            self.out(
+                f"{first.severity} {first.rule_id} ({sourced(first.src, first.confidence)}; "
+                f"pack of {first.pack_effective_from}): {first.title}",
+                2,
+            )
+            for v in found:
+                self.verdict(v)
         self.out(f"windows: {len(st.windows)}", 1)
+        empty: dict[str, list[compliance.WindowTally]] = defaultdict(list)
         for w in st.windows:
-            self.window(w)
+            if w.supervision_recorded_minutes or Decimal(w.practice_direct_minutes or "0"):
+                self.window(w)
+            else:
+                empty[w.window.kind].append(w)
+        for kind, windows in empty.items():
+            self.out(
+                f"{len(windows)} {words(kind)} windows with nothing recorded, "
+                f"{windows[0].window.start}..{windows[-1].window.end}",
+                2,
+            )
         outcomes: dict[str, int] = defaultdict(int)
         for o in st.outcomes:
             outcomes[o.status] += 1
@@ -2081,23 +2107,20 @@ class Report:
             )
             if x
         )
-        self.out(
-            f"{v.severity} {v.rule_id} on {v.on} ({scope or 'the program'}; "
-            f"{sourced(v.src, v.confidence)}; pack of {v.pack_effective_from}) [{v.verdict_id}]",
-            2,
-        )
-        self.out(v.reason, 4)
+        self.out(f"on {v.on}, {scope or 'the program'} [{v.verdict_id}]: {v.reason}", 3)
         n = v.not_counted
         if n.supervision_minutes or Decimal(n.direct_minutes or "0"):
             self.out(
                 f"not counted: {hours(n.supervision_minutes)} of supervision, "
                 f"{decimal_hours(n.direct_minutes)} direct and "
                 f"{decimal_hours(n.indirect_minutes)} indirect practice",
-                4,
+                5,
             )
-        self.out(f"evidence: {', '.join(v.evidence_event_ids) or 'none'}", 4)
+        evidence = list(v.evidence_event_ids)
+        more = f" and {len(evidence) - 3} more" if len(evidence) > 3 else ""
+        self.out(f"evidence: {', '.join(evidence[:3]) or 'none'}{more}", 5)
         if v.HasField("resolution"):
-            self.out(self.resolution(v.resolution), 4)
+            self.out(self.resolution(v.resolution), 5)
 
     def window(self, w: compliance.WindowTally) -> None:
         at = f" at {w.site_id}" if w.site_id else ""
@@ -2129,6 +2152,8 @@ class Report:
         self.out("")
         self.out(f"== {who}: approved leave, as of {st.as_of} ==")
         on_leave = [w for w in st.windows if w.leave_days]
+        if not on_leave:
+            self.out("no window holds approved leave", 1)
         for w in on_leave:
             self.window(w)
             for o in st.outcomes:
