@@ -18,6 +18,7 @@ from continuum.compliance.v1 import credential_service_pb2 as credential_pb
 from continuum.compliance.v1 import credential_service_pb2_grpc as credential_pb_grpc
 from continuum.compliance.v1 import oversight_service_pb2 as oversight_pb
 from continuum.compliance.v1 import oversight_service_pb2_grpc as oversight_pb_grpc
+from contracts.rulepacks.model import RulePacks
 from infra.grpc.server import ServiceBinding
 from infra.runtime import Runtime, ServiceParts, ServiceSettings, rule_packs_at_start, run_service
 from infra.timers import Timer
@@ -47,10 +48,12 @@ def credential_parts(runtime: Runtime) -> ServiceParts:
     )
 
 
-def oversight_binding(runtime: Runtime, facts: SqlProjectedFacts) -> ServiceBinding[OversightApi]:
+def oversight_binding(
+    runtime: Runtime, facts: SqlProjectedFacts, packs: RulePacks
+) -> ServiceBinding[OversightApi]:
     """What compliance officers record: resolutions of verdicts and approved leave, decided on
-    the supervisee's evaluation by the rule packs validated at the start."""
-    oversight = Oversight(runtime.runner, facts, rule_packs_at_start())
+    the supervisee's evaluation by the same rule packs as the views."""
+    oversight = Oversight(runtime.runner, facts, packs)
     return ServiceBinding(
         OVERSIGHT_SERVICE,
         OversightApi(oversight, runtime.clock),
@@ -58,15 +61,15 @@ def oversight_binding(runtime: Runtime, facts: SqlProjectedFacts) -> ServiceBind
     )
 
 
-def compose(runtime: Runtime) -> ServiceParts:
+def compose(runtime: Runtime, packs: RulePacks) -> ServiceParts:
     facts = SqlProjectedFacts(runtime.db)
-    api = ComplianceApi(facts, runtime.clock)
+    api = ComplianceApi(facts, packs, runtime.clock)
     credentials = credential_parts(runtime)
     return ServiceParts(
         grpc=[
             ServiceBinding(GRPC_SERVICE, api, pb_grpc.add_ComplianceServiceServicer_to_server),
             *credentials.grpc,
-            oversight_binding(runtime, facts),
+            oversight_binding(runtime, facts, packs),
         ],
         timers=[*credentials.timers],
         subscriptions=consumers.subscriptions(runtime),
@@ -75,6 +78,10 @@ def compose(runtime: Runtime) -> ServiceParts:
 
 async def run(settings: ServiceSettings) -> None:
     # The boards' rule packs, validated before anything runs: a malformed pack refuses the start.
-    # They are kept once loaded (contracts.rulepacks.loader.rule_packs), for the engine to read.
-    rule_packs_at_start()
-    await run_service(settings, migrations=ALL_MIGRATIONS, translate=translate, compose=compose)
+    packs = rule_packs_at_start()
+    await run_service(
+        settings,
+        migrations=ALL_MIGRATIONS,
+        translate=translate,
+        compose=lambda runtime: compose(runtime, packs),
+    )
