@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from compliance.application.queries import ProjectedFacts, supervisee_evaluation
 from compliance.domain import oversight
-from compliance.domain.oversight import OversightState, ShownVerdicts
+from compliance.domain.oversight import ShownVerdicts
 from compliance.domain.oversight_commands import RecordApprovedLeave, ResolveVerdict
 from compliance.domain.oversight_events import OVERSIGHT_EVENT_TYPES
 from compliance.domain.record import UnknownSupervisee
@@ -77,10 +77,6 @@ class Oversight:
         self, command: RecordApprovedLeave, ctx: CommandContext
     ) -> Outcome[LeaveRecording]:
         return Outcome.of(await self._runner.run(self._record_leave, command, ctx))
-
-    async def decisions_of(self, supervisee_id: str) -> OversightState:
-        state, _ = await self._runner.state(OVERSIGHT, supervisee_id)
-        return state
 
     # --- the use cases ---------------------------------------------------------------------
 
