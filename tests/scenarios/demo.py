@@ -19,14 +19,16 @@ agreement) and Sacramento (California, CA-AMFT and CA-ASW), January to April 202
   unanswered.
 
 Once the compliance view shows all of it, a compliance officer records Patel's approved leave in
-May and waives a Florida finding (OversightService). Then it prints what the compliance service
+May, waives a Florida finding, and documents that the four months were kept on paper logs at the
+time (OversightService). Then it prints what the compliance service
 shows: per site, each supervisee's record; then the rules applied as of today: the organization
 (GetOrganizationOverview), each site's supervisees with status and counts (ListSiteSupervisees)
 and its verdicts by rule (ListVerdicts), one supervisee's whole standing (GetSuperviseeStanding:
 status and its reasons, progress, every verdict with its rule, sources, window, reason and
 evidence, every window's tally), and the leave's effect. The four months are entered in one
 sitting long after they happened, so every session is also a finding of a record not made
-within 7 days (the organization's policy): what an auditor would see of such a back-entry.
+within 7 days (the organization's policy), each resolved as a documented exception: the paper
+logs kept at the time.
 
 Every id is fixed: playing the demo again records nothing new (each repeated command is the
 retry it is) and prints the same report.
@@ -90,7 +92,8 @@ MON, TUE, WED, THU, FRI = range(5)
 # The services' calendar day (UTC).
 TODAY = dt.datetime.now(dt.UTC).date()
 # Licenses and designations the report shows as expiring: this many days after the first run.
-LICENSE_EXPIRING_IN_DAYS, DESIGNATION_EXPIRING_IN_DAYS = 45, 75
+# The license falls within the organization's warning period (30 days), the designation not.
+LICENSE_EXPIRING_IN_DAYS, DESIGNATION_EXPIRING_IN_DAYS = 25, 75
 EXPIRING_WITHIN_DAYS = 90
 
 
@@ -885,6 +888,15 @@ RESOLUTION = {
     "kind": "waiver",
     "reason": "The board accepted the first meeting by video in writing when it approved the "
     "agreement (FL-BOARD-2026-00417)",
+    "on": "2026-05-04",
+}
+# The four months were kept on signed paper logs at the time and entered long after: the officer
+# documents that exception on each session's finding of a record not made within 7 days.
+BACK_ENTERED = "org.contemporaneous-record"
+BACK_ENTRY = {
+    "kind": "documented_exception",
+    "reason": "Kept at the time on the site's signed paper supervision logs (binders 2026-01 to "
+    "2026-04), entered into Continuum when the site went live",
     "on": "2026-05-04",
 }
 # The supervisee whose standing the report shows in full.
@@ -1703,10 +1715,51 @@ class Oversight:
                 f"({'already' if reply.already_recorded else 'new'})",
                 flush=True,
             )
+        self.document_back_entry()
+
+    def back_entered(self, resolution: str) -> list[compliance.Verdict]:
+        """The findings of records not made within 7 days, at every site."""
+        found: list[compliance.Verdict] = []
+        token = ""
+        while True:
+            page = self.app.lookup(
+                self.app.compliance.ListVerdicts,
+                compliance.ListVerdictsRequest(
+                    rule_ids=[BACK_ENTERED],
+                    resolution=resolution,
+                    page_size=500,
+                    page_token=token,
+                ),
+            )
+            if page is None:
+                return found
+            found.extend(page.verdicts)
+            token = page.next_page_token
+            if not token:
+                return found
+
+    def document_back_entry(self) -> None:
+        desk = self.app.calls.oversight
+        verdicts = self.back_entered("")
+        for v in verdicts:
+            desk.ResolveVerdict(
+                as_actor=OFFICER,
+                command_id=f"resolve-{v.verdict_id}",
+                supervisee_id=v.supervisee_id,
+                verdict_id=v.verdict_id,
+                **BACK_ENTRY,
+            )
+        print(
+            f"    {len(verdicts)} findings of {BACK_ENTERED}: {words(BACK_ENTRY['kind'])}, "
+            "the paper logs kept at the time",
+            flush=True,
+        )
 
     def shown(self) -> list[str]:
         """What the standings do not show (yet) of the decisions."""
         missing = []
+        if self.back_entered("open"):
+            missing.append(f"the resolutions of the {BACK_ENTERED} findings")
         who, rule_id = WAIVED
         standing = self.standing(who)
         verdicts = standing.verdicts if standing is not None else ()
@@ -1921,7 +1974,7 @@ class Report:
             self.out(
                 f"{site.site_id}: {site.supervisees} supervisees ({by_status(site.by_status)}); "
                 f"open: {site.open_voids} voids, {site.open_findings} findings; "
-                f"{site.referrals_past_target} referrals open past a target",
+                f"referrals open past a target: {site.referrals_past_target}",
                 1,
             )
         self.out(f"evaluations overdue: {len(org.overdue_evaluations)}", 1)
