@@ -7,6 +7,7 @@ from compliance.adapters.license_index import SqlLicenseIndex
 from compliance.adapters.publishing import translate
 from compliance.adapters.read_model import MIGRATIONS, SqlProjectedFacts
 from compliance.application.credentials import CredentialRegistry
+from compliance.application.live_standing import LiveStanding
 from compliance.application.oversight import Oversight
 from compliance.entrypoints import consumers
 from compliance.entrypoints.grpc_api import ComplianceApi
@@ -63,7 +64,7 @@ def oversight_binding(
 
 def compose(runtime: Runtime, packs: RulePacks) -> ServiceParts:
     facts = SqlProjectedFacts(runtime.db)
-    api = ComplianceApi(facts, packs, runtime.clock)
+    api = ComplianceApi(facts, packs, LiveStanding(facts, packs), runtime.clock)
     credentials = credential_parts(runtime)
     return ServiceParts(
         grpc=[
