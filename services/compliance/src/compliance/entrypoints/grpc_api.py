@@ -232,7 +232,7 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
             statuses=_statuses(request.statuses),
             tracks=tuple(request.tracks),
             page_size=_page_size(request.page_size),
-            after=after if isinstance(after, str) else _bad_token(),
+            after=after if after is None or isinstance(after, str) else _bad_token(),
         )
         shown = view.shown
         return pb.ListSiteSuperviseesResponse(
