@@ -5,6 +5,7 @@ own dates, as known from when they were recorded."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -268,6 +269,30 @@ async def test_a_resolution_is_refused_for_what_the_record_does_not_allow(
             resolve(finding.verdict_id, command_id="resolve-6", supervisee_id="see-nobody"),
             officer("2026-04-21"),
         )
+
+
+async def test_two_officers_resolving_one_verdict_at_once_record_one_resolution(
+    make_database: DatabaseFactory, packs: RulePacks, feed: Any
+) -> None:
+    oversight, facts, db = await oversight_on(make_database, packs, feed)
+    finding = march_finding(await evaluated(facts, packs, "2026-04-15", at("2026-04-20")))
+    # Two processes: each runner has a cache of its own, so neither knows the other's commit.
+    other = Oversight(CommandRunner(SqlUnitStore(db, translate)), facts, packs)
+
+    outcomes = await asyncio.gather(
+        oversight.resolve_verdict(resolve(finding.verdict_id), officer("2026-04-20")),
+        other.resolve_verdict(
+            resolve(finding.verdict_id, command_id="resolve-2", resolved_by="officer-2"),
+            officer("2026-04-20"),
+        ),
+        return_exceptions=True,
+    )
+
+    recorded = [o for o in outcomes if not isinstance(o, BaseException)]
+    refusals = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(recorded) == 1 and recorded[0].recorded
+    assert [type(r) for r in refusals] == [VerdictMustBeResolvedOnce]
+    assert await consumed_back(db, feed) == ["continuum.compliance.VerdictResolved.v1"]
 
 
 async def test_an_approved_leave_suspends_the_monthly_minimum_for_its_months(
