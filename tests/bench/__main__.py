@@ -88,7 +88,7 @@ def parser() -> argparse.ArgumentParser:
         help="supervisees of the rebuild/query organization (full: 2000)",
     )
     p.add_argument(
-        "--org-sessions", type=int, help="sessions per supervisee of that organization (full: 10)"
+        "--org-sessions", type=int, help="sessions per supervisee of that organization (full: 500)"
     )
     p.add_argument(
         "--query-in-flight", type=_numbers, help="levels of the query phase (full: 1,32)"

@@ -6,8 +6,14 @@ measure is compliance alone: how fast a fresh compliance catches up from the log
 its views answer at that size. So the bench publishes the facts the producers would have
 published: valid CloudEvents of the published contracts (`contracts.events`), encoded by the
 same binding the outbox relay uses (`infra.messaging.cloudevents`), keyed and sourced as the
-producers key and source them: supervisors' licenses from the credential registry, then per
-supervisee its registration, its agreement and its sessions.
+producers key and source them: supervisors' licenses and LPC-S designations from the credential
+registry, then per supervisee its registration, its agreement and its sessions.
+
+Each fact carries the time it would have been recorded (the CloudEvent's time, which compliance
+reads as when it was known): the credentials, registrations and agreements when the history
+starts, a session on the evening it was held. Every `late_every`-th supervisee's sessions were
+entered `late_days` later, so the organization holds findings (records not contemporaneous) and
+supervisees of each status, and a view known at a past moment shows less than today's.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ class Organization:
     sessions_per_supervisee: int
     supervisees_per_site: int = 200
     supervisees_per_supervisor: int = 8
+    late_every: int = 10
+    late_days: int = 30
 
     def supervisee_id(self, n: int) -> str:
         return f"{self.tag}-see{n}"
@@ -60,10 +68,23 @@ class Organization:
 
     @property
     def events(self) -> int:
-        return len(self.supervisor_ids) + self.supervisees * (2 + self.sessions_per_supervisee)
+        return 2 * len(self.supervisor_ids) + self.supervisees * (2 + self.sessions_per_supervisee)
+
+    def recorded_late(self, n: int) -> bool:
+        return n % self.late_every == self.late_every - 1
+
+    def session_recorded_at(self, n: int, held_on: dt.date, now: dt.datetime) -> dt.datetime:
+        """The evening the session was held, or `late_days` later for a supervisee whose
+        records are late; never after now."""
+        recorded = _evening(held_on)
+        if self.recorded_late(n):
+            recorded += dt.timedelta(days=self.late_days)
+        return min(recorded, now)
 
     def messages(self) -> Iterator[OutboxMessage]:
         now = dt.datetime.now(dt.UTC)
+        start = history_start()
+        at_start = _evening(start)
         for supervisor_id in self.supervisor_ids:
             yield _message(
                 ev.LicenseRecorded(
@@ -78,7 +99,23 @@ class Organization:
                 COMPLIANCE_SOURCE,
                 f"credential-holder-{supervisor_id}",
                 None,
-                now,
+                at_start,
+            )
+            yield _message(
+                ev.SupervisorDesignationRecorded(
+                    holder_id=supervisor_id,
+                    designation_id=f"des-{supervisor_id}",
+                    designation="LPC-S",
+                    state="TX",
+                    granted_on=today() - dt.timedelta(days=1825),
+                    expires_on=today() + dt.timedelta(days=730),
+                    training_hours=40,
+                    training_completed_on=today() - dt.timedelta(days=1850),
+                ),
+                COMPLIANCE_SOURCE,
+                f"credential-holder-{supervisor_id}",
+                None,
+                at_start,
             )
         for n in range(self.supervisees):
             supervisee_id, site = self.supervisee_id(n), self.site_of(n)
@@ -90,12 +127,12 @@ class Organization:
                     credential_track=TRACK,
                     license_number=f"LPC-A-{n:06d}",
                     home_site_id=site,
-                    registered_on=history_start(),
+                    registered_on=start,
                 ),
                 SUPERVISION_SOURCE,
                 stream,
                 site,
-                now,
+                at_start,
             )
             yield _message(
                 ev.AgreementSigned(
@@ -104,7 +141,7 @@ class Organization:
                     supervisor_id=supervisor_id,
                     site_id=site,
                     credential_track=TRACK,
-                    start_date=history_start(),
+                    start_date=start,
                     end_date=today() + dt.timedelta(days=365),
                     modalities=("in_person", "video"),
                     sessions_per_period=1,
@@ -113,17 +150,18 @@ class Organization:
                 SUPERVISION_SOURCE,
                 stream,
                 site,
-                now,
+                at_start,
             )
             for s in range(self.sessions_per_supervisee):
                 session_id = f"{supervisee_id}-s{s}"
+                held_on = session_date(s)
                 yield _message(
                     ev.SessionLogged(
                         session_id=session_id,
                         kind="clinical",
                         format="individual",
                         modality="in_person",
-                        date=session_date(s),
+                        date=held_on,
                         start_time=None,
                         minutes=60,
                         supervisor_id=supervisor_id,
@@ -135,12 +173,16 @@ class Organization:
                     SUPERVISION_SOURCE,
                     f"session-{session_id}",
                     site,
-                    now,
+                    self.session_recorded_at(n, held_on, now),
                 )
 
 
+def _evening(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(18), tzinfo=dt.UTC)
+
+
 def _message(
-    contract: ev.EventContract, source: str, subject: str, site: str | None, now: dt.datetime
+    contract: ev.EventContract, source: str, subject: str, site: str | None, at: dt.datetime
 ) -> OutboxMessage:
     return OutboxMessage(
         event_id=uuid.uuid4(),
@@ -149,7 +191,7 @@ def _message(
         ce_type=contract.ce_type(),
         source=source,
         subject=subject,
-        occurred_at=now,
+        occurred_at=at,
         data=contract.model_dump(mode="json"),
         metadata=EventMetadata(
             correlation_id=str(uuid.uuid4()), actor="bench-organization", site_id=site

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import sys
 import time
@@ -26,12 +27,16 @@ from contracts.topics import COMPLIANCE_EVENTS, REFERRAL_EVENTS, SUPERVISION_EVE
 from tests.bench import organization, prepare
 from tests.bench.stack import GRPC_SERVICE, Backend, BenchStack, ConsumerProgress, rss_mb
 from tests.bench.stats import Operation, merge_operations, slope_per_minute
-from tests.bench.workloads import METADATA, QUERIES
+from tests.bench.workloads import METADATA, QUERIES, today
 
 # The consumer groups the set-up waits on (supervision learns licenses; compliance projects).
 SUPERVISION_GROUP = "continuum.supervision"
 COMPLIANCE_GROUP = "continuum.compliance"
 COMPLIANCE_TOPICS = [SUPERVISION_EVENTS.name, REFERRAL_EVENTS.name, COMPLIANCE_EVENTS.name]
+# The views of the past describe this many days ago, as known at the end of that day.
+PAST_DAYS = 30
+# The most a list view answers in one page (the contracts' page_size bound).
+MAX_PAGE_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ class Settings:
             freshness_probers=4,
             freshness_poll_s=0.05,
             org_supervisees=2_000,
-            org_sessions=10,
+            org_sessions=500,
             query_in_flight=(1, 32),
             rebuild_timeout_s=3_600,
         )
@@ -675,25 +680,72 @@ async def _organization(run: Run) -> dict[str, Any]:
             },
         }
         queries: dict[str, Any] = {}
-        params = {"supervisees": org.supervisee_ids, "sites": org.site_ids}
-        for name in QUERIES:
-            queries[name] = await run.levels(
+        for name, view in QUERIES.items():
+            levels = await run.levels(
                 stack.addresses,
                 "compliance_query",
-                {**params, "query": name},
+                {**query_parameters(org), "query": name},
                 s.query_in_flight,
                 f"queries/{name}",
             )
+            queries[name] = judged_view(name, view.what, view.target_p99_ms, levels)
+    past_as_of, past_known_at = past_moment()
     run._organization = {
         "rebuild": rebuild,
         "queries": {
-            "what": "compliance views over random supervisees of the organization",
+            "what": "compliance views over random supervisees and sites of the organization",
             "supervisees": org.supervisees,
+            "sites": len(org.site_ids),
+            "supervisees_per_site": org.supervisees_per_site,
             "sessions": org.supervisees * org.sessions_per_supervisee,
+            "past_as_of": past_as_of,
+            "past_known_at": past_known_at,
             "views": queries,
         },
     }
     return run._organization
+
+
+def past_moment() -> tuple[str, str]:
+    """The past date a view of the past describes, and the moment it is known at: the end of
+    that day, as a report issued then would have been."""
+    day = today() - dt.timedelta(days=PAST_DAYS)
+    return day.isoformat(), f"{day.isoformat()}T23:59:59Z"
+
+
+def query_parameters(org: organization.Organization) -> dict[str, Any]:
+    past_as_of, past_known_at = past_moment()
+    return {
+        "supervisees": org.supervisee_ids,
+        "sites": org.site_ids,
+        "site_page_size": min(org.supervisees_per_site, MAX_PAGE_SIZE),
+        "past_as_of": past_as_of,
+        "past_known_at": past_known_at,
+    }
+
+
+def judged_view(
+    name: str, what: str, target_p99_ms: float | None, levels: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A view's levels, each with its p50 and p99 beside the issue's target for the p99. A level
+    meets the target when every call answered OK and the p99 is within it."""
+    judged = []
+    for level in levels:
+        op = level["operations"].get(name, {})
+        latency = op.get("latency_ms", {})
+        p99 = latency.get("p99")
+        all_ok = op.get("requests", 0) > 0 and op["status"].get("OK", 0) == op["requests"]
+        judged.append(
+            {
+                **level,
+                "p50_ms": latency.get("p50"),
+                "p99_ms": p99,
+                "meets_target": None
+                if target_p99_ms is None or p99 is None
+                else all_ok and p99 <= target_p99_ms,
+            }
+        )
+    return {"what": what, "target_p99_ms": target_p99_ms, "levels": judged}
 
 
 async def _sessions_shown(address: str, supervisee_id: str) -> int:

@@ -120,13 +120,43 @@ def render(document: Mapping[str, Any], console: Console | None = None) -> None:
                 "anchor",
                 {"in_flight": 1, "operations": {"append": phases["anchor"]["summary"]}},
             )
-        for levels in phases.get("queries", {}).get("views", {}).values():
-            for level in levels:
-                _add_level(table, "queries", level)
         if "memory" in phases:
             _add_level(table, "memory", phases["memory"]["level"])
-        console.print(table)
+        if table.row_count:
+            console.print(table)
         _render_others(console, phases, result["ratios"])
+
+
+def _render_queries(console: Console, queries: Mapping[str, Any]) -> None:
+    table = Table(
+        title=f"compliance views ({queries['supervisees']:,} supervisees in "
+        f"{queries['sites']:,} sites, {queries['sessions']:,} sessions; the past: as of "
+        f"{queries['past_as_of']}, known at {queries['past_known_at']})",
+        title_justify="left",
+    )
+    for column in ("view", "in flight", "req/s", "ok/s", "p50 ms", "p99 ms", "target p99 ms"):
+        table.add_column(column, justify="left" if column == "view" else "right")
+    table.add_column("meets target")
+    table.add_column("not OK")
+    for name, view in queries["views"].items():
+        target = view["target_p99_ms"]
+        for level in view["levels"]:
+            op = level["operations"].get(name)
+            if op is None:
+                continue
+            meets = level["meets_target"]
+            table.add_row(
+                name,
+                str(level["in_flight"]),
+                f"{op['rate']:,.1f}",
+                f"{op['ok_rate']:,.1f}",
+                _ms(op["latency_ms"]["p50"]),
+                _ms(op["latency_ms"]["p99"]),
+                "-" if target is None else f"{target:,.0f}",
+                "-" if meets is None else ("yes" if meets else "no"),
+                _statuses(op["status"]),
+            )
+    console.print(table)
 
 
 def _render_others(
@@ -172,6 +202,8 @@ def _render_others(
                 "yes" if r["keeps_up"] else "no",
             )
         console.print(table)
+    if "queries" in phases:
+        _render_queries(console, phases["queries"])
     if "rebuild" in phases:
         r = phases["rebuild"]
         console.print(

@@ -123,12 +123,26 @@ def test_given_the_smoke_mode_when_every_phase_runs_on_sqlite_then_the_document_
     assert rebuild["last_supervisee_sessions_shown"] == rebuild["last_supervisee_sessions_expected"]
     assert rebuild["compliance_rss_mb"]["max"] > 0
 
-    views = phases["queries"]["views"]
+    queries = phases["queries"]
+    # The views of the past describe a past date, as known at the end of it.
+    assert queries["past_as_of"] < machine["date"][:10]
+    assert queries["past_known_at"].startswith(queries["past_as_of"])
+    views = queries["views"]
     assert set(views) == set(QUERIES)
-    for name, levels in views.items():
+    for name, view in views.items():
+        assert view["target_p99_ms"] == QUERIES[name].target_p99_ms
+        levels = view["levels"]
         assert [level["in_flight"] for level in levels] == document["settings"]["query_in_flight"]
         for level in levels:
             assert_level(level, name)
+            assert level["p50_ms"] <= level["p99_ms"]
+            if view["target_p99_ms"] is None:
+                assert level["meets_target"] is None
+            else:
+                op = level["operations"][name]
+                all_ok = op["status"]["OK"] == op["requests"]
+                within = level["p99_ms"] <= view["target_p99_ms"]
+                assert level["meets_target"] == (all_ok and within)
 
     ratios = result["ratios"]
     for command in ("LogSession", "RegisterSupervisee", "AcceptReferral"):

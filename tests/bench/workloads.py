@@ -10,8 +10,8 @@ Workers own disjoint slices of the set-up's supervisees (worker w takes every `w
 so two calls in flight never touch the same supervisee unless a phase means them to (the
 contention phase shares supervisors, never supervisees).
 
-A compliance query phase is one entry of `QUERIES`: adding a view to the bench is a function
-from (stubs, parameters, random) to a call.
+A compliance view the query phase measures is one entry of `QUERIES`: a function from (stub,
+parameters, random) to a call, with the issue's target for its p99 where it sets one.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import grpc
@@ -298,11 +299,76 @@ def _record(
     return stub.GetSuperviseeRecord(request, metadata=METADATA, timeout=CALL_TIMEOUT_S)
 
 
-# The compliance views measured at the organization's scale, by RPC name. A site or an
-# organization view is one more entry (its parameters come from `organization.Organization`).
-QUERIES: dict[str, Query] = {
-    "GetSuperviseeHours": _hours,
-    "GetSuperviseeRecord": _record,
+def _standing(
+    stub: compliance_grpc.ComplianceServiceStub, params: Mapping[str, Any], rng: random.Random
+) -> Awaitable[Any]:
+    request = compliance.GetSuperviseeStandingRequest(
+        supervisee_id=rng.choice(params["supervisees"])
+    )
+    return stub.GetSuperviseeStanding(request, metadata=METADATA, timeout=CALL_TIMEOUT_S)
+
+
+def _site(
+    stub: compliance_grpc.ComplianceServiceStub, params: Mapping[str, Any], rng: random.Random
+) -> Awaitable[Any]:
+    """A whole site on one page, today."""
+    request = compliance.ListSiteSuperviseesRequest(
+        site_id=rng.choice(params["sites"]), page_size=params["site_page_size"]
+    )
+    return stub.ListSiteSupervisees(request, metadata=METADATA, timeout=CALL_TIMEOUT_S)
+
+
+def _site_in_the_past(
+    stub: compliance_grpc.ComplianceServiceStub, params: Mapping[str, Any], rng: random.Random
+) -> Awaitable[Any]:
+    """A whole site as it stood on a past date, as known at a past moment: the report issued
+    then, reproduced."""
+    request = compliance.ListSiteSuperviseesRequest(
+        site_id=rng.choice(params["sites"]),
+        as_of=params["past_as_of"],
+        known_at=params["past_known_at"],
+        page_size=params["site_page_size"],
+    )
+    return stub.ListSiteSupervisees(request, metadata=METADATA, timeout=CALL_TIMEOUT_S)
+
+
+def _organization(
+    stub: compliance_grpc.ComplianceServiceStub, params: Mapping[str, Any], rng: random.Random
+) -> Awaitable[Any]:
+    request = compliance.GetOrganizationOverviewRequest()
+    return stub.GetOrganizationOverview(request, metadata=METADATA, timeout=CALL_TIMEOUT_S)
+
+
+def _verdicts(
+    stub: compliance_grpc.ComplianceServiceStub, params: Mapping[str, Any], rng: random.Random
+) -> Awaitable[Any]:
+    """A site's first page of open verdicts, today."""
+    request = compliance.ListVerdictsRequest(site_id=rng.choice(params["sites"]), resolution="open")
+    return stub.ListVerdicts(request, metadata=METADATA, timeout=CALL_TIMEOUT_S)
+
+
+@dataclass(frozen=True)
+class View:
+    """A compliance view the bench measures: the call, what it asks, and the issue's target for
+    its p99 at the full organization's size (None: the issue sets none)."""
+
+    query: Query
+    what: str
+    target_p99_ms: float | None = None
+
+
+# The compliance views measured at the organization's scale, by the name each is reported
+# under. A view is one more entry (its parameters come from `organization.Organization`).
+QUERIES: dict[str, View] = {
+    "GetSuperviseeHours": View(_hours, "one supervisee's hours, today"),
+    "GetSuperviseeRecord": View(_record, "one supervisee's record, today"),
+    "GetSuperviseeStanding": View(_standing, "one supervisee judged by the rules, today"),
+    "ListSiteSupervisees": View(_site, "a whole site, today", 50),
+    "ListSiteSupervisees(past)": View(
+        _site_in_the_past, "a whole site as of a past date, known at a past moment", 2_000
+    ),
+    "GetOrganizationOverview": View(_organization, "the organization, today", 200),
+    "ListVerdicts": View(_verdicts, "a site's first page of open verdicts, today"),
 }
 
 
@@ -314,7 +380,7 @@ class ComplianceQuery:
     ) -> None:
         self._stub = compliance_grpc.ComplianceServiceStub(channels["compliance"])
         self._name = params["query"]
-        self._query = QUERIES[self._name]
+        self._query = QUERIES[self._name].query
         self._params = params
         self._rng = random.Random(params.get("seed", 8))
 

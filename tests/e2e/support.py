@@ -15,6 +15,7 @@ import pytest
 from continuum.coaching.v1 import coaching_service_pb2_grpc as coaching_grpc
 from continuum.compliance.v1 import compliance_service_pb2_grpc as compliance_grpc
 from continuum.compliance.v1 import credential_service_pb2_grpc as credential_grpc
+from continuum.compliance.v1 import oversight_service_pb2_grpc as oversight_grpc
 from continuum.referral.v1 import referral_service_pb2_grpc as referral_grpc
 from continuum.supervision.v1 import competency_service_pb2_grpc as competency_grpc
 from continuum.supervision.v1 import consultation_service_pb2_grpc as consultation_grpc
@@ -58,6 +59,7 @@ class Stubs:
     referral: referral_grpc.ReferralServiceStub
     compliance: compliance_grpc.ComplianceServiceStub
     credentials: credential_grpc.CredentialServiceStub
+    oversight: oversight_grpc.OversightServiceStub
 
 
 @contextmanager
@@ -72,6 +74,7 @@ def stubs_for(addresses: Mapping[str, str]) -> Iterator[Stubs]:
             referral=referral_grpc.ReferralServiceStub(channels["referral"]),
             compliance=compliance_grpc.ComplianceServiceStub(channels["compliance"]),
             credentials=credential_grpc.CredentialServiceStub(channels["compliance"]),
+            oversight=oversight_grpc.OversightServiceStub(channels["compliance"]),
         )
     finally:
         for channel in channels.values():

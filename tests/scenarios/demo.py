@@ -7,7 +7,8 @@ agreement) and Sacramento (California, CA-AMFT and CA-ASW), January to April 202
   reinstated, one expired and renewed, one revoked; one expiring soon (relative to today);
 - supervision: registrations, a transfer between the sites, agreements signed, approved,
   amended and terminated; individual, triadic, group and administrative sessions in person, by
-  video and by phone, with techniques, focus and wellbeing checks; an amendment and a void;
+  video and by phone (which California counts and Florida does not), with techniques, focus and
+  wellbeing checks; an amendment and a void;
   weekly practice hours per site; months signed off, one reopened and signed again; competency
   evaluations (one with a remediation plan) and their acknowledgements; consultations, which
   never count;
@@ -17,8 +18,20 @@ agreement) and Sacramento (California, CA-AMFT and CA-ASW), January to April 202
   coaching that opens an engagement on its own, and an urgent referral the service's clock finds
   unanswered.
 
-Then it prints what the compliance service shows, per site. Every id is fixed: playing the demo
-again records nothing new (each repeated command is the retry it is) and prints the same report.
+Once the compliance view shows all of it, a compliance officer records Patel's approved leave in
+May, waives a Florida finding, and documents that the four months were kept on paper logs at the
+time (OversightService). Then it prints what the compliance service
+shows: per site, each supervisee's record; then the rules applied as of today: the organization
+(GetOrganizationOverview), each site's supervisees with status and counts (ListSiteSupervisees)
+and its verdicts by rule (ListVerdicts), one supervisee's whole standing (GetSuperviseeStanding:
+status and its reasons, progress, every verdict with its rule, sources, window, reason and
+evidence, every window's tally), and the leave's effect. The four months are entered in one
+sitting long after they happened, so every session is also a finding of a record not made
+within 7 days (the organization's policy), each resolved as a documented exception: the paper
+logs kept at the time.
+
+Every id is fixed: playing the demo again records nothing new (each repeated command is the
+retry it is) and prints the same report.
 Licenses and designations that are "expiring soon" are dated from today the first time and kept
 as the registry holds them afterwards.
 """
@@ -33,6 +46,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -46,6 +60,8 @@ from continuum.compliance.v1 import compliance_service_pb2 as compliance
 from continuum.compliance.v1 import compliance_service_pb2_grpc as compliance_grpc
 from continuum.compliance.v1 import credential_service_pb2 as credential
 from continuum.compliance.v1 import credential_service_pb2_grpc as credential_grpc
+from continuum.compliance.v1 import oversight_service_pb2 as oversight
+from continuum.compliance.v1 import oversight_service_pb2_grpc as oversight_grpc
 from continuum.referral.v1 import referral_service_pb2 as referral
 from continuum.referral.v1 import referral_service_pb2_grpc as referral_grpc
 from continuum.supervision.v1 import competency_service_pb2 as competency
@@ -76,7 +92,8 @@ MON, TUE, WED, THU, FRI = range(5)
 # The services' calendar day (UTC).
 TODAY = dt.datetime.now(dt.UTC).date()
 # Licenses and designations the report shows as expiring: this many days after the first run.
-LICENSE_EXPIRING_IN_DAYS, DESIGNATION_EXPIRING_IN_DAYS = 45, 75
+# The license falls within the organization's warning period (30 days), the designation not.
+LICENSE_EXPIRING_IN_DAYS, DESIGNATION_EXPIRING_IN_DAYS = 25, 75
 EXPIRING_WITHIN_DAYS = 90
 
 
@@ -114,6 +131,7 @@ APIS: tuple[tuple[ModuleType, str], ...] = (
     (referral, "ReferralService"),
     (credential, "CredentialService"),
     (compliance, "ComplianceService"),
+    (oversight, "OversightService"),
 )
 
 
@@ -174,6 +192,7 @@ class Calls:
         self.referral = Rpcs(app, app.referral, referral, "ReferralService")
         self.credentials = Rpcs(app, app.credentials, credential, "CredentialService")
         self.compliance = Rpcs(app, app.compliance, compliance, "ComplianceService")
+        self.oversight = Rpcs(app, app.oversight, oversight, "OversightService")
 
 
 class StaffApp:
@@ -196,6 +215,7 @@ class StaffApp:
         self.referral = referral_grpc.ReferralServiceStub(self._channels["referral"])
         self.compliance = compliance_grpc.ComplianceServiceStub(self._channels["compliance"])
         self.credentials = credential_grpc.CredentialServiceStub(self._channels["compliance"])
+        self.oversight = oversight_grpc.OversightServiceStub(self._channels["compliance"])
         self.actor = actor
         self.metadata = (("x-actor", actor),)
         self.tally = Tally()
@@ -449,7 +469,10 @@ AGREEMENTS = (
     Agreement(
         "agr-nguyen-alvarez", "sup-alvarez", "see-nguyen", AUSTIN, (IN_PERSON,), "2026-01-12"
     ),
-    Agreement("agr-dubois-baptiste", "sup-baptiste", "see-dubois", AUSTIN, (VIDEO,), "2026-01-12"),
+    # Baptiste supervises by video, and by phone when travelling.
+    Agreement(
+        "agr-dubois-baptiste", "sup-baptiste", "see-dubois", AUSTIN, (VIDEO, PHONE), "2026-01-12"
+    ),
     Agreement("agr-rivera-okafor", "sup-okafor", "see-rivera", SACRAMENTO),
     Agreement("agr-brooks-walsh", "sup-walsh", "see-brooks", SACRAMENTO, (IN_PERSON,)),
     # Okafor leads the Sacramento group, which Brooks joins once a month.
@@ -601,8 +624,9 @@ REGULAR = (
     Regular("see-brooks", "sup-walsh", SACRAMENTO, WED, "11:00", "01-07", "04-29"),
     Regular("see-kim", "sup-okafor", SACRAMENTO, THU, "14:00", "01-08", "04-30"),
 )
-# Sessions held otherwise than the pattern says.
-BY_PHONE = {"ses-kim-2026-02-12"}
+# Sessions held otherwise than the pattern says. California counts supervision by phone; Florida's
+# board does not (a void).
+BY_PHONE = {"ses-kim-2026-02-12", "ses-dubois-2026-03-26"}
 BY_VIDEO = {"ses-patel-2026-03-11", "ses-patel-2026-04-08"}  # once the agreement allows it
 # Okafor held no supervision once the board's suspension of her license was known (03-18).
 NOT_HELD = {"ses-rivera-2026-03-24", "ses-kim-2026-03-19"}
@@ -841,6 +865,42 @@ def reminders(app: StaffApp, holder_id: str, license_id: str) -> list[str]:
         if lic.license_id == license_id
         for r in lic.reminders
     ]
+
+
+# --- what a compliance officer decides once the months are on the record ------------------------
+
+OFFICER = "officer-hale"
+# Patel's extended leave in May, approved in writing by her supervisor: Texas's monthly minimum
+# is suspended for a month of leave (TX1).
+LEAVE = {
+    "command_id": "leave-patel-2026-05",
+    "supervisee_id": "see-patel",
+    "start": "2026-05-01",
+    "end": "2026-05-31",
+    "approved_by": "sup-alvarez",
+    "reason": "Extended leave for the whole of May, approved in writing by sup-alvarez on 04-24",
+}
+# Dubois's first meeting with Baptiste was by video, where Florida asks it in person (FL2); the
+# board accepted it in writing when it approved the agreement. The officer waives that finding.
+WAIVED = ("see-dubois", "fl-rmhci.in-person-share")
+RESOLUTION = {
+    "command_id": "resolve-dubois-first-meeting",
+    "kind": "waiver",
+    "reason": "The board accepted the first meeting by video in writing when it approved the "
+    "agreement (FL-BOARD-2026-00417)",
+    "on": "2026-05-04",
+}
+# The four months were kept on signed paper logs at the time and entered long after: the officer
+# documents that exception on each session's finding of a record not made within 7 days.
+BACK_ENTERED = "org.contemporaneous-record"
+BACK_ENTRY = {
+    "kind": "documented_exception",
+    "reason": "Kept at the time on the site's signed paper supervision logs (binders 2026-01 to "
+    "2026-04), entered into Continuum when the site went live",
+    "on": "2026-05-04",
+}
+# The supervisee whose standing the report shows in full.
+IN_FULL = "see-dubois"
 
 
 # --- the story ---------------------------------------------------------------------------------
@@ -1610,6 +1670,107 @@ class Story:
         self.coaching_sessions(engagement_id, ("cs-01", "2026-03-09", 50, ["g-routine"]))
 
 
+class Oversight:
+    """A compliance officer's decisions (OversightService), made once the compliance view shows
+    the four months: the verdict to resolve is read from the supervisee's standing."""
+
+    def __init__(self, app: StaffApp) -> None:
+        self.app = app
+
+    def standing(self, who: str) -> compliance.GetSuperviseeStandingResponse | None:
+        return self.app.lookup(
+            self.app.compliance.GetSuperviseeStanding,
+            compliance.GetSuperviseeStandingRequest(supervisee_id=who),
+        )
+
+    def waived(self, standing: compliance.GetSuperviseeStandingResponse | None) -> str | None:
+        """The verdict the officer waives: the finding on the first session."""
+        _, rule_id = WAIVED
+        for v in standing.verdicts if standing is not None else ():
+            if v.rule_id == rule_id and v.session_id:
+                return str(v.verdict_id)
+        return None
+
+    def decide(self) -> None:
+        print("A compliance officer's decisions (OversightService)", flush=True)
+        desk = self.app.calls.oversight
+        reply = desk.RecordApprovedLeave(as_actor=OFFICER, **LEAVE)
+        if reply is not None:
+            print(
+                f"    {LEAVE['supervisee_id']}: approved leave {LEAVE['start']}..{LEAVE['end']} "
+                f"recorded ({'already' if reply.already_recorded else 'new'})",
+                flush=True,
+            )
+        who, rule_id = WAIVED
+        verdict_id = self.waived(self.standing(who))
+        if verdict_id is None:
+            self.app.tally.failed(f"{who} has no {rule_id} verdict on a session to resolve")
+            return
+        reply = desk.ResolveVerdict(
+            as_actor=OFFICER, supervisee_id=who, verdict_id=verdict_id, **RESOLUTION
+        )
+        if reply is not None:
+            print(
+                f"    {who}: {rule_id} {verdict_id[:8]}… resolved, {RESOLUTION['kind']} "
+                f"({'already' if reply.already_recorded else 'new'})",
+                flush=True,
+            )
+        self.document_back_entry()
+
+    def back_entered(self, resolution: str) -> list[compliance.Verdict]:
+        """The findings of records not made within 7 days, at every site."""
+        found: list[compliance.Verdict] = []
+        token = ""
+        while True:
+            page = self.app.lookup(
+                self.app.compliance.ListVerdicts,
+                compliance.ListVerdictsRequest(
+                    rule_ids=[BACK_ENTERED],
+                    resolution=resolution,
+                    page_size=500,
+                    page_token=token,
+                ),
+            )
+            if page is None:
+                return found
+            found.extend(page.verdicts)
+            token = page.next_page_token
+            if not token:
+                return found
+
+    def document_back_entry(self) -> None:
+        desk = self.app.calls.oversight
+        verdicts = self.back_entered("")
+        for v in verdicts:
+            desk.ResolveVerdict(
+                as_actor=OFFICER,
+                command_id=f"resolve-{v.verdict_id}",
+                supervisee_id=v.supervisee_id,
+                verdict_id=v.verdict_id,
+                **BACK_ENTRY,
+            )
+        print(
+            f"    {len(verdicts)} findings of {BACK_ENTERED}: {words(BACK_ENTRY['kind'])}, "
+            "the paper logs kept at the time",
+            flush=True,
+        )
+
+    def shown(self) -> list[str]:
+        """What the standings do not show (yet) of the decisions."""
+        missing = []
+        if self.back_entered("open"):
+            missing.append(f"the resolutions of the {BACK_ENTERED} findings")
+        who, rule_id = WAIVED
+        standing = self.standing(who)
+        verdicts = standing.verdicts if standing is not None else ()
+        if not any(v.rule_id == rule_id and v.HasField("resolution") for v in verdicts):
+            missing.append(f"{who}: the resolution of its {rule_id} verdict")
+        leave = self.standing(str(LEAVE["supervisee_id"]))
+        if leave is None or not any(w.leave_days for w in leave.windows):
+            missing.append(f"{LEAVE['supervisee_id']}: the approved leave")
+        return missing
+
+
 def scores(**by_domain: int) -> list[competency.EvaluationScore]:
     return [competency.EvaluationScore(domain=d, score=s) for d, s in by_domain.items()]
 
@@ -1624,6 +1785,32 @@ def hours(minutes: int) -> str:
 
 def words(code: str) -> str:
     return code.replace("_", " ")
+
+
+def decimal_hours(minutes: str) -> str:
+    """A decimal string of minutes ("617.14"), as hours and whole minutes."""
+    return hours(round(Decimal(minutes or "0")))
+
+
+def required(minutes: str) -> str:
+    return decimal_hours(minutes) if minutes else "a figure the board's text does not give"
+
+
+def sourced(src: Iterable[str], confidence: str) -> str:
+    tags = ";".join(src) or "no source"
+    return f"{tags}, {confidence}" if confidence else tags
+
+
+def window_text(w: compliance.Window) -> str:
+    return f"{words(w.kind)} {w.start}..{w.end}" if w.kind else ""
+
+
+def by_status(counts: Iterable[compliance.StatusCount]) -> str:
+    return ", ".join(f"{words(c.status)} {c.supervisees}" for c in counts if c.supervisees) or "-"
+
+
+# A rule with more verdicts than this at a site is shown by its first ones and a count.
+SHOWN_PER_RULE = 3
 
 
 class Report:
@@ -1648,6 +1835,12 @@ class Report:
             self.referrals(site)
         self.expiring()
         self.coaching()
+        self.organization()
+        for site, place in SITES.items():
+            self.site_supervisees(site, place)
+            self.site_verdicts(site)
+        self.standing(IN_FULL)
+        self.leave(str(LEAVE["supervisee_id"]))
         return self.lines
 
     def supervisee(self, who: str, record: compliance.GetSuperviseeRecordResponse) -> None:
@@ -1769,6 +1962,263 @@ class Report:
                 1,
             )
 
+    # The rules applied: the organization, each site, one supervisee in full -----------------
+
+    def organization(self) -> None:
+        org = self.view.GetOrganizationOverview()
+        if org is None:
+            return
+        self.out("")
+        self.out(f"== the organization as of {org.as_of}, by its boards' rules ==")
+        for site in org.sites:
+            self.out(
+                f"{site.site_id}: {site.supervisees} supervisees ({by_status(site.by_status)}); "
+                f"open: {site.open_voids} voids, {site.open_findings} findings; "
+                f"referrals open past a target: {site.referrals_past_target}",
+                1,
+            )
+        self.out(f"evaluations overdue: {len(org.overdue_evaluations)}", 1)
+        for e in org.overdue_evaluations:
+            self.out(f"{e.supervisee_id} at {e.site_id}: due {e.due_on}", 2)
+        self.out(
+            f"supervisors' credentials expiring: {len(org.licenses_expiring)} licenses, "
+            f"{len(org.designations_expiring)} designations",
+            1,
+        )
+        for x in org.licenses_expiring:
+            self.out(f"{x.holder_id}: {x.state} {x.kind} {x.number} expires {x.expires_on}", 2)
+        for d in org.designations_expiring:
+            self.out(f"{d.holder_id}: {d.state} {d.designation} expires {d.expires_on}", 2)
+        self.out(f"referrals open past a target: {len(org.referrals_past_target)}", 1)
+        for r in org.referrals_past_target:
+            missed = ", ".join(b.target for b in r.breaches)
+            self.out(f"{r.referral_id} ({r.urgency}, {r.status} {r.status_on}): {missed}", 2)
+        self.incomplete(org)
+
+    def site_supervisees(self, site: str, place: str) -> None:
+        shown: list[compliance.SuperviseeSummary] = []
+        counts: Iterable[compliance.StatusCount] = ()
+        token = ""
+        while True:
+            page = self.view.ListSiteSupervisees(site_id=site, page_token=token)
+            if page is None:
+                return
+            shown.extend(page.supervisees)
+            counts, token = page.by_status, page.next_page_token
+            if not token:
+                break
+        self.out("")
+        self.out(f"== {site} ({place}): supervisees as of {page.as_of} ==")
+        self.out(f"by status: {by_status(counts)}", 1)
+        for x in shown:
+            done = (
+                f"; projected completion {x.projected_completion}" if x.projected_completion else ""
+            )
+            self.out(
+                f"{x.supervisee_id} ({x.track}): {words(x.status)}; open: {x.open_voids} voids, "
+                f"{x.open_findings} findings; {x.resolved_verdicts} resolved",
+                1,
+            )
+            self.out(
+                f"supervision counted {decimal_hours(x.supervision_counted_minutes)} of "
+                f"{required(x.supervision_required_minutes)}{done}",
+                3,
+            )
+        self.incomplete(page)
+
+    def site_verdicts(self, site: str) -> None:
+        verdicts: list[compliance.Verdict] = []
+        token = ""
+        while True:
+            page = self.view.ListVerdicts(site_id=site, page_size=500, page_token=token)
+            if page is None:
+                return
+            verdicts.extend(page.verdicts)
+            token = page.next_page_token
+            if not token:
+                break
+        by_rule: dict[tuple[str, str], list[compliance.Verdict]] = defaultdict(list)
+        for v in verdicts:
+            by_rule[(v.rule_id, v.severity)].append(v)
+        self.out(f"verdicts at {site}: {len(verdicts)}, by rule", 1)
+        for (rule_id, severity), found in sorted(by_rule.items()):
+            resolved = [v for v in found if v.HasField("resolution")]
+            first = found[0]
+            self.out(
+                f"{severity} {rule_id} ({sourced(first.src, first.confidence)}): "
+                f"{len(found) - len(resolved)} open, {len(resolved)} resolved",
+                2,
+            )
+            self.out(first.title, 4)
+            # Resolved verdicts first: who resolved them, and when.
+            ordered = resolved + [v for v in found if not v.HasField("resolution")]
+            for v in ordered[:SHOWN_PER_RULE]:
+                scope = v.session_id or window_text(v.window) or "the program"
+                self.out(f"{v.supervisee_id}, {scope}: {v.reason}", 4)
+                if v.HasField("resolution"):
+                    self.out(self.resolution(v.resolution), 5)
+            if len(found) > SHOWN_PER_RULE:
+                self.out(f"... and {len(found) - SHOWN_PER_RULE} more", 4)
+        self.incomplete(page)
+
+    @staticmethod
+    def resolution(r: compliance.VerdictResolution) -> str:
+        return (
+            f"resolved: {words(r.kind)} by {r.by} on {r.on} (recorded {r.recorded_at}): {r.reason}"
+        )
+
+    def standing(self, who: str) -> None:
+        st = self.view.GetSuperviseeStanding(supervisee_id=who)
+        if st is None:
+            return
+        self.out("")
+        self.out(f"== {who} in full: {st.track} at {st.site_id}, as of {st.as_of} ==")
+        open_verdicts = [r for r in st.status.reasons if r.kind == "verdict"]
+        self.out(
+            f"status: {words(st.status.level)}: {len(open_verdicts)} unresolved verdicts "
+            "(below)" + ("; and" if len(open_verdicts) < len(st.status.reasons) else ""),
+            1,
+        )
+        for r in st.status.reasons:
+            if r.kind != "verdict":
+                on = f" ({r.on})" if r.on else ""
+                self.out(f"{words(r.kind)}{on}: {r.rule_id or r.supervisor_id} {r.detail}", 2)
+        self.progress(st.progress)
+        self.out(f"verdicts: {len(st.verdicts)}, by rule", 1)
+        by_rule: dict[str, list[compliance.Verdict]] = defaultdict(list)
+        for v in st.verdicts:
+            by_rule[v.rule_id].append(v)
+        for found in by_rule.values():
+            first = found[0]
+            self.out(
+                f"{first.severity} {first.rule_id} ({sourced(first.src, first.confidence)}; "
+                f"pack of {first.pack_effective_from}): {first.title}",
+                2,
+            )
+            for v in found:
+                self.verdict(v)
+        self.out(f"windows: {len(st.windows)}", 1)
+        empty: dict[str, list[compliance.WindowTally]] = defaultdict(list)
+        for w in st.windows:
+            if w.supervision_recorded_minutes or Decimal(w.practice_direct_minutes or "0"):
+                self.window(w)
+            else:
+                empty[w.window.kind].append(w)
+        for kind, windows in empty.items():
+            self.out(
+                f"{len(windows)} {words(kind)} windows with nothing recorded, "
+                f"{windows[0].window.start}..{windows[-1].window.end}",
+                2,
+            )
+        outcomes: dict[str, int] = defaultdict(int)
+        for o in st.outcomes:
+            outcomes[o.status] += 1
+        judged = ", ".join(f"{words(k)} {n}" for k, n in sorted(outcomes.items()))
+        self.out(f"rules judged over the windows and the program: {judged}", 1)
+        for o in st.outcomes:
+            if o.status == "not_evaluated":
+                self.out(f"not evaluated: {o.rule_id or o.rule_kind}: {o.reason}", 2)
+        self.incomplete(st)
+
+    def progress(self, p: compliance.Progress) -> None:
+        self.out(f"progress (the pack in force since {p.pack_effective_from}):", 1)
+        for name, h in (
+            ("total", p.total),
+            ("direct client", p.direct_client),
+            ("supervision", p.supervision),
+        ):
+            left = f", {decimal_hours(h.remaining_minutes)} to go" if h.required_minutes else ""
+            note = f"; {h.note}" if h.note else ""
+            self.out(
+                f"{name}: {decimal_hours(h.counted_minutes)} counted of "
+                f"{required(h.required_minutes)}{left} ({sourced(h.src, h.confidence)}){note}",
+                2,
+            )
+        d = p.duration
+        minimum = (
+            f" of at least {d.min_months or d.min_weeks} {'months' if d.min_months else 'weeks'}"
+            f": {words(d.minimum)}, reached on {d.minimum_reached_on}"
+            if d.minimum
+            else ""
+        )
+        self.out(
+            f"since {d.started_on}: {d.months_elapsed} months ({d.weeks_elapsed} weeks){minimum}",
+            2,
+        )
+        pace = f" at the pace of the last {p.pace_weeks} weeks" if p.pace_weeks else ""
+        projected = p.projected_completion or "none"
+        note = f" ({p.projection_note})" if p.projection_note else ""
+        self.out(f"projected completion: {projected}{pace}{note}", 2)
+
+    def verdict(self, v: compliance.Verdict) -> None:
+        scope = ", ".join(
+            x
+            for x in (
+                window_text(v.window),
+                f"at {v.site_id}" if v.site_id else "",
+                f"session {v.session_id}" if v.session_id else "",
+            )
+            if x
+        )
+        self.out(f"on {v.on}, {scope or 'the program'} [{v.verdict_id}]: {v.reason}", 3)
+        n = v.not_counted
+        if n.supervision_minutes or Decimal(n.direct_minutes or "0"):
+            self.out(
+                f"not counted: {hours(n.supervision_minutes)} of supervision, "
+                f"{decimal_hours(n.direct_minutes)} direct and "
+                f"{decimal_hours(n.indirect_minutes)} indirect practice",
+                5,
+            )
+        evidence = list(v.evidence_event_ids)
+        more = f" and {len(evidence) - 3} more" if len(evidence) > 3 else ""
+        self.out(f"evidence: {', '.join(evidence[:3]) or 'none'}{more}", 5)
+        if v.HasField("resolution"):
+            self.out(self.resolution(v.resolution), 5)
+
+    def window(self, w: compliance.WindowTally) -> None:
+        at = f" at {w.site_id}" if w.site_id else ""
+        running = " (running)" if w.running else ""
+        kinds = ", ".join(
+            f"{words(t.format)} {words(t.modality)} {hours(t.counted_minutes)}"
+            + (
+                f" of {hours(t.recorded_minutes)}"
+                if t.counted_minutes != t.recorded_minutes
+                else ""
+            )
+            for t in w.supervision
+        )
+        leave = f"; {w.leave_days} days of approved leave" if w.leave_days else ""
+        counted = hours(w.supervision_counted_minutes)
+        self.out(
+            f"{window_text(w.window)}{at}{running}: supervision {counted}"
+            f" counted of {hours(w.supervision_recorded_minutes)} recorded"
+            + (f" ({kinds})" if kinds else "")
+            + f"; practice {decimal_hours(w.practice_direct_counted_minutes)} direct, "
+            f"{decimal_hours(w.practice_indirect_counted_minutes)} indirect counted{leave}",
+            2,
+        )
+
+    def leave(self, who: str) -> None:
+        st = self.view.GetSuperviseeStanding(supervisee_id=who)
+        if st is None:
+            return
+        self.out("")
+        self.out(f"== {who}: approved leave, as of {st.as_of} ==")
+        on_leave = [w for w in st.windows if w.leave_days]
+        if not on_leave:
+            self.out("no window holds approved leave", 1)
+        for w in on_leave:
+            self.window(w)
+            for o in st.outcomes:
+                if o.window == w.window and o.site_id == w.site_id:
+                    self.out(f"{o.rule_id}: {words(o.status)}: {o.reason}", 3)
+
+    def incomplete(self, view: Any) -> None:
+        if view.incomplete:
+            self.out(f"INCOMPLETE: {len(view.unapplied_events)} events not applied", 1)
+            for u in view.unapplied_events:
+                self.out(f"{u.event_type} {u.event_id}: {u.reason}", 2)
+
     def coaching(self) -> None:
         self.out("")
         self.out("== coaching engagements (CoachingService) ==")
@@ -1802,13 +2252,6 @@ def main() -> None:
         story = Story(app)
         try:
             story.play()
-            tally = app.tally
-            print(f"\nrecorded {tally.recorded} new commands; {tally.already} already recorded")
-            every = command_rpcs()
-            missing = [rpc for rpc in every if rpc not in tally.called]
-            print(f"command RPCs called: {len(every) - len(missing)} of {len(every)}")
-            for rpc in missing:
-                print(f"  not called: {rpc}")
             print("waiting for the compliance view to show all of it ...", flush=True)
             left = eventually(
                 app,
@@ -1819,6 +2262,23 @@ def main() -> None:
             )
             for difference in left:
                 app.tally.failed(f"not shown: {difference}")
+            officer = Oversight(app)
+            officer.decide()
+            for difference in eventually(
+                app,
+                "the standings to show the officer's decisions",
+                officer.shown,
+                lambda differences: not differences,
+                timeout=60,
+            ):
+                app.tally.failed(f"not shown: {difference}")
+            tally = app.tally
+            print(f"\nrecorded {tally.recorded} new commands; {tally.already} already recorded")
+            every = command_rpcs()
+            missing = [rpc for rpc in every if rpc not in tally.called]
+            print(f"command RPCs called: {len(every) - len(missing)} of {len(every)}")
+            for rpc in missing:
+                print(f"  not called: {rpc}")
             print(f"\ncompliance view as of {TODAY}:")
             print("\n".join(Report(app).build()))
         except grpc.RpcError as error:

@@ -8,13 +8,17 @@ from compliance.adapters.publishing import translate
 from compliance.adapters.read_model import MIGRATIONS, SqlProjectedFacts
 from compliance.application.credentials import CredentialRegistry
 from compliance.application.live_standing import LiveStanding
+from compliance.application.oversight import Oversight
 from compliance.entrypoints import consumers
 from compliance.entrypoints.grpc_api import ComplianceApi
 from compliance.entrypoints.grpc_credentials import CredentialApi
+from compliance.entrypoints.grpc_oversight import OversightApi
 from continuum.compliance.v1 import compliance_service_pb2 as pb
 from continuum.compliance.v1 import compliance_service_pb2_grpc as pb_grpc
 from continuum.compliance.v1 import credential_service_pb2 as credential_pb
 from continuum.compliance.v1 import credential_service_pb2_grpc as credential_pb_grpc
+from continuum.compliance.v1 import oversight_service_pb2 as oversight_pb
+from continuum.compliance.v1 import oversight_service_pb2_grpc as oversight_pb_grpc
 from contracts.rulepacks.model import RulePacks
 from infra.grpc.server import ServiceBinding
 from infra.runtime import Runtime, ServiceParts, ServiceSettings, rule_packs_at_start, run_service
@@ -25,6 +29,7 @@ DEFAULT_PORT = 50054
 GRPC_SERVICE = pb.DESCRIPTOR.services_by_name["ComplianceService"].full_name
 CONSUMER_GROUP = "continuum.compliance"
 CREDENTIAL_SERVICE = credential_pb.DESCRIPTOR.services_by_name["CredentialService"].full_name
+OVERSIGHT_SERVICE = oversight_pb.DESCRIPTOR.services_by_name["OversightService"].full_name
 # The read model's tables and the credential registry's license table.
 ALL_MIGRATIONS = (*MIGRATIONS, *license_index.MIGRATIONS)
 
@@ -44,6 +49,19 @@ def credential_parts(runtime: Runtime) -> ServiceParts:
     )
 
 
+def oversight_binding(
+    runtime: Runtime, facts: SqlProjectedFacts, packs: RulePacks
+) -> ServiceBinding[OversightApi]:
+    """What compliance officers record: resolutions of verdicts and approved leave, decided on
+    the supervisee's evaluation by the same rule packs as the views."""
+    oversight = Oversight(runtime.runner, facts, packs)
+    return ServiceBinding(
+        OVERSIGHT_SERVICE,
+        OversightApi(oversight, runtime.clock),
+        oversight_pb_grpc.add_OversightServiceServicer_to_server,
+    )
+
+
 def compose(runtime: Runtime, packs: RulePacks) -> ServiceParts:
     facts = SqlProjectedFacts(runtime.db)
     api = ComplianceApi(facts, packs, LiveStanding(facts, packs), runtime.clock)
@@ -52,6 +70,7 @@ def compose(runtime: Runtime, packs: RulePacks) -> ServiceParts:
         grpc=[
             ServiceBinding(GRPC_SERVICE, api, pb_grpc.add_ComplianceServiceServicer_to_server),
             *credentials.grpc,
+            oversight_binding(runtime, facts, packs),
         ],
         timers=[*credentials.timers],
         subscriptions=consumers.subscriptions(runtime),

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from compliance.adapters.read_model import MIGRATIONS, SqlProjectedFacts, record_unapplied
-from compliance.application.live_standing import LiveStanding
-from compliance.application.oversight import (
+from compliance.application.lists import (
     organization_overview,
     site_list,
     supervisor_standing,
     verdict_list,
 )
+from compliance.application.live_standing import LiveStanding
 from compliance.application.queries import supervisee_evaluation, supervisee_hours
 from compliance.domain.record import UnknownSite, UnknownSupervisee, UnknownSupervisor
 from conftest import DatabaseFactory

@@ -1,5 +1,6 @@
-"""Every credential event is published as the contract of the same name, keyed by the holder, on
-the compliance topic; the contract parses back to the same facts."""
+"""Every event compliance records is published as the contract of the same name on the compliance
+topic: a credential event keyed by the holder, an officer's decision keyed by the supervisee; the
+contract parses back to the same facts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from compliance.adapters.publishing import SOURCE, translate
 from compliance.domain import credentials_events as private
+from compliance.domain import oversight_events
 from contracts.events import compliance as published_compliance
 from contracts.events import parse
 from contracts.topics import COMPLIANCE_EVENTS
@@ -19,7 +21,7 @@ from infra.eventstore import EventMetadata, RecordedEvent
 pytestmark = pytest.mark.unit
 
 D = dt.date.fromisoformat
-H, L = "sup-1", "lic-1"
+H, L, SEE = "sup-1", "lic-1", "see-1"
 
 EVENTS: list[DomainEvent] = [
     private.LicenseRecorded(
@@ -58,11 +60,33 @@ EVENTS: list[DomainEvent] = [
 ]
 
 
-def as_recorded(event: DomainEvent) -> RecordedEvent:
+OVERSIGHT_EVENTS: list[DomainEvent] = [
+    oversight_events.VerdictResolved(
+        supervisee_id=SEE,
+        resolution_id="9a2c2d1e-5b7f-5c3a-8e4d-1f2a3b4c5d6e",
+        verdict_id="6b0e3f5c-0d1e-5a2b-9c3d-4e5f60718293",
+        kind="documented_exception",
+        reason="extended leave approved in writing (TX1)",
+        resolved_by="officer-1",
+        on=D("2026-04-15"),
+    ),
+    oversight_events.LeaveApproved(
+        supervisee_id=SEE,
+        leave_id="0d4b6f8a-2c3e-5d7f-9a1b-3c5d7e9f1a2b",
+        start=D("2026-05-01"),
+        end=D("2026-06-30"),
+        approved_by="sup-1",
+        reason="medical leave",
+        recorded_by="officer-1",
+    ),
+]
+
+
+def as_recorded(event: DomainEvent, stream_id: str = f"credential-holder-{H}") -> RecordedEvent:
     now = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
     return RecordedEvent(
         event_id=uuid.uuid4(),
-        stream_id=f"credential-holder-{H}",
+        stream_id=stream_id,
         version=1,
         type=event.type,
         schema_version=1,
@@ -90,5 +114,20 @@ def test_each_credential_event_is_published_as_its_contract_keyed_by_the_holder(
     assert contract.model_dump() == event.model_dump()
 
 
+@pytest.mark.parametrize("event", OVERSIGHT_EVENTS, ids=lambda e: e.type)
+def test_each_officers_decision_is_published_as_its_contract_keyed_by_the_supervisee(
+    event: DomainEvent,
+) -> None:
+    recorded = as_recorded(event, f"oversight-{SEE}")
+
+    message = translate(recorded)
+
+    assert message is not None
+    assert (message.topic, message.key, message.source) == (COMPLIANCE_EVENTS.name, SEE, SOURCE)
+    assert message.ce_type == f"continuum.compliance.{event.type}.v1"
+    contract = parse(message.ce_type, message.data)
+    assert contract.model_dump() == event.model_dump()
+
+
 def test_every_contract_of_the_compliance_topic_has_an_event_that_produces_it() -> None:
-    assert {e.type for e in EVENTS} == set(published_compliance.__all__)
+    assert {e.type for e in [*EVENTS, *OVERSIGHT_EVENTS]} == set(published_compliance.__all__)

@@ -1,34 +1,39 @@
 """Translation of the compliance service's private events into the contracts it publishes on
-`continuum.compliance.events`: the credential registry's events, each as the contract of the
-same name (contracts.events.compliance), keyed by the holder."""
+`continuum.compliance.events`, each as the contract of the same name
+(contracts.events.compliance): the credential registry's events, keyed by the holder, and what
+compliance officers record of a supervisee, keyed by the supervisee."""
 
 from __future__ import annotations
 
-from compliance.domain import credentials_events as private
+from compliance.domain import credentials_events as credentials
+from compliance.domain import oversight_events as oversight
 from contracts.events import EventContract
 from contracts.events import compliance as contract
 from infra.application import published
-from infra.ddd import DomainEvent
+from infra.ddd import DomainEvent, EventTypes
 from infra.eventstore import OutboxMessage, RecordedEvent
 
 SOURCE = "/continuum/compliance"
 
 _CONTRACTS: dict[type[DomainEvent], type[EventContract]] = {
-    private.LicenseRecorded: contract.LicenseRecorded,
-    private.LicenseRenewed: contract.LicenseRenewed,
-    private.LicenseSuspended: contract.LicenseSuspended,
-    private.LicenseReinstated: contract.LicenseReinstated,
-    private.LicenseRevoked: contract.LicenseRevoked,
-    private.LicenseExpired: contract.LicenseExpired,
-    private.LicenseExpiryReminderDue: contract.LicenseExpiryReminderDue,
-    private.SupervisorDesignationRecorded: contract.SupervisorDesignationRecorded,
+    credentials.LicenseRecorded: contract.LicenseRecorded,
+    credentials.LicenseRenewed: contract.LicenseRenewed,
+    credentials.LicenseSuspended: contract.LicenseSuspended,
+    credentials.LicenseReinstated: contract.LicenseReinstated,
+    credentials.LicenseRevoked: contract.LicenseRevoked,
+    credentials.LicenseExpired: contract.LicenseExpired,
+    credentials.LicenseExpiryReminderDue: contract.LicenseExpiryReminderDue,
+    credentials.SupervisorDesignationRecorded: contract.SupervisorDesignationRecorded,
+    oversight.VerdictResolved: contract.VerdictResolved,
+    oversight.LeaveApproved: contract.LeaveApproved,
 }
+
+# Every event the service records, by its stored type name.
+_RECORDED = EventTypes(_CONTRACTS)
 
 
 def translate(recorded: RecordedEvent) -> OutboxMessage | None:
-    """The message a recorded event publishes; None for what stays inside the service."""
-    event = private.CREDENTIAL_EVENT_TYPES.load(recorded.type, recorded.data)
-    schema = _CONTRACTS.get(type(event))
-    if schema is None:
-        return None
+    """The message a recorded event publishes: every event this service records is published."""
+    event = _RECORDED.load(recorded.type, recorded.data)
+    schema = _CONTRACTS[type(event)]
     return published(recorded, schema.model_validate(event.to_data()), source=SOURCE)

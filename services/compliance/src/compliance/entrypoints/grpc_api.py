@@ -11,7 +11,7 @@ from typing import Any, Never
 
 import grpc
 
-from compliance.application.oversight import (
+from compliance.application.lists import (
     STATUS_LEVELS,
     VerdictKey,
     organization_overview,
