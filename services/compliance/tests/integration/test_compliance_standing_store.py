@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from compliance.adapters import read_model, standing_store
 from compliance.adapters.read_model import Projector, SqlProjectedFacts
-from compliance.adapters.standing_store import SqlStandingStore, mark_touched
+from compliance.adapters.standing_store import SqlStandingStore, VerdictFilters, mark_touched
 from compliance.application.queries import supervisee_evaluation
 from compliance.application.standing import Standing, standing_of
 from compliance.application.standing_keeper import StandingKeeper
@@ -25,6 +25,7 @@ from infra.messaging.cloudevents import IncomingEvent
 from infra.messaging.consumer import PermanentError
 from services.compliance.tests.integration.standing_given import (
     CREDENTIALS,
+    LICENSED,
     SITE,
     SUPERVISOR,
     Clock,
@@ -272,3 +273,36 @@ async def test_a_sites_page_and_the_organizations_counts_agree_with_its_standing
     assert organization[0].by_status == levels
     assert organization[0].open_voids == sum(s.open_voids for s in standings)
     assert organization[0].open_findings == sum(s.open_findings for s in standings)
+
+
+async def test_the_verdict_list_pages_through_every_verdict_of_the_site_as_the_engine_lists_them(
+    given: Given,
+) -> None:
+    # No designation: each session is void; a session recorded a month late is a finding too.
+    await given.batch([(LICENSED, "2015-01-02"), *enrolled("see-1"), *enrolled("see-2")])
+    await given.batch([*enrolled("see-3", "site-b")])
+    await given.keep()
+    given.clock.now = at("2026-03-10", 13)
+    await given.batch([(logged("see-2", "see-2-late", "2026-02-03"), "2026-03-10")])
+    now = given.clock()
+    expected = [
+        (s.supervisee_id, v)
+        for s in await given.store.at_site(SITE, TODAY, now)
+        for v in s.verdicts
+    ]
+
+    first = await given.store.verdicts(TODAY, now, filters=VerdictFilters(site_id=SITE), limit=3)
+    rest = await given.store.verdicts(
+        TODAY, now, filters=VerdictFilters(site_id=SITE), after=first.next_after
+    )
+    findings = await given.store.verdicts(
+        TODAY, now, filters=VerdictFilters(severity="finding", resolved=False)
+    )
+
+    listed = [(x.supervisee_id, x.verdict) for x in (*first.verdicts, *rest.verdicts)]
+    assert len(expected) > 3
+    assert listed == expected
+    assert rest.next_after is None
+    assert [(x.supervisee_id, x.verdict.session_id) for x in findings.verdicts] == [
+        ("see-2", "see-2-late")
+    ]

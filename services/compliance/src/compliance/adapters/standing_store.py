@@ -59,7 +59,7 @@ from compliance.application.standing import Standing, standing_of
 from compliance.domain.engine import StatusLevel, Verdict
 from compliance.domain.facts import Concern, UnappliedEvent, concerns
 from compliance.domain.record import UnknownSupervisee
-from contracts.rulepacks.model import RulePacks
+from contracts.rulepacks.model import RulePacks, Severity
 from infra.bulk import InsertOnce
 from infra.db import Database, Migration, UtcDateTime
 from infra.messaging.cloudevents import IncomingEvent
@@ -347,6 +347,70 @@ class SiteSummaries:
     next_after: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class VerdictFilters:
+    """Which verdicts a list shows: at a site (None: any), of these tracks, rules and rule
+    kinds (empty: any), of a severity, resolved or open (None: both)."""
+
+    site_id: str | None = None
+    tracks: tuple[str, ...] = ()
+    rule_ids: tuple[str, ...] = ()
+    rule_kinds: tuple[str, ...] = ()
+    severity: Severity | None = None
+    resolved: bool | None = None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        v = standing_verdicts.c
+        return [
+            *([v.site_id == self.site_id] if self.site_id is not None else []),
+            *([v.track.in_(self.tracks)] if self.tracks else []),
+            *([v.rule_id.in_(self.rule_ids)] if self.rule_ids else []),
+            *([v.rule_kind.in_(self.rule_kinds)] if self.rule_kinds else []),
+            *([v.severity == self.severity] if self.severity is not None else []),
+            *([v.resolved.is_(self.resolved)] if self.resolved is not None else []),
+        ]
+
+    def admits_site(self, site_id: str) -> bool:
+        return self.site_id is None or site_id == self.site_id
+
+    def admits(self, verdict: Verdict) -> bool:
+        return (
+            (not self.tracks or verdict.track in self.tracks)
+            and (not self.rule_ids or verdict.rule_id in self.rule_ids)
+            and (not self.rule_kinds or verdict.rule_kind in self.rule_kinds)
+            and (self.severity is None or verdict.severity == self.severity)
+            and (self.resolved is None or verdict.resolved == self.resolved)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictCursor:
+    """Where a page of verdicts ended: a supervisee and the place of the verdict in their list."""
+
+    supervisee_id: str
+    position: int
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.supervisee_id, self.position)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedVerdict:
+    supervisee_id: str
+    # The supervisee's home site at the end of the view's date.
+    site_id: str | None
+    position: int
+    verdict: Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictPage:
+    verdicts: tuple[ListedVerdict, ...]
+    # None: the last page.
+    next_after: VerdictCursor | None
+
+
 class SqlStandingStore:
     """The keeper's store (`StandingStore`) and the materialized `StandingSource`."""
 
@@ -551,6 +615,65 @@ class SqlStandingStore:
         return tuple(
             SiteCounts(site_id, dict(levels), open_[0], open_[1])
             for site_id, (levels, open_) in sorted(totals.items())
+        )
+
+    async def verdicts(
+        self,
+        as_of: dt.date,
+        known_at: dt.datetime,
+        *,
+        filters: VerdictFilters | None = None,
+        after: VerdictCursor | None = None,
+        limit: int = 100,
+    ) -> VerdictPage:
+        """A page of the verdicts of the supervisees at a site (or at any), by supervisee id
+        and then as the engine lists them (by the day they concern): one indexed read of the
+        stored verdicts, and the supervisees without a fresh standing evaluated live."""
+        if limit < 1:
+            raise ValueError(f"limit is {limit}; a page holds at least one verdict")
+        chosen = filters or VerdictFilters()
+        v = standing_verdicts.c
+        fresh = select(supervisee_standing.c.supervisee_id).select_from(_with_marks())
+        fresh = fresh.where(_fresh(as_of, known_at))
+        query = select(v.supervisee_id, v.site_id, v.position, v.verdict).where(
+            v.as_of == as_of, v.supervisee_id.in_(fresh), *chosen.where()
+        )
+        if after is not None:
+            query = query.where(
+                or_(
+                    v.supervisee_id > after.supervisee_id,
+                    and_(v.supervisee_id == after.supervisee_id, v.position > after.position),
+                )
+            )
+        live_query = (
+            _not_fresh(as_of, known_at)
+            if chosen.site_id is None
+            else _could_be_at(chosen.site_id, as_of, known_at)
+        )
+        async with self._view() as conn:
+            rows = (
+                await conn.execute(query.order_by(v.supervisee_id, v.position).limit(limit + 1))
+            ).all()
+            live = await self._live(conn, live_query, as_of, known_at)
+        found = [
+            ListedVerdict(r.supervisee_id, r.site_id, r.position, Verdict.model_validate(r.verdict))
+            for r in rows
+        ]
+        for standing in live:
+            if standing.site_id is None or not chosen.admits_site(standing.site_id):
+                continue
+            found += [
+                ListedVerdict(standing.supervisee_id, standing.site_id, n, verdict)
+                for n, verdict in enumerate(standing.verdicts)
+                if chosen.admits(verdict)
+                and (after is None or (standing.supervisee_id, n) > after.key)
+            ]
+        found.sort(key=lambda x: (x.supervisee_id, x.position))
+        page = found[:limit]
+        last = page[-1] if len(found) > limit else None
+        return VerdictPage(
+            tuple(page),
+            VerdictCursor(last.supervisee_id, last.position) if last is not None else None,
         )
 
 
