@@ -58,7 +58,12 @@ from compliance.application.queries import evaluation_in
 from compliance.application.standing import Standing, standing_of
 from compliance.domain.engine import StatusLevel, Verdict
 from compliance.domain.facts import Concern, UnappliedEvent, concerns
-from compliance.domain.record import UnknownSupervisee
+from compliance.domain.record import (
+    SuperviseeFact,
+    TransferFact,
+    UnknownSupervisee,
+    supervisee_as_of,
+)
 from contracts.rulepacks.model import RulePacks, Severity
 from infra.bulk import InsertOnce
 from infra.db import Database, Migration, UtcDateTime
@@ -499,8 +504,8 @@ class SqlStandingStore:
                     .distinct()
                 )
             )
-            live = await self._live(conn, _not_fresh(as_of, known_at), as_of, known_at)
-        return tuple(sorted(stored | {x.site_id for x in live if x.site_id is not None}))
+            others = await _home_sites(conn, _not_fresh(as_of, known_at), as_of, known_at)
+        return tuple(sorted(stored | others))
 
     async def at_site(
         self, site_id: str, as_of: dt.date, known_at: dt.datetime
@@ -675,6 +680,49 @@ class SqlStandingStore:
             tuple(page),
             VerdictCursor(last.supervisee_id, last.position) if last is not None else None,
         )
+
+
+async def _home_sites(
+    conn: AsyncConnection, chosen: Select[Any], as_of: dt.date, known_at: dt.datetime
+) -> set[str]:
+    """The home sites at the end of `as_of` of the supervisees `chosen` selects, from their
+    registrations and transfers as known at `known_at` (no evaluation needed)."""
+    sv, t = rm.supervisees, rm.supervisee_transfers
+    ids = select(chosen.subquery().c.supervisee_id)
+    registrations = (
+        await conn.execute(
+            select(sv).where(sv.c.supervisee_id.in_(ids), sv.c.recorded_at <= known_at)
+        )
+    ).all()
+    transfers: dict[str, list[TransferFact]] = {}
+    for row in await conn.execute(
+        select(t).where(t.c.supervisee_id.in_(ids), t.c.recorded_at <= known_at)
+    ):
+        transfers.setdefault(row.supervisee_id, []).append(
+            TransferFact(
+                from_site_id=row.from_site_id,
+                to_site_id=row.to_site_id,
+                effective_on=row.effective_on,
+                recorded_at=row.recorded_at,
+                source_event_id=row.source_event_id,
+            )
+        )
+    sites = set()
+    for row in registrations:
+        registration = SuperviseeFact(
+            supervisee_id=row.supervisee_id,
+            credential_track=row.credential_track,
+            license_number=row.license_number,
+            home_site_id=row.home_site_id,
+            registered_on=row.registered_on,
+            recorded_at=row.recorded_at,
+            source_event_id=row.source_event_id,
+            transfers=tuple(transfers.get(row.supervisee_id, ())),
+        )
+        shown = supervisee_as_of(registration, as_of)
+        if shown is not None:
+            sites.add(shown.home_site_id)
+    return sites
 
 
 async def _marks(conn: AsyncConnection, ids: Collection[str]) -> dict[str, int]:

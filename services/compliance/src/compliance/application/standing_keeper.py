@@ -29,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from compliance.application.standing import Standing, StandingSource
+
 log = logging.getLogger(__name__)
 
 _DAY = dt.timedelta(days=1)
@@ -105,3 +107,40 @@ class StandingKeeper:
         if any(refreshed.values()):
             log.info("standing kept up: %s", {d.isoformat(): n for d, n in refreshed.items()})
         return KeeperRun(refreshed, forgotten)
+
+
+class CurrentOrLive:
+    """A `StandingSource` for every view: the materialized one for a date the keeper keeps,
+    asked as known now (an empty known_at), the live one for any other date or moment, which
+    only the facts answer (a stored standing is evaluated as known when it was kept)."""
+
+    def __init__(
+        self,
+        materialized: StandingSource,
+        live: StandingSource,
+        clock: Callable[[], dt.datetime],
+        *,
+        ahead: dt.timedelta = dt.timedelta(hours=2),
+        # How far before the moment it is answered a view still counts as known now: the
+        # moment an empty known_at stands for is taken when the request arrives.
+        now_within: dt.timedelta = dt.timedelta(minutes=1),
+    ) -> None:
+        self._materialized = materialized
+        self._live = live
+        self._clock = clock
+        self._ahead = ahead
+        self._now_within = now_within
+
+    def source(self, as_of: dt.date, known_at: dt.datetime) -> StandingSource:
+        now = self._clock()
+        if as_of in dates_kept(now, self._ahead) and known_at >= now - self._now_within:
+            return self._materialized
+        return self._live
+
+    async def sites(self, as_of: dt.date, known_at: dt.datetime) -> tuple[str, ...]:
+        return await self.source(as_of, known_at).sites(as_of, known_at)
+
+    async def at_site(
+        self, site_id: str, as_of: dt.date, known_at: dt.datetime
+    ) -> tuple[Standing, ...]:
+        return await self.source(as_of, known_at).at_site(site_id, as_of, known_at)

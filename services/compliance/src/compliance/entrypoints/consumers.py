@@ -81,8 +81,15 @@ def subscription(
 
 def subscriptions(
     runtime: Runtime,
-    projector: read_model.Projector,
+    projector: read_model.Projector | None = None,
     on_dead_letter: DeadLetterHook = read_model.record_unapplied,
 ) -> list[Subscription]:
     """What the composition root wires."""
-    return [subscription(runtime.broker, runtime.db, projector, on_dead_letter=on_dead_letter)]
+    return [
+        subscription(
+            runtime.broker,
+            runtime.db,
+            projector or read_model.Projector(),
+            on_dead_letter=on_dead_letter,
+        )
+    ]
