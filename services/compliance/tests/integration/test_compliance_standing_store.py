@@ -269,6 +269,13 @@ async def test_a_sites_page_and_the_organizations_counts_agree_with_its_standing
     for s in standings:
         levels[s.level] = levels.get(s.level, 0) + 1
     assert first.by_status == levels
+    other_track = await given.store.summaries_at_site(SITE, TODAY, now, tracks=("CA-AMFT",))
+    assert (other_track.standings, other_track.by_status) == ((), levels)
+    level = standings[1].level
+    of_level = await given.store.summaries_at_site(SITE, TODAY, now, statuses=(level,))
+    assert [s.supervisee_id for s in of_level.standings] == [
+        s.supervisee_id for s in standings if s.level == level
+    ]
     assert [(c.site_id, c.supervisees) for c in organization] == [(SITE, 2), ("site-b", 1)]
     assert organization[0].by_status == levels
     assert organization[0].open_voids == sum(s.open_voids for s in standings)

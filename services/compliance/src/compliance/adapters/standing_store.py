@@ -429,9 +429,14 @@ class SqlStandingStore:
     # -- the keeper's side
 
     async def stale(self, as_of: dt.date, limit: int) -> tuple[str, ...]:
+        """Those never kept first, then those kept longest ago: a supervisee marked again and
+        again never holds the others back."""
+        s, m = supervisee_standing.c, standing_marks.c
+        query = _not_fresh(as_of, self._now()).order_by(
+            s.evaluated_at.asc().nulls_first(), m.supervisee_id
+        )
         async with self._db.read() as conn:
-            query = _not_fresh(as_of, self._now()).order_by("supervisee_id").limit(limit)
-            return tuple(await conn.scalars(query))
+            return tuple(await conn.scalars(query.limit(limit)))
 
     async def refresh(self, supervisee_ids: tuple[str, ...], as_of: dt.date) -> int:
         async with self._db.read(snapshot=True) as conn:
