@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from compliance.adapters import license_index
+from compliance.adapters import license_index, standing_store
 from compliance.adapters.license_index import SqlLicenseIndex
 from compliance.adapters.publishing import translate
-from compliance.adapters.read_model import MIGRATIONS, SqlProjectedFacts
+from compliance.adapters.read_model import MIGRATIONS, Projector, SqlProjectedFacts
+from compliance.adapters.standing_store import SqlStandingStore
 from compliance.application.credentials import CredentialRegistry
-from compliance.application.live_standing import LiveStanding
 from compliance.application.oversight import Oversight
+from compliance.application.standing_keeper import StandingKeeper
 from compliance.entrypoints import consumers
 from compliance.entrypoints.grpc_api import ComplianceApi
 from compliance.entrypoints.grpc_credentials import CredentialApi
@@ -30,8 +31,11 @@ GRPC_SERVICE = pb.DESCRIPTOR.services_by_name["ComplianceService"].full_name
 CONSUMER_GROUP = "continuum.compliance"
 CREDENTIAL_SERVICE = credential_pb.DESCRIPTOR.services_by_name["CredentialService"].full_name
 OVERSIGHT_SERVICE = oversight_pb.DESCRIPTOR.services_by_name["OversightService"].full_name
-# The read model's tables and the credential registry's license table.
-ALL_MIGRATIONS = (*MIGRATIONS, *license_index.MIGRATIONS)
+# The read model's tables, the materialized standing and the credential registry's license table.
+ALL_MIGRATIONS = (*MIGRATIONS, *standing_store.MIGRATIONS, *license_index.MIGRATIONS)
+# How often the keeper looks for standings out of date: a view never waits for it (it evaluates
+# what is out of date itself), so this only bounds how long a view does that work.
+STANDING_KEEPER_SECONDS = 1.0
 
 
 def credential_parts(runtime: Runtime) -> ServiceParts:
@@ -64,16 +68,27 @@ def oversight_binding(
 
 def compose(runtime: Runtime, packs: RulePacks) -> ServiceParts:
     facts = SqlProjectedFacts(runtime.db)
-    api = ComplianceApi(facts, packs, LiveStanding(facts, packs), runtime.clock)
+    # The projector marks what each batch touched in its own transaction; the keeper, on the
+    # service's clock, evaluates the marked supervisees and the next date ahead of midnight. The
+    # lists read standings from the store: today's as kept, any other date live from the facts.
+    standings = SqlStandingStore(runtime.db, packs, runtime.clock)
+    api = ComplianceApi(facts, packs, standings, runtime.clock)
     credentials = credential_parts(runtime)
+    keeper = StandingKeeper(standings, clock=runtime.clock)
+    projector = Projector(after_apply=standing_store.mark_touched)
     return ServiceParts(
         grpc=[
             ServiceBinding(GRPC_SERVICE, api, pb_grpc.add_ComplianceServiceServicer_to_server),
             *credentials.grpc,
             oversight_binding(runtime, facts, packs),
         ],
-        timers=[*credentials.timers],
-        subscriptions=consumers.subscriptions(runtime),
+        timers=[
+            *credentials.timers,
+            Timer("standing-keeper", keeper, every=STANDING_KEEPER_SECONDS),
+        ],
+        subscriptions=consumers.subscriptions(
+            runtime, projector, on_dead_letter=standing_store.record_unapplied
+        ),
     )
 
 

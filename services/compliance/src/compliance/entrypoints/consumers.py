@@ -19,7 +19,7 @@ from compliance.adapters import read_model
 from contracts.topics import COMPLIANCE_EVENTS, REFERRAL_EVENTS, SUPERVISION_EVENTS
 from infra.db import Database
 from infra.messaging.cloudevents import IncomingEvent
-from infra.messaging.consumer import Handler, PermanentError, Subscription
+from infra.messaging.consumer import DeadLetterHook, Handler, PermanentError, Subscription
 from infra.runtime import Runtime
 
 CONSUMER_GROUP = "continuum.compliance"
@@ -60,9 +60,12 @@ def subscription(
     db: Database,
     projector: read_model.Projector,
     group: str = CONSUMER_GROUP,
+    *,
+    on_dead_letter: DeadLetterHook = read_model.record_unapplied,
     **options: Any,
 ) -> Subscription:
-    """The projector's subscription: one consumer group over the three producers' topics."""
+    """The projector's subscription: one consumer group over the three producers' topics.
+    `on_dead_letter` records, in the dead-letter transaction, what an event set aside names."""
     consumer = ProjectionConsumer(projector)
     return Subscription(
         broker,
@@ -71,11 +74,22 @@ def subscription(
         list(TOPICS),
         handlers(consumer),
         batch_handler=consumer.on_events,
-        on_dead_letter=read_model.record_unapplied,
+        on_dead_letter=on_dead_letter,
         **options,
     )
 
 
-def subscriptions(runtime: Runtime) -> list[Subscription]:
+def subscriptions(
+    runtime: Runtime,
+    projector: read_model.Projector | None = None,
+    on_dead_letter: DeadLetterHook = read_model.record_unapplied,
+) -> list[Subscription]:
     """What the composition root wires."""
-    return [subscription(runtime.broker, runtime.db, read_model.Projector())]
+    return [
+        subscription(
+            runtime.broker,
+            runtime.db,
+            projector or read_model.Projector(),
+            on_dead_letter=on_dead_letter,
+        )
+    ]
