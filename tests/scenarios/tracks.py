@@ -121,6 +121,8 @@ class TrackScenario:
     approved_on: str | None = None
     sessions: tuple[Session, ...] = ()
     practice: tuple[Practice, ...] = ()
+    # Months ("YYYY-MM") the supervisor signed off, and the day each was signed.
+    sign_offs: tuple[tuple[str, str], ...] = ()
 
     @property
     def state(self) -> str:
@@ -170,6 +172,7 @@ def _may(direct: float, indirect: float = 0) -> tuple[Practice, ...]:
     return tuple(Practice(day, direct, indirect) for day in MAY_WEEKS)
 
 
+MARCH_WEEKS = ("2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23")
 MAY_WEEKS = ("2026-05-04", "2026-05-11", "2026-05-18", "2026-05-25")
 JUNE_WEEKS = ("2026-06-01", "2026-06-08", "2026-06-15", "2026-06-22")
 
@@ -360,6 +363,27 @@ SCENARIOS: tuple[TrackScenario, ...] = (
             supervision_counted_minutes=180,
         ),
     ),
+    # TYH6: a second unit in a week of more than 10 direct client hours. 12 direct hours in each
+    # week of May and one unit (1 h individual) in each: every week meets its first unit (and
+    # is no week without a unit, TYH3) but misses the second: four findings, nothing withdrawn.
+    TrackScenario(
+        name="ca-asw: busy weeks with a single unit",
+        track=CA_ASW,
+        checks="TYH6",
+        supervisor=Supervisor("LCSW"),
+        sessions=tuple(
+            Session(day, 60) for day in ("2026-05-05", "2026-05-12", "2026-05-19", "2026-05-26")
+        ),
+        practice=_may(12, 8),
+        as_of="2026-05-31",
+        expect=Expected(
+            level="out_of_compliance",
+            violated=_ids(CA_ASW, "extra-unit", LATE),
+            met=_ids(CA_ASW, "weekly-unit", "week-without-a-unit", "practice-cap", "lookback"),
+            not_evaluated=_ids(CA_ASW, "group-share", "evaluation-cadence"),
+            supervision_counted_minutes=240,
+        ),
+    ),
     # NY1: the research could not read what qualifies a supervisor, and gives no group share and
     # no evaluation cadence: all three are not evaluated. A session recorded two days after it
     # was held meets the organization's policy (ORG). Nothing else to judge: compliant, with
@@ -442,6 +466,38 @@ SCENARIOS: tuple[TrackScenario, ...] = (
                 "supervisor-qualified",
             ),
             supervision_counted_minutes=60,
+        ),
+    ),
+    # FL2: at least half of the supervision in person, the first meeting included. 2 h of the 3
+    # are in person (67 % >= 50 %), but the first session, May 5, was by video: a finding. Each
+    # fortnight holds its hour (FL1); 20 direct hours ask 80 minutes (FL1), 180 count.
+    TrackScenario(
+        name="fl-rmhci: the first supervision session held by video",
+        track=FL,
+        checks="FL2",
+        supervisor=Supervisor("LMHC", "QUALIFIED-SUPERVISOR", training_hours=12),
+        approved_on="2026-05-04",
+        sessions=(
+            Session("2026-05-05", 60, modality="video"),
+            Session("2026-05-12", 60),
+            Session("2026-05-19", 60),
+        ),
+        practice=_may(5, 5),
+        as_of="2026-05-31",
+        expect=Expected(
+            level="out_of_compliance",
+            violated=_ids(FL, "in-person-share", LATE),
+            met=_ids(
+                FL,
+                "fortnightly-minimum",
+                "per-practice-hours",
+                "group-alternates",
+                "group-in-person",
+                "no-telephone",
+                "supervisor-qualified",
+                "board-approval",
+            ),
+            supervision_counted_minutes=180,
         ),
     ),
     # IL3: at least 1 h of supervision in each week of practice. The week of May 18 holds 30
@@ -562,6 +618,53 @@ SCENARIOS: tuple[TrackScenario, ...] = (
             supervision_counted_minutes=60,
         ),
     ),
+    # OH3: the supervisor signs the log of every quarter, within 30 days after it ends (the 30
+    # days are ORG's). Supervision and practice in March, the first quarter's log not signed by
+    # April 30: a finding as of May 31. Nothing is recorded in the second quarter.
+    TrackScenario(
+        name="oh-lpc: a quarter's log left unsigned",
+        track=OH,
+        checks="OH3;ORG",
+        supervisor=Supervisor("LPCC", "LPCC-S", training_hours=24),
+        registered_on="2026-01-05",
+        agreement_start="2026-01-05",
+        sessions=(Session("2026-03-03", 60), Session("2026-03-17", 60)),
+        practice=tuple(Practice(day, 20, 5) for day in MARCH_WEEKS),
+        as_of="2026-05-31",
+        expect=Expected(
+            level="out_of_compliance",
+            violated=_ids(OH, "quarterly-sign-off", LATE),
+            met=_ids(OH, "no-telephone", "supervisor-designation", "supervisor-years"),
+            not_evaluated=_ids(OH, "group-share"),
+            supervision_counted_minutes=120,
+        ),
+    ),
+    # OH3 when the log is signed: January to March signed on April 10, within the 30 days.
+    TrackScenario(
+        name="oh-lpc: a quarter's log signed in time",
+        track=OH,
+        checks="OH3;ORG",
+        supervisor=Supervisor("LPCC", "LPCC-S", training_hours=24),
+        registered_on="2026-01-05",
+        agreement_start="2026-01-05",
+        sessions=(Session("2026-03-03", 60), Session("2026-03-17", 60)),
+        practice=tuple(Practice(day, 20, 5) for day in MARCH_WEEKS),
+        sign_offs=(("2026-01", "2026-04-10"), ("2026-02", "2026-04-10"), ("2026-03", "2026-04-10")),
+        as_of="2026-05-31",
+        expect=Expected(
+            level="out_of_compliance",
+            violated=_ids(OH, LATE),
+            met=_ids(
+                OH,
+                "quarterly-sign-off",
+                "no-telephone",
+                "supervisor-designation",
+                "supervisor-years",
+            ),
+            not_evaluated=_ids(OH, "group-share"),
+            supervision_counted_minutes=120,
+        ),
+    ),
     # NC2;NC3: at least 75 % of the supervision counted is individual. Two group sessions of 2 h
     # and nothing else: 0 % individual, a finding. The rest holds: 15 h of practice a week
     # (<= 40, NC2); 60 h of practice and 4 h of group supervision ask 64/40 = 1.6 h weighted, and
@@ -590,6 +693,60 @@ SCENARIOS: tuple[TrackScenario, ...] = (
                 "evaluation-cadence",
             ),
             supervision_counted_minutes=240,
+        ),
+    ),
+    # NC3: 1 h of individual supervision, or 2 of group, for every 40 h of practice, individual
+    # supervision not being practice. 35 h of practice a week, 140 h in May, ask 3.5 h; 2 h of
+    # individual supervision were held: a finding, nothing withdrawn. All of it individual
+    # (NC2;NC3), on a recording (NC3).
+    TrackScenario(
+        name="nc-lcmhca: 140 hours of practice and two of supervision",
+        track=NC,
+        checks="NC3",
+        supervisor=Supervisor("LCMHC", "LCMHCS", training_hours=45),
+        sessions=(
+            Session("2026-05-05", 60, techniques=("recording_review",)),
+            Session("2026-05-19", 60),
+        ),
+        practice=_may(35),
+        as_of="2026-05-31",
+        expect=Expected(
+            level="out_of_compliance",
+            violated=_ids(NC, "per-practice-hours", LATE),
+            met=_ids(
+                NC,
+                "practice-cap",
+                "individual-share",
+                "raw-data",
+                "supervisor-designation",
+                "evaluation-cadence",
+            ),
+            supervision_counted_minutes=120,
+        ),
+    ),
+    # NC3: supervision rests on raw data (live observation, recordings), not on self-report alone
+    # (judged per month, ORG). May's two sessions are case reviews only: a finding. 60 h of
+    # practice ask 1.5 h, 2 h individual were held (NC3).
+    TrackScenario(
+        name="nc-lcmhca: a month of supervision on self-report alone",
+        track=NC,
+        checks="NC3;ORG",
+        supervisor=Supervisor("LCMHC", "LCMHCS", training_hours=45),
+        sessions=(Session("2026-05-05", 60), Session("2026-05-19", 60)),
+        practice=_may(15),
+        as_of="2026-05-31",
+        expect=Expected(
+            level="out_of_compliance",
+            violated=_ids(NC, "raw-data", LATE),
+            met=_ids(
+                NC,
+                "practice-cap",
+                "per-practice-hours",
+                "individual-share",
+                "supervisor-designation",
+                "evaluation-cadence",
+            ),
+            supervision_counted_minutes=120,
         ),
     ),
 )

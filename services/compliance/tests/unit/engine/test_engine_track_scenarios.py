@@ -57,6 +57,8 @@ def facts_of(scenario: TrackScenario, recorded_at: dt.datetime) -> Supervisee:
         )
     for week in scenario.practice:
         supervisee.practice(week.week_start, week.direct_hours, week.indirect_hours)
+    for month, signed_on in scenario.sign_offs:
+        supervisee.signed(month, signed_on)
     return supervisee
 
 
