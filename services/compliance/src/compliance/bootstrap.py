@@ -14,6 +14,7 @@ from continuum.compliance.v1 import compliance_service_pb2 as pb
 from continuum.compliance.v1 import compliance_service_pb2_grpc as pb_grpc
 from continuum.compliance.v1 import credential_service_pb2 as credential_pb
 from continuum.compliance.v1 import credential_service_pb2_grpc as credential_pb_grpc
+from contracts.rulepacks.model import RulePacks
 from infra.grpc.server import ServiceBinding
 from infra.runtime import Runtime, ServiceParts, ServiceSettings, rule_packs_at_start, run_service
 from infra.timers import Timer
@@ -42,8 +43,8 @@ def credential_parts(runtime: Runtime) -> ServiceParts:
     )
 
 
-def compose(runtime: Runtime) -> ServiceParts:
-    api = ComplianceApi(SqlProjectedFacts(runtime.db), runtime.clock)
+def compose(runtime: Runtime, packs: RulePacks) -> ServiceParts:
+    api = ComplianceApi(SqlProjectedFacts(runtime.db), packs, runtime.clock)
     credentials = credential_parts(runtime)
     return ServiceParts(
         grpc=[
@@ -57,6 +58,10 @@ def compose(runtime: Runtime) -> ServiceParts:
 
 async def run(settings: ServiceSettings) -> None:
     # The boards' rule packs, validated before anything runs: a malformed pack refuses the start.
-    # They are kept once loaded (contracts.rulepacks.loader.rule_packs), for the engine to read.
-    rule_packs_at_start()
-    await run_service(settings, migrations=ALL_MIGRATIONS, translate=translate, compose=compose)
+    packs = rule_packs_at_start()
+    await run_service(
+        settings,
+        migrations=ALL_MIGRATIONS,
+        translate=translate,
+        compose=lambda runtime: compose(runtime, packs),
+    )

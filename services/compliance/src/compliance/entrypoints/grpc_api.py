@@ -15,6 +15,7 @@ from compliance.application.queries import (
     licenses_expiring,
     open_referrals,
     service_level_breaches,
+    supervisee_evaluation,
     supervisee_hours,
     supervisee_record,
 )
@@ -23,8 +24,10 @@ from compliance.domain.facts import ServiceLevelBreach, SessionFigures
 from compliance.domain.record import EvaluationFact, MonthStatus, SuperviseeAsOf
 from compliance.domain.sessions import SessionAsOf
 from compliance.domain.standing import SupervisorStanding
+from compliance.entrypoints import grpc_verdicts as verdicts
 from continuum.compliance.v1 import compliance_service_pb2 as pb
 from continuum.compliance.v1 import compliance_service_pb2_grpc as pb_grpc
+from contracts.rulepacks.model import RulePacks
 from infra.ddd import InvalidInput
 from infra.grpc.fields import date_field, id_field, timestamp_field
 
@@ -33,8 +36,11 @@ MAX_WITHIN_DAYS = 3650
 
 
 class ComplianceApi(pb_grpc.ComplianceServiceServicer):
-    def __init__(self, facts: ProjectedFacts, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self, facts: ProjectedFacts, packs: RulePacks, clock: Callable[[], dt.datetime]
+    ) -> None:
         self._facts = facts
+        self._packs = packs
         self._clock = clock
 
     def _axes(self, request: Any) -> tuple[dt.date, dt.datetime]:
@@ -201,6 +207,27 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
                 )
                 for e in expiring.designations
             ],
+        )
+
+    async def GetSuperviseeStanding(
+        self, request: pb.GetSuperviseeStandingRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetSuperviseeStandingResponse:
+        supervisee_id = id_field(request.supervisee_id, "supervisee_id")
+        as_of, known_at = self._axes(request)
+        view = await supervisee_evaluation(self._facts, self._packs, supervisee_id, as_of, known_at)
+        evaluation = view.shown
+        registration = evaluation.record.registration
+        return pb.GetSuperviseeStandingResponse(
+            supervisee_id=supervisee_id,
+            as_of=as_of.isoformat(),
+            **_completeness(view),
+            track=evaluation.track or "",
+            site_id=registration.home_site_id if registration else "",
+            status=verdicts.status(evaluation.status),
+            progress=verdicts.progress(evaluation.progress),
+            verdicts=[verdicts.verdict(v, supervisee_id) for v in evaluation.verdicts],
+            windows=[verdicts.window_tally(w) for w in evaluation.windows],
+            outcomes=[verdicts.outcome(o) for o in evaluation.outcomes],
         )
 
 
