@@ -54,22 +54,27 @@ def _technique(name: str) -> pb.SupervisionTechnique.ValueType:
 
 
 def _credentials(stubs: Stubs, scenario: TrackScenario, supervisor: str) -> int:
+    """The supervisor's licenses and designation in the registry; how many there are."""
     held = scenario.supervisor
-    stubs.credentials.RecordLicense(
-        cred.RecordLicenseRequest(
-            license_id=unique("lic"),
-            holder_id=supervisor,
-            kind=held.license_kind,
-            number=unique(held.license_kind),
-            state=scenario.state,
-            issued_on=held.licensed_since,
-            expires_on=held.license_expires,
-        ),
-        metadata=ACTOR,
-        timeout=10,
-    )
+    licenses = [(held.license_kind, held.licensed_since)]
+    if held.other_license is not None:
+        licenses.append(held.other_license)
+    for kind, issued_on in licenses:
+        stubs.credentials.RecordLicense(
+            cred.RecordLicenseRequest(
+                license_id=unique("lic"),
+                holder_id=supervisor,
+                kind=kind,
+                number=unique(kind),
+                state=scenario.state,
+                issued_on=issued_on,
+                expires_on=held.license_expires,
+            ),
+            metadata=ACTOR,
+            timeout=10,
+        )
     if held.designation is None:
-        return 1
+        return len(licenses)
     stubs.credentials.RecordSupervisorDesignation(
         cred.RecordSupervisorDesignationRequest(
             designation_id=unique("des"),
@@ -83,7 +88,7 @@ def _credentials(stubs: Stubs, scenario: TrackScenario, supervisor: str) -> int:
         metadata=ACTOR,
         timeout=10,
     )
-    return 2
+    return len(licenses) + 1
 
 
 def _enrol(

@@ -75,6 +75,8 @@ class Supervisor:
     designation_granted: str = "2015-01-05"
     # What the designation's training was (TX3: 40 hours for the LPC-S; OH3: 24 for the LPCC-S).
     training_hours: int = 40
+    # Another license the supervisor holds in the state, of another kind: (kind, issued on).
+    other_license: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +287,32 @@ SCENARIOS: tuple[TrackScenario, ...] = (
             supervision_counted_minutes=0,
         ),
     ),
+    # TX4: 60 months as a full LPC. The supervisor has been an LMFT since 2010 and an LPC only
+    # since 2023-03-01 (an LPC-S since 2024-06-03): 3 years and 2 months as an LPC in May 2026.
+    # The years as an LMFT are not years as an LPC: both sessions are void, and May then holds
+    # no supervision that counts (TX1).
+    TrackScenario(
+        name="tx-lpc: a supervisor long an LMFT, an LPC for three years",
+        track=TX_LPC,
+        checks="TX4;TX1",
+        supervisor=Supervisor(
+            "LPC",
+            "LPC-S",
+            licensed_since="2023-03-01",
+            designation_granted="2024-06-03",
+            other_license=("LMFT", "2010-01-04"),
+        ),
+        sessions=(Session("2026-05-05", 120), Session("2026-05-19", 120)),
+        practice=_may(20, 5),
+        as_of="2026-05-31",
+        expect=Expected(
+            level="out_of_compliance",
+            violated=_ids(TX_LPC, "supervisor-years", "monthly-minimum", LATE),
+            met=_ids(TX_LPC, "concurrent-supervisors", "supervisor-designation"),
+            not_evaluated=_ids(TX_LPC, "duration-max", "evaluation-cadence"),
+            supervision_counted_minutes=0,
+        ),
+    ),
     # TX6: no more than 10 hours of supervision count in a calendar month. May: 5 sessions of
     # 2.4 h = 12 h; the latest 2 h do not count (a void), 10 h do. The 48 months of TX5 have
     # not run out, no hour is older than 5 years (TX5); an LCSW-S on an active LCSW (TX6), held
@@ -308,6 +336,31 @@ SCENARIOS: tuple[TrackScenario, ...] = (
             ),
             not_evaluated=_ids(TX_LMSW, "group-share"),
             supervision_counted_minutes=600,
+        ),
+    ),
+    # TX6: the supervisor has held the license category (LCSW) at least 2 years. An LPC since
+    # 2010, an LCSW only since 2025-03-03 (an LCSW-S since 2025-09-01): 14 months as an LCSW in
+    # May 2026. Both sessions are void; nothing counts, so nothing is above the cap.
+    TrackScenario(
+        name="tx-lmsw: a supervisor an LCSW for fourteen months",
+        track=TX_LMSW,
+        checks="TX6",
+        supervisor=Supervisor(
+            "LCSW",
+            "LCSW-S",
+            licensed_since="2025-03-03",
+            designation_granted="2025-09-01",
+            other_license=("LPC", "2010-01-04"),
+        ),
+        sessions=(Session("2026-05-04", 120), Session("2026-05-18", 120)),
+        practice=_may(30, 5),
+        as_of="2026-05-31",
+        expect=Expected(
+            level="out_of_compliance",
+            violated=_ids(TX_LMSW, "supervisor-years", LATE),
+            met=_ids(TX_LMSW, "monthly-cap", "duration-max", "lookback", "supervisor-designation"),
+            not_evaluated=_ids(TX_LMSW, "group-share"),
+            supervision_counted_minutes=0,
         ),
     ),
     # CA1: no more than 40 hours of experience count in a week (judged per calendar week). The

@@ -72,6 +72,17 @@ def held_by(scenario: TrackScenario) -> list[LicenseFact | DesignationFact]:
             expires=scenario.supervisor.license_expires,
         )
     ]
+    if scenario.supervisor.other_license is not None:
+        kind, issued = scenario.supervisor.other_license
+        held.append(
+            licensed(
+                holder=SUPERVISOR,
+                kind=kind,
+                state=scenario.state,
+                issued=issued,
+                expires=scenario.supervisor.license_expires,
+            )
+        )
     if scenario.supervisor.designation is not None:
         held.append(
             designated(
