@@ -7,6 +7,7 @@ from compliance.adapters.license_index import SqlLicenseIndex
 from compliance.adapters.publishing import translate
 from compliance.adapters.read_model import MIGRATIONS, SqlProjectedFacts
 from compliance.application.credentials import CredentialRegistry
+from compliance.application.live_standing import LiveStanding
 from compliance.entrypoints import consumers
 from compliance.entrypoints.grpc_api import ComplianceApi
 from compliance.entrypoints.grpc_credentials import CredentialApi
@@ -44,7 +45,8 @@ def credential_parts(runtime: Runtime) -> ServiceParts:
 
 
 def compose(runtime: Runtime, packs: RulePacks) -> ServiceParts:
-    api = ComplianceApi(SqlProjectedFacts(runtime.db), packs, runtime.clock)
+    facts = SqlProjectedFacts(runtime.db)
+    api = ComplianceApi(facts, packs, LiveStanding(facts, packs), runtime.clock)
     credentials = credential_parts(runtime)
     return ServiceParts(
         grpc=[

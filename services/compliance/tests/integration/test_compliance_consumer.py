@@ -22,6 +22,7 @@ from compliance.domain.record import UnknownSupervisee
 from compliance.entrypoints.consumers import TOPICS, subscription
 from conftest import DatabaseFactory
 from contracts import events as ev
+from contracts.rulepacks.loader import rule_packs
 from contracts.topics import dead_letter_topic
 from infra.db import Database
 from infra.eventstore import EventMetadata, OutboxMessage
@@ -31,6 +32,9 @@ from infra.messaging.cloudevents import encode
 from infra.messaging.consumer import BatchSettings, RetryPolicy, Subscription
 
 pytestmark = pytest.mark.integration
+
+# The boards' rules the hours are counted by.
+PACKS = rule_packs()
 
 D = dt.date.fromisoformat
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
@@ -168,7 +172,7 @@ async def test_a_void_that_cannot_be_applied_makes_the_supervisees_view_say_so_u
 
     async def hours() -> View[HoursSummary] | None:
         try:
-            return await supervisee_hours(facts, see, D("2026-03-31"), NOW)
+            return await supervisee_hours(facts, PACKS, see, D("2026-03-31"), NOW)
         except UnknownSupervisee:
             return None  # nothing applied yet
 
@@ -208,7 +212,7 @@ async def test_a_log_read_from_the_start_is_applied_in_batches_each_event_once(
         found = []
         for see in supervisees:
             try:
-                view = await supervisee_hours(facts, see, D("2026-03-31"), NOW)
+                view = await supervisee_hours(facts, PACKS, see, D("2026-03-31"), NOW)
             except UnknownSupervisee:
                 return []
             found.append(view.shown.total_minutes)

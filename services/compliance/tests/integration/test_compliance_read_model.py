@@ -23,12 +23,18 @@ from compliance.entrypoints.consumers import CONSUMER_GROUP, handlers
 from conftest import DatabaseFactory
 from contracts import events as ev
 from contracts.events import current_type
+from contracts.rulepacks.model import RulePacks
 from infra.db import Database
 from infra.eventstore import EventMetadata, OutboxMessage
 from infra.inbox import first_delivery
 from infra.messaging.cloudevents import IncomingEvent, decode, encode
 
 pytestmark = pytest.mark.integration
+
+# No board's rules: these tests read the record's own reasons a session does not count (a void,
+# administrative supervision, an approval missing) on both time axes; what the boards' rules
+# withhold is tested with the rule packs in test_compliance_oversight.
+PACKS = RulePacks(packs={})
 
 D = dt.date.fromisoformat
 
@@ -106,9 +112,9 @@ async def test_a_group_session_counts_for_each_supervisee_once_with_its_source_e
     await deliver(db, message(logged("g-1", "2026-10-01", 120, "a", "b", "c"), at("2026-10-01")))
     facts = SqlProjectedFacts(db)
 
-    a = (await supervisee_hours(facts, "a", D("2026-12-31"), NOW)).shown
-    b = (await supervisee_hours(facts, "b", D("2026-12-31"), NOW)).shown
-    before_second = (await supervisee_hours(facts, "a", D("2026-10-07"), NOW)).shown
+    a = (await supervisee_hours(facts, PACKS, "a", D("2026-12-31"), NOW)).shown
+    b = (await supervisee_hours(facts, PACKS, "b", D("2026-12-31"), NOW)).shown
+    before_second = (await supervisee_hours(facts, PACKS, "a", D("2026-10-07"), NOW)).shown
 
     assert (a.total_minutes, b.total_minutes, before_second.total_minutes) == (180, 120, 120)
     assert a.by_format_and_modality[("group", "in_person")] == 120
@@ -138,7 +144,9 @@ async def test_a_v1_session_logged_reaches_the_v2_projection_as_clinical(
 
     await deliver(db, incoming, incoming)
 
-    summary = (await supervisee_hours(SqlProjectedFacts(db), "see-v1", D("2026-02-28"), NOW)).shown
+    summary = (
+        await supervisee_hours(SqlProjectedFacts(db), PACKS, "see-v1", D("2026-02-28"), NOW)
+    ).shown
     (session,) = summary.sessions
     assert (session.kind, session.modality, session.minutes) == ("clinical", "video", 50)
     assert summary.total_minutes == 50
@@ -178,11 +186,13 @@ async def test_amendments_and_voids_keep_history_and_apply_to_the_session_once_k
     facts = SqlProjectedFacts(db)
 
     # March as reported before the corrections were recorded, after the amendment, and now.
-    march_before = (await supervisee_hours(facts, "see-1", D("2026-03-31"), at("2026-04-09"))).shown
-    after_amendment = (
-        await supervisee_hours(facts, "see-1", D("2026-03-31"), at("2026-04-10"))
+    march_before = (
+        await supervisee_hours(facts, PACKS, "see-1", D("2026-03-31"), at("2026-04-09"))
     ).shown
-    after_void = (await supervisee_hours(facts, "see-1", D("2026-03-31"), NOW)).shown
+    after_amendment = (
+        await supervisee_hours(facts, PACKS, "see-1", D("2026-03-31"), at("2026-04-10"))
+    ).shown
+    after_void = (await supervisee_hours(facts, PACKS, "see-1", D("2026-03-31"), NOW)).shown
 
     assert march_before.total_minutes == 120
     assert after_amendment.total_minutes == 150
@@ -237,7 +247,9 @@ async def test_administrative_sessions_unapproved_agreements_and_lapses(
         message(lapse, at("2026-03-05")),
     )
 
-    summary = (await supervisee_hours(SqlProjectedFacts(db), "see-fl", D("2026-03-31"), NOW)).shown
+    summary = (
+        await supervisee_hours(SqlProjectedFacts(db), PACKS, "see-fl", D("2026-03-31"), NOW)
+    ).shown
 
     assert summary.total_minutes == 45
     assert summary.flagged_minutes == 45
@@ -577,7 +589,7 @@ async def test_a_database_of_the_first_read_model_is_migrated_with_its_rows(
         await upgraded.migrate()
         # Its recorded time is lost: the migration gives it the earliest one it can vouch for.
         view = await supervisee_hours(
-            SqlProjectedFacts(upgraded), "see-old", D("2026-01-31"), dt.datetime.now(dt.UTC)
+            SqlProjectedFacts(upgraded), PACKS, "see-old", D("2026-01-31"), dt.datetime.now(dt.UTC)
         )
         summary = view.shown
     finally:

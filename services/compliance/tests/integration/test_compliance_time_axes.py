@@ -29,12 +29,18 @@ from compliance.application.queries import (
 from compliance.domain.record import UnknownSupervisee, record_as_of, supervisors_of
 from conftest import DatabaseFactory
 from contracts import events as ev
+from contracts.rulepacks.model import RulePacks
 from infra.db import Database
 from infra.messaging.cloudevents import IncomingEvent
 from infra.messaging.consumer import PermanentError
 from infra.schema import inbox
 
 pytestmark = pytest.mark.integration
+
+# No board's rules: these tests read the record's own reasons a session does not count (a void,
+# administrative supervision, an approval missing) on both time axes; what the boards' rules
+# withhold is tested with the rule packs in test_compliance_oversight.
+PACKS = RulePacks(packs={})
 
 D = dt.date.fromisoformat
 SEE = "see-axes"
@@ -247,15 +253,15 @@ async def test_a_past_report_is_reproduced_and_late_facts_show_in_the_current_vi
         return {s.session_id: s.flagged_for_review for s in view.shown.sessions}
 
     # The March report issued on 5 April, and March as known now.
-    issued = await supervisee_hours(facts, SEE, D("2026-03-31"), at("2026-04-05"))
-    now = await supervisee_hours(facts, SEE, D("2026-03-31"), NOW)
+    issued = await supervisee_hours(facts, PACKS, SEE, D("2026-03-31"), at("2026-04-05"))
+    now = await supervisee_hours(facts, PACKS, SEE, D("2026-03-31"), NOW)
 
     assert counted(issued) == {"s-feb": False, "s-mar": False}
     # s-feb was voided later; the lapse of s-mar's supervisor, marked in May, flags it in March.
     assert counted(now) == {"s-mar": True}
     assert [s.session_id for s in now.shown.excluded] == ["s-jan", "s-feb"]
     # Before the approval was recorded, the February session did not count yet.
-    february = await supervisee_hours(facts, SEE, D("2026-02-28"), at("2026-03-15", 11))
+    february = await supervisee_hours(facts, PACKS, SEE, D("2026-02-28"), at("2026-03-15", 11))
     assert [s.session_id for s in february.shown.excluded] == ["s-jan", "s-feb"]
     record = (await supervisee_record(facts, SEE, D("2026-03-31"), NOW)).shown
     (mar,) = [r for r in record.sessions if r.session.session_id == "s-mar"]
@@ -325,12 +331,14 @@ async def test_a_supervisee_compliance_never_heard_of_is_unknown(
     facts = SqlProjectedFacts(db)
 
     with pytest.raises(UnknownSupervisee, match="no record of supervisee see-nobody"):
-        await supervisee_hours(facts, "see-nobody", D("2026-12-31"), NOW)
+        await supervisee_hours(facts, PACKS, "see-nobody", D("2026-12-31"), NOW)
     with pytest.raises(UnknownSupervisee):
         await supervisee_record(facts, "see-nobody", D("2026-12-31"), NOW)
     with pytest.raises(UnknownSupervisee):  # not yet heard of at that moment
-        await supervisee_hours(facts, SEE, D("2026-12-31"), at("2026-03-01"))
-    assert (await supervisee_hours(facts, SEE, D("2026-12-31"), NOW)).shown.total_minutes == 60
+        await supervisee_hours(facts, PACKS, SEE, D("2026-12-31"), at("2026-03-01"))
+    assert (
+        await supervisee_hours(facts, PACKS, SEE, D("2026-12-31"), NOW)
+    ).shown.total_minutes == 60
 
 
 def registered(supervisee_id: str, site: str, day: str = "2026-01-05") -> ev.SuperviseeRegistered:
@@ -402,8 +410,8 @@ async def test_an_event_that_could_not_be_applied_makes_its_views_incomplete_unt
         await record_unapplied(conn, void, record, PermanentError("no such session"))
     facts = SqlProjectedFacts(db)
 
-    lacking = await supervisee_hours(facts, SEE, D("2026-03-31"), NOW)
-    before_it = await supervisee_hours(facts, SEE, D("2026-03-31"), at("2026-04-12", 11))
+    lacking = await supervisee_hours(facts, PACKS, SEE, D("2026-03-31"), NOW)
+    before_it = await supervisee_hours(facts, PACKS, SEE, D("2026-03-31"), at("2026-04-12", 11))
     (unapplied,) = lacking.unapplied
 
     assert not lacking.complete
@@ -417,7 +425,7 @@ async def test_an_event_that_could_not_be_applied_makes_its_views_incomplete_unt
     assert (await supervisee_record(facts, SEE, D("2026-03-31"), NOW)).unapplied == (unapplied,)
     # The same event applied after all (a replay after a fix): the view is whole again.
     await feed.one_by_one(db, [void])
-    whole = await supervisee_hours(facts, SEE, D("2026-03-31"), NOW)
+    whole = await supervisee_hours(facts, PACKS, SEE, D("2026-03-31"), NOW)
     assert whole.complete
     assert [s.session_id for s in whole.shown.excluded] == ["s-jan", "s-feb"]
 
@@ -436,7 +444,7 @@ async def test_an_unreadable_message_naming_a_supervisee_makes_them_heard_of_and
         await record_unapplied(conn, None, record, ValueError("not a CloudEvent"))
         await record_unapplied(conn, None, record, ValueError("still not a CloudEvent"))
 
-    view = await supervisee_hours(SqlProjectedFacts(db), "see-ghost", D("2026-12-31"), NOW)
+    view = await supervisee_hours(SqlProjectedFacts(db), PACKS, "see-ghost", D("2026-12-31"), NOW)
 
     (unapplied,) = view.unapplied
     assert unapplied.event_id is None

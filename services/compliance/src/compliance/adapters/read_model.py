@@ -1460,6 +1460,21 @@ def _select(table: Table, known_at: dt.datetime, *where: ColumnElement[bool]) ->
     return select(table).where(_known(table, known_at), *where)
 
 
+def _transfer_in_force(as_of: dt.date, known_at: dt.datetime) -> Any:
+    """The site of a supervisee's transfer in force at the end of `as_of`, as a subquery
+    correlated with `supervisees`: the latest effective by then (the same order as the domain's
+    supervisee_as_of), among those known at `known_at`; NULL when none is."""
+    s, t = supervisees.c, supervisee_transfers.c
+    return (
+        select(t.to_site_id)
+        .where(t.supervisee_id == s.supervisee_id, t.effective_on <= as_of)
+        .where(_known(supervisee_transfers, known_at))
+        .order_by(t.effective_on.desc(), t.source_event_id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def _tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value or ())
 
@@ -1699,17 +1714,8 @@ class SqlFactsReader:
         the transfers effective by then) is `site_id`, by id, `limit` at most after `after`."""
         if limit < 1:
             raise ValueError(f"limit is {limit}; a page holds at least one supervisee")
-        s, t = supervisees.c, supervisee_transfers.c
-        # The transfer in force: the latest effective by as_of (the same order as the domain's
-        # supervisee_as_of), among those known at known_at.
-        latest = (
-            select(t.to_site_id)
-            .where(t.supervisee_id == s.supervisee_id, t.effective_on <= as_of)
-            .where(_known(supervisee_transfers, known_at))
-            .order_by(t.effective_on.desc(), t.source_event_id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
+        s = supervisees.c
+        latest = _transfer_in_force(as_of, known_at)
         query = (
             select(s.supervisee_id)
             .where(_known(supervisees, known_at), s.registered_on <= as_of)
@@ -1723,6 +1729,51 @@ class SqlFactsReader:
         ids = tuple((await conn.scalars(query)).all())
         page = ids[:limit]
         return SuperviseePage(page, page[-1] if len(ids) > limit else None)
+
+    async def home_sites(self, as_of: dt.date, known_at: dt.datetime) -> tuple[str, ...]:
+        """The sites that are the home site, at the end of `as_of`, of a supervisee registered by
+        then: each one's latest transfer effective by `as_of`, else where they registered."""
+        s = supervisees.c
+        home = func.coalesce(_transfer_in_force(as_of, known_at), s.home_site_id).label("site_id")
+        query = (
+            select(home)
+            .where(_known(supervisees, known_at), s.registered_on <= as_of)
+            .distinct()
+            .order_by(home)
+        )
+        return tuple((await self._conn.scalars(query)).all())
+
+    async def site_heard_of(self, site_id: str, known_at: dt.datetime) -> bool:
+        s, t = supervisees.c, supervisee_transfers.c
+        registered = select(s.supervisee_id).where(
+            _known(supervisees, known_at), s.home_site_id == site_id
+        )
+        transferred = select(t.supervisee_id).where(
+            _known(supervisee_transfers, known_at),
+            or_(t.to_site_id == site_id, t.from_site_id == site_id),
+        )
+        found = await self._conn.scalar(registered.union_all(transferred).limit(1))
+        return found is not None
+
+    async def referral_sites(self, raised_by: dt.date, known_at: dt.datetime) -> tuple[str, ...]:
+        r = referrals.c
+        query = (
+            select(r.site_id)
+            .where(_known(referrals, known_at), r.raised_on <= raised_by)
+            .distinct()
+            .order_by(r.site_id)
+        )
+        return tuple((await self._conn.scalars(query)).all())
+
+    async def supervised_by(self, supervisor_id: str, known_at: dt.datetime) -> tuple[str, ...]:
+        a = agreements.c
+        query = (
+            select(a.supervisee_id)
+            .where(_known(agreements, known_at), a.supervisor_id == supervisor_id)
+            .distinct()
+            .order_by(a.supervisee_id)
+        )
+        return tuple((await self._conn.scalars(query)).all())
 
 
 class SqlProjectedFacts:

@@ -28,6 +28,7 @@ from compliance.domain.record import (
     supervisors_of,
 )
 from compliance.domain.referrals import ReferralAsOf, breached_as_of, open_as_of
+from compliance.domain.sessions import Withheld
 from compliance.domain.standing import Expiring, expiring_within
 from contracts.rulepacks.model import RulePacks
 
@@ -90,6 +91,24 @@ class FactsReader(Protocol):
         """The supervisees whose home site at the end of `as_of` is `site_id`, by id."""
         ...
 
+    async def home_sites(self, as_of: dt.date, known_at: dt.datetime) -> tuple[str, ...]:
+        """Every site that is some supervisee's home site at the end of `as_of` (after the
+        transfers effective by then), by id."""
+        ...
+
+    async def site_heard_of(self, site_id: str, known_at: dt.datetime) -> bool:
+        """Whether the site was some supervisee's home site, on any date, as known at
+        `known_at` (registered there, or transferred to or from it)."""
+        ...
+
+    async def referral_sites(self, raised_by: dt.date, known_at: dt.datetime) -> tuple[str, ...]:
+        """Every site with a referral raised on or before `raised_by`, by id."""
+        ...
+
+    async def supervised_by(self, supervisor_id: str, known_at: dt.datetime) -> tuple[str, ...]:
+        """The supervisees any agreement with this supervisor names, of any date, by id."""
+        ...
+
 
 class ProjectedFacts(Protocol):
     """Where the projected facts are read from."""
@@ -142,14 +161,43 @@ async def _lacking(
     return unapplied
 
 
+def withheld_by_rules(evaluation: SuperviseeEvaluation) -> dict[str, Withheld]:
+    """Per session, the minutes the record counts and the board's rules do not, with the voids
+    that withhold them (rule, source tags, why)."""
+    withheld: dict[str, Withheld] = {}
+    for session in evaluation.sessions:
+        if session.excluded is not None or session.counted_minutes >= session.minutes:
+            continue
+        voids = [evaluation.verdict(v) for v in session.verdict_ids]
+        detail = "; ".join(
+            f"{v.rule_id} ({', '.join(v.src)}): {v.reason}" for v in voids if v.severity == "void"
+        )
+        withheld[session.session_id] = Withheld(
+            minutes=session.minutes - session.counted_minutes,
+            detail=detail or "not counted by the board's rules",
+        )
+    return withheld
+
+
 async def supervisee_hours(
-    facts: ProjectedFacts, supervisee_id: str, as_of: dt.date, known_at: dt.datetime
+    facts: ProjectedFacts,
+    packs: RulePacks,
+    supervisee_id: str,
+    as_of: dt.date,
+    known_at: dt.datetime,
 ) -> View[HoursSummary]:
+    """The supervision minutes that count by the board's rules, and every minute that does not
+    with its reason."""
     async with facts.snapshot() as read:
         known = await read.supervisee_facts(supervisee_id, known_at)
-        unapplied = await _lacking(read, known, known_at)
-    summary = hours_as_of(known.sessions, as_of, agreements_as_of(known.agreements, as_of))
-    return View(summary, as_of, known_at, unapplied)
+        judged = await _judged(read, packs, known, as_of, known_at)
+    summary = hours_as_of(
+        known.sessions,
+        as_of,
+        agreements_as_of(known.agreements, as_of),
+        withheld_by_rules(judged.shown),
+    )
+    return View(summary, as_of, known_at, judged.unapplied)
 
 
 async def supervisee_record(
@@ -187,10 +235,20 @@ async def evaluation_in(
 ) -> View[SuperviseeEvaluation]:
     """`supervisee_evaluation` within a snapshot already open (a site's view evaluates many)."""
     known = await read.supervisee_facts(supervisee_id, known_at)
+    return await _judged(read, packs, known, as_of, known_at)
+
+
+async def _judged(
+    read: FactsReader,
+    packs: RulePacks,
+    known: SuperviseeFacts,
+    as_of: dt.date,
+    known_at: dt.datetime,
+) -> View[SuperviseeEvaluation]:
     supervisors = supervisors_of(known)
     unapplied = await _lacking(read, known, known_at, (("holder", s) for s in supervisors))
     credentials = await read.credentials(supervisors, known_at)
-    decided = await read.decisions(supervisee_id, known_at)
+    decided = await read.decisions(known.supervisee_id, known_at)
     evaluation = evaluate_supervisee(
         known,
         credentials,

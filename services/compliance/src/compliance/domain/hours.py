@@ -1,7 +1,9 @@
 """A supervisee's supervision hours as they stood at the end of a date.
 
 Only what counts is summed; what does not is listed with its reason and its minutes, never
-dropped silently (see compliance.domain.sessions for the reasons).
+dropped silently (see compliance.domain.sessions for the reasons). What counts is what the
+licensing board's rules count: the minutes they withhold of a session (`withheld`, from the
+compliance engine's judgement) are not counted, under the reason "board_rule".
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import get_args
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal, get_args
 
 from compliance.domain.agreements import AgreementAsOf
 from compliance.domain.facts import (
@@ -24,12 +26,16 @@ from compliance.domain.sessions import (
     EXCLUSION_CODES,
     ExclusionCode,
     SessionAsOf,
+    Withheld,
     session_as_of,
 )
 
 KINDS: tuple[SessionKind, ...] = get_args(SessionKind)
 FORMATS: tuple[SessionFormat, ...] = get_args(SessionFormat)
 MODALITIES: tuple[SessionModality, ...] = get_args(SessionModality)
+# Why minutes do not count: the record's own reasons, or a rule of the board's pack.
+NotCountedReason = ExclusionCode | Literal["board_rule"]
+NOT_COUNTED_REASONS: tuple[NotCountedReason, ...] = (*EXCLUSION_CODES, "board_rule")
 
 
 class KindMinutes(Fact):
@@ -45,12 +51,13 @@ class HoursSummary(Fact):
     # Minutes counted and excluded per kind (administrative supervision is always excluded).
     by_kind: dict[SessionKind, KindMinutes]
     excluded_minutes: int
-    excluded_by_reason: dict[ExclusionCode, int]
+    excluded_by_reason: dict[NotCountedReason, int]
     # Counted minutes of sessions flagged for review (a supervisor's license lapse).
     flagged_minutes: int
-    # Every session counted, by date then session id: each figure traces to its source event.
+    # Every session with minutes that count, by date then session id: each figure traces to its
+    # source event (a session a rule withholds in part is here, with what is withheld).
     sessions: tuple[SessionAsOf, ...]
-    # Every session dated by `as_of` that does not count, each with its reason.
+    # Every session dated by `as_of` of which nothing counts, each with its reason.
     excluded: tuple[SessionAsOf, ...]
 
 
@@ -79,25 +86,37 @@ def hours_as_of(
     facts: Iterable[SupervisionSessionFact],
     as_of: dt.date,
     agreements: Sequence[AgreementAsOf] = (),
+    withheld: Mapping[str, Withheld] | None = None,
 ) -> HoursSummary:
     """Sums one supervisee's sessions that count, as they stood at the end of `as_of`.
 
-    `agreements` are the supervisee's agreements as of the same day (board approval).
+    `agreements` are the supervisee's agreements as of the same day (board approval);
+    `withheld`, per session id, what the board's rules do not count of a session the record
+    counts.
     """
     shown = sessions_as_of(facts, as_of, agreements)
+    if withheld:
+        shown = tuple(
+            s.model_copy(update={"withheld": withheld[s.session_id]})
+            if s.exclusion is None and s.session_id in withheld
+            else s
+            for s in shown
+        )
     counted = tuple(s for s in shown if s.counts)
     excluded = tuple(s for s in shown if not s.counts)
     by_format = dict.fromkeys(itertools.product(FORMATS, MODALITIES), 0)
     for session in counted:
-        by_format[session.format, session.modality] += session.minutes
-    by_reason = dict.fromkeys(EXCLUSION_CODES, 0)
-    for session in excluded:
-        assert session.exclusion is not None
-        by_reason[session.exclusion.code] += session.minutes
+        by_format[session.format, session.modality] += session.counted_minutes
+    by_reason = dict.fromkeys(NOT_COUNTED_REASONS, 0)
+    for session in shown:
+        if session.exclusion is not None:
+            by_reason[session.exclusion.code] += session.minutes
+        elif session.withheld is not None:
+            by_reason["board_rule"] += session.withheld.minutes
     by_kind = {
         kind: KindMinutes(
-            counted=sum(s.minutes for s in counted if s.kind == kind),
-            excluded=sum(s.minutes for s in excluded if s.kind == kind),
+            counted=sum(s.counted_minutes for s in shown if s.kind == kind),
+            excluded=sum(s.minutes - s.counted_minutes for s in shown if s.kind == kind),
         )
         for kind in KINDS
     }
@@ -108,7 +127,7 @@ def hours_as_of(
         by_kind=by_kind,
         excluded_minutes=sum(by_reason.values()),
         excluded_by_reason=by_reason,
-        flagged_minutes=sum(s.minutes for s in counted if s.flagged_for_review),
+        flagged_minutes=sum(s.counted_minutes for s in counted if s.flagged_for_review),
         sessions=counted,
         excluded=excluded,
     )

@@ -43,6 +43,31 @@ class UnknownSupervisee(NotFound):
         self.known_at = known_at
 
 
+class UnknownSite(NotFound):
+    """No supervisee was ever at this site (by the moment the view is known at)."""
+
+    def __init__(self, site_id: str, known_at: dt.datetime) -> None:
+        super().__init__(
+            f"compliance has no record of a supervisee at site {site_id} "
+            f"as known at {known_at.isoformat()}"
+        )
+        self.site_id = site_id
+        self.known_at = known_at
+
+
+class UnknownSupervisor(NotFound):
+    """No agreement names this supervisor and they hold no credential on the record (by the
+    moment the view is known at)."""
+
+    def __init__(self, supervisor_id: str, known_at: dt.datetime) -> None:
+        super().__init__(
+            f"compliance has no agreement or credential of supervisor {supervisor_id} "
+            f"as known at {known_at.isoformat()}"
+        )
+        self.supervisor_id = supervisor_id
+        self.known_at = known_at
+
+
 class TransferFact(Fact):
     from_site_id: str
     to_site_id: str

@@ -8,6 +8,9 @@ A session that does not count is never dropped: it is listed with the reason. In
 - board_approval_missing: it falls under an agreement whose track needs the board's approval,
   and no approval was dated on or before the session's date.
 A session held under a supervisor's license lapse still counts and is flagged for review.
+
+What the record counts, the licensing board's rules may still withhold, in whole (a session by
+telephone in Ohio) or in part (the minutes above a cap): `withheld`, with the rules that say so.
 """
 
 from __future__ import annotations
@@ -39,6 +42,13 @@ class Exclusion(Fact):
     detail: str
 
 
+class Withheld(Fact):
+    """Minutes of a session the board's rules do not count, and the rules that say so."""
+
+    minutes: int
+    detail: str
+
+
 class SessionAsOf(Fact):
     """One supervisee's session as it stood at the end of `as_of`."""
 
@@ -67,10 +77,19 @@ class SessionAsOf(Fact):
     source_event_id: str
     # Every event that shaped what is shown, oldest first.
     source_event_ids: tuple[str, ...]
+    # What the board's rules withhold of what the record counts; None when they withhold nothing.
+    withheld: Withheld | None = None
+
+    @property
+    def counted_minutes(self) -> int:
+        if self.exclusion is not None:
+            return 0
+        return self.minutes - (self.withheld.minutes if self.withheld else 0)
 
     @property
     def counts(self) -> bool:
-        return self.exclusion is None
+        """Whether any of its minutes count."""
+        return self.counted_minutes > 0
 
     @property
     def flagged_for_review(self) -> bool:

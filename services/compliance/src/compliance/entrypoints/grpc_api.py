@@ -3,12 +3,22 @@ its source events, each view saying whether it lacks events compliance could not
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
+import json
+from collections.abc import Callable, Iterable
+from typing import Any, Never
 
 import grpc
 
+from compliance.application.oversight import (
+    STATUS_LEVELS,
+    VerdictKey,
+    organization_overview,
+    site_list,
+    supervisor_standing,
+    verdict_list,
+)
 from compliance.application.queries import (
     ProjectedFacts,
     View,
@@ -19,28 +29,42 @@ from compliance.application.queries import (
     supervisee_hours,
     supervisee_record,
 )
+from compliance.application.standing import Standing, StandingSource
 from compliance.domain.agreements import AgreementAsOf
+from compliance.domain.engine import StatusLevel
 from compliance.domain.facts import ServiceLevelBreach, SessionFigures
 from compliance.domain.record import EvaluationFact, MonthStatus, SuperviseeAsOf
+from compliance.domain.referrals import ReferralAsOf
 from compliance.domain.sessions import SessionAsOf
-from compliance.domain.standing import SupervisorStanding
+from compliance.domain.standing import ExpiringDesignation, ExpiringLicense, SupervisorStanding
 from compliance.entrypoints import grpc_verdicts as verdicts
 from continuum.compliance.v1 import compliance_service_pb2 as pb
 from continuum.compliance.v1 import compliance_service_pb2_grpc as pb_grpc
-from contracts.rulepacks.model import RulePacks
+from contracts.rulepacks.model import RulePacks, Severity
 from infra.ddd import InvalidInput
 from infra.grpc.fields import date_field, id_field, timestamp_field
 
 # How far ahead ListLicensesExpiring looks at most (ten years).
 MAX_WITHIN_DAYS = 3650
+# A page of a list: 1 to 500 entries; 0 asks for the default.
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 100
+SEVERITIES: dict[str, Severity | None] = {"": None, "void": "void", "finding": "finding"}
+# ListVerdictsRequest.resolution: whether resolved.
+RESOLUTIONS: dict[str, bool | None] = {"": None, "open": False, "resolved": True}
 
 
 class ComplianceApi(pb_grpc.ComplianceServiceServicer):
     def __init__(
-        self, facts: ProjectedFacts, packs: RulePacks, clock: Callable[[], dt.datetime]
+        self,
+        facts: ProjectedFacts,
+        packs: RulePacks,
+        standings: StandingSource,
+        clock: Callable[[], dt.datetime],
     ) -> None:
         self._facts = facts
         self._packs = packs
+        self._standings = standings
         self._clock = clock
 
     def _axes(self, request: Any) -> tuple[dt.date, dt.datetime]:
@@ -54,7 +78,7 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
     ) -> pb.GetSuperviseeHoursResponse:
         supervisee_id = id_field(request.supervisee_id, "supervisee_id")
         as_of, known_at = self._axes(request)
-        view = await supervisee_hours(self._facts, supervisee_id, as_of, known_at)
+        view = await supervisee_hours(self._facts, self._packs, supervisee_id, as_of, known_at)
         summary = view.shown
         return pb.GetSuperviseeHoursResponse(
             supervisee_id=supervisee_id,
@@ -153,20 +177,7 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
             site_id=site_id,
             as_of=as_of.isoformat(),
             **_completeness(view),
-            referrals=[
-                pb.BreachedReferral(
-                    referral_id=r.referral_id,
-                    to_service=r.to_service,
-                    urgency=r.urgency,
-                    raised_on=r.raised_on.isoformat(),
-                    status=r.status,
-                    status_on=r.status_on.isoformat(),
-                    open=r.open,
-                    breaches=[_breach(b) for b in r.breaches],
-                    source_event_ids=list(r.source_event_ids),
-                )
-                for r in referrals
-            ],
+            referrals=[_breached(r) for r in referrals],
         )
 
     async def ListLicensesExpiring(
@@ -181,32 +192,8 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
             as_of=as_of.isoformat(),
             **_completeness(view),
             within_days=expiring.within_days,
-            licenses=[
-                pb.ExpiringLicense(
-                    license_id=e.license.license_id,
-                    holder_id=e.license.holder_id,
-                    kind=e.license.kind,
-                    number=e.license.number,
-                    state=e.license.state,
-                    expires_on=e.license.expires_on.isoformat(),
-                    days_left=e.days_left,
-                    status=e.license.status,
-                    source_event_ids=list(e.license.source_event_ids),
-                )
-                for e in expiring.licenses
-            ],
-            designations=[
-                pb.ExpiringDesignation(
-                    designation_id=e.designation.designation_id,
-                    holder_id=e.designation.holder_id,
-                    designation=e.designation.designation,
-                    state=e.designation.state,
-                    expires_on=_date(e.designation.expires_on),
-                    days_left=e.days_left,
-                    source_event_ids=[e.designation.source_event_id],
-                )
-                for e in expiring.designations
-            ],
+            licenses=[_expiring_license(e) for e in expiring.licenses],
+            designations=[_expiring_designation(e) for e in expiring.designations],
         )
 
     async def GetSuperviseeStanding(
@@ -229,6 +216,194 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
             windows=[verdicts.window_tally(w) for w in evaluation.windows],
             outcomes=[verdicts.outcome(o) for o in evaluation.outcomes],
         )
+
+    async def ListSiteSupervisees(
+        self, request: pb.ListSiteSuperviseesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListSiteSuperviseesResponse:
+        site_id = id_field(request.site_id, "site_id")
+        as_of, known_at = self._axes(request)
+        after = _page_after(request.page_token)
+        view = await site_list(
+            self._standings,
+            self._facts,
+            site_id,
+            as_of,
+            known_at,
+            statuses=_statuses(request.statuses),
+            tracks=tuple(request.tracks),
+            page_size=_page_size(request.page_size),
+            after=after if isinstance(after, str) else _bad_token(),
+        )
+        shown = view.shown
+        return pb.ListSiteSuperviseesResponse(
+            site_id=site_id,
+            as_of=as_of.isoformat(),
+            **_completeness(view),
+            supervisees=[_summary(s) for s in shown.supervisees],
+            next_page_token=_page_token(shown.next_after),
+            by_status=_by_status(shown.by_status),
+        )
+
+    async def GetOrganizationOverview(
+        self, request: pb.GetOrganizationOverviewRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetOrganizationOverviewResponse:
+        as_of, known_at = self._axes(request)
+        view = await organization_overview(
+            self._standings, self._facts, self._packs, as_of, known_at
+        )
+        shown = view.shown
+        return pb.GetOrganizationOverviewResponse(
+            as_of=as_of.isoformat(),
+            **_completeness(view),
+            sites=[
+                pb.SiteOverview(
+                    site_id=s.site_id,
+                    supervisees=s.supervisees,
+                    by_status=_by_status(s.by_status),
+                    open_voids=s.open_voids,
+                    open_findings=s.open_findings,
+                    referrals_past_target=s.referrals_past_target,
+                )
+                for s in shown.sites
+            ],
+            overdue_evaluations=[
+                pb.OverdueEvaluation(
+                    supervisee_id=o.supervisee_id,
+                    site_id=o.site_id or "",
+                    due_on=o.due_on.isoformat(),
+                    verdict_id=o.verdict_id,
+                )
+                for o in shown.overdue_evaluations
+            ],
+            licenses_expiring=[_expiring_license(e) for e in shown.expiring.licenses],
+            designations_expiring=[_expiring_designation(e) for e in shown.expiring.designations],
+            referrals_past_target=[_breached(r) for r in shown.referrals_past_target],
+        )
+
+    async def GetSupervisorStanding(
+        self, request: pb.GetSupervisorStandingRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetSupervisorStandingResponse:
+        supervisor_id = id_field(request.supervisor_id, "supervisor_id")
+        as_of, known_at = self._axes(request)
+        view = await supervisor_standing(self._facts, self._packs, supervisor_id, as_of, known_at)
+        shown = view.shown
+        return pb.GetSupervisorStandingResponse(
+            supervisor_id=supervisor_id,
+            as_of=as_of.isoformat(),
+            **_completeness(view),
+            supervisees=[
+                pb.SupervisedSupervisee(
+                    supervisee_id=s.supervisee_id,
+                    agreement_id=s.agreement.agreement_id,
+                    track=s.track or "",
+                    site_id=s.site_id or "",
+                    status=s.level,
+                )
+                for s in shown.supervised
+            ],
+            max_active_supervisees=shown.max_active_supervisees or 0,
+            over_cap=shown.over_cap,
+            credentials=_credentials(shown.credentials),
+            expiring=[verdicts.status_reason(r) for r in shown.expiring],
+        )
+
+    async def ListVerdicts(
+        self, request: pb.ListVerdictsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListVerdictsResponse:
+        site_id = id_field(request.site_id, "site_id") if request.site_id else None
+        as_of, known_at = self._axes(request)
+        if request.severity not in SEVERITIES:
+            raise InvalidInput("severity", f"{request.severity!r} is not void or finding")
+        if request.resolution not in RESOLUTIONS:
+            raise InvalidInput("resolution", f"{request.resolution!r} is not open or resolved")
+        after = _page_after(request.page_token)
+        view = await verdict_list(
+            self._standings,
+            self._facts,
+            as_of,
+            known_at,
+            site_id=site_id,
+            tracks=tuple(request.tracks),
+            rule_ids=tuple(request.rule_ids),
+            severity=SEVERITIES[request.severity],
+            resolved=RESOLUTIONS[request.resolution],
+            page_size=_page_size(request.page_size),
+            after=after if after is None or isinstance(after, tuple) else _bad_token(),
+        )
+        shown = view.shown
+        return pb.ListVerdictsResponse(
+            site_id=site_id or "",
+            as_of=as_of.isoformat(),
+            **_completeness(view),
+            verdicts=[verdicts.verdict(v.verdict, v.supervisee_id) for v in shown.verdicts],
+            next_page_token=_page_token(shown.next_after),
+        )
+
+
+def _page_size(requested: int) -> int:
+    if requested == 0:
+        return DEFAULT_PAGE_SIZE
+    if not 1 <= requested <= MAX_PAGE_SIZE:
+        raise InvalidInput("page_size", f"{requested} is not between 0 and {MAX_PAGE_SIZE}")
+    return requested
+
+
+def _statuses(requested: Iterable[str]) -> tuple[StatusLevel, ...]:
+    levels: dict[str, StatusLevel] = {level: level for level in STATUS_LEVELS}
+    chosen: list[StatusLevel] = []
+    for value in requested:
+        if value not in levels:
+            raise InvalidInput(
+                "statuses", f"{value!r} is not a status ({', '.join(STATUS_LEVELS)})"
+            )
+        chosen.append(levels[value])
+    return tuple(chosen)
+
+
+# A page token is where the page before ended, opaque to the caller: a supervisee id, or the
+# key of a verdict, in URL-safe base64 of JSON.
+def _page_token(after: str | VerdictKey | None) -> str:
+    if after is None:
+        return ""
+    payload = json.dumps({"after": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(payload).decode()
+
+
+def _page_after(token: str) -> str | VerdictKey | None:
+    if not token:
+        return None
+    try:
+        after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
+    except (ValueError, TypeError, KeyError):
+        return _bad_token()
+    if isinstance(after, str):
+        return after
+    if isinstance(after, list) and len(after) == 4 and all(isinstance(p, str) for p in after):
+        return (after[0], after[1], after[2], after[3])
+    return _bad_token()
+
+
+def _bad_token() -> Never:
+    raise InvalidInput("page_token", "is not a token the list gave")
+
+
+def _by_status(counts: dict[StatusLevel, int]) -> list[pb.StatusCount]:
+    return [pb.StatusCount(status=level, supervisees=n) for level, n in counts.items()]
+
+
+def _summary(s: Standing) -> pb.SuperviseeSummary:
+    return pb.SuperviseeSummary(
+        supervisee_id=s.supervisee_id,
+        track=s.track or "",
+        status=s.level,
+        open_voids=s.open_voids,
+        open_findings=s.open_findings,
+        resolved_verdicts=s.resolved_verdicts,
+        supervision_counted_minutes=verdicts.decimal(s.supervision_counted_minutes),
+        supervision_required_minutes=verdicts.decimal(s.supervision_required_minutes),
+        projected_completion=_date(s.projected_completion),
+        incomplete=s.incomplete,
+    )
 
 
 def _completeness(view: View[Any]) -> dict[str, Any]:
@@ -284,8 +459,12 @@ def _session(
         focus=list(s.focus),
         agreement_id=s.agreement_id or "",
         counts=s.counts,
-        not_counted_reason=s.exclusion.code if s.exclusion else "",
-        not_counted_detail=s.exclusion.detail if s.exclusion else "",
+        not_counted_reason=(
+            s.exclusion.code if s.exclusion else "board_rule" if s.withheld else ""
+        ),
+        not_counted_detail=(
+            s.exclusion.detail if s.exclusion else s.withheld.detail if s.withheld else ""
+        ),
         flagged_for_review=s.flagged_for_review,
         lapse_marks=[
             pb.SupervisorLapseMark(
@@ -447,4 +626,44 @@ def _breach(b: ServiceLevelBreach) -> pb.ServiceLevelBreach:
         due_at=b.due_at.isoformat(),
         detected_at=b.detected_at.isoformat(),
         source_event_id=b.source_event_id,
+    )
+
+
+def _breached(r: ReferralAsOf) -> pb.BreachedReferral:
+    return pb.BreachedReferral(
+        referral_id=r.referral_id,
+        to_service=r.to_service,
+        urgency=r.urgency,
+        raised_on=r.raised_on.isoformat(),
+        status=r.status,
+        status_on=r.status_on.isoformat(),
+        open=r.open,
+        breaches=[_breach(b) for b in r.breaches],
+        source_event_ids=list(r.source_event_ids),
+    )
+
+
+def _expiring_license(e: ExpiringLicense) -> pb.ExpiringLicense:
+    return pb.ExpiringLicense(
+        license_id=e.license.license_id,
+        holder_id=e.license.holder_id,
+        kind=e.license.kind,
+        number=e.license.number,
+        state=e.license.state,
+        expires_on=e.license.expires_on.isoformat(),
+        days_left=e.days_left,
+        status=e.license.status,
+        source_event_ids=list(e.license.source_event_ids),
+    )
+
+
+def _expiring_designation(e: ExpiringDesignation) -> pb.ExpiringDesignation:
+    return pb.ExpiringDesignation(
+        designation_id=e.designation.designation_id,
+        holder_id=e.designation.holder_id,
+        designation=e.designation.designation,
+        state=e.designation.state,
+        expires_on=_date(e.designation.expires_on),
+        days_left=e.days_left,
+        source_event_ids=[e.designation.source_event_id],
     )
