@@ -748,6 +748,53 @@ SCENARIOS: tuple[TrackScenario, ...] = (
             supervision_counted_minutes=240,
         ),
     ),
+    # NC1;NC5: the supervisor reports on the associate every quarter (recorded as a competency
+    # evaluation). Under an agreement from January 5, the first report was due on April 5 and
+    # none is on the record by May 31: a finding. March's supervision holds: 60 h of practice
+    # ask 1.5 h, 2 h individual were held on a recording (NC3).
+    TrackScenario(
+        name="nc-lcmhca: a quarterly report overdue",
+        track=NC,
+        checks="NC1;NC5",
+        supervisor=Supervisor("LCMHC", "LCMHCS", training_hours=45),
+        registered_on="2026-01-05",
+        agreement_start="2026-01-05",
+        sessions=(
+            Session("2026-03-03", 60, techniques=("recording_review",)),
+            Session("2026-03-17", 60),
+        ),
+        practice=tuple(Practice(day, 15) for day in MARCH_WEEKS),
+        as_of="2026-05-31",
+        expect=Expected(
+            level="out_of_compliance",
+            violated=_ids(NC, "evaluation-cadence", LATE),
+            met=_ids(
+                NC,
+                "practice-cap",
+                "per-practice-hours",
+                "individual-share",
+                "raw-data",
+                "supervisor-designation",
+            ),
+            supervision_counted_minutes=120,
+        ),
+    ),
+    # NC1;NC5 as the quarter ends: under an agreement from March 2, the first report is due on
+    # June 2; on May 10 that is 23 days away, within the organization's 30 (ORG): at risk.
+    # Nothing else is recorded yet: no week holds more than 40 h (NC2), and nothing else is
+    # judged.
+    TrackScenario(
+        name="nc-lcmhca: a quarterly report falling due",
+        track=NC,
+        checks="NC1;NC5;ORG",
+        supervisor=Supervisor("LCMHC", "LCMHCS", training_hours=45),
+        registered_on="2026-03-02",
+        agreement_start="2026-03-02",
+        as_of="2026-05-10",
+        expect=Expected(
+            level="at_risk", met=_ids(NC, "practice-cap"), supervision_counted_minutes=0
+        ),
+    ),
     # NC3: 1 h of individual supervision, or 2 of group, for every 40 h of practice, individual
     # supervision not being practice. 35 h of practice a week, 140 h in May, ask 3.5 h; 2 h of
     # individual supervision were held: a finding, nothing withdrawn. All of it individual
