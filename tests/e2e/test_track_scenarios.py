@@ -1,12 +1,12 @@
 """End to end: the table of track scenarios (tests/scenarios/tracks.py) played through the
 services' gRPC APIs, on each storage backend, and judged by the compliance service.
 
-Per scenario: the supervisor's license and designation in the credential registry
+Per scenario: the supervisor's licenses and designation in the credential registry
 (CredentialService), the supervisee registered, the agreement signed (and approved by the board
-where the track asks it), the sessions logged and the weeks of practice recorded
-(SupervisionService); then, once compliance has applied all of it, the supervisee's standing as
-of the scenario's date (ComplianceService.GetSuperviseeStanding), compared with what the
-board's rules say, computed by hand in the table.
+where the track asks it), the sessions logged, the weeks of practice recorded and the months
+signed off (SupervisionService); then, once compliance has applied all of it, the supervisee's
+standing as of the scenario's date (ComplianceService.GetSuperviseeStanding), compared with
+what the board's rules say, computed by hand in the table.
 
 Every scenario is recorded first, with ids of its own, and then each is read: the services work
 through the whole table at once, and one stack per backend serves the module.
@@ -227,7 +227,9 @@ def applied(stubs: Stubs, scenario: TrackScenario, played: Played) -> None:
             and len(seen.months) == len(scenario.sign_offs)
         )
 
-    eventually(record, complete)
+    # The whole table is recorded before the first scenario is read: compliance may still be
+    # applying it.
+    eventually(record, complete, timeout=180)
 
 
 def seen_in(standing: views.GetSuperviseeStandingResponse) -> Seen:

@@ -28,10 +28,11 @@ violated, met and not evaluated (a figure the board's text does not confirm, or 
 is "not_evaluated"), each set exact; any other rule of the pack was not applicable or is still
 running. A rule of sessions judges every session (a group rule an individual session too, which
 meets it); one with no session to judge, or a share with no supervision counted, is not
-applicable; a rule of the program that found nothing wrong (no hour too old, no evaluation due
-yet) is met. A rule judged over several windows is violated when any window is, else not evaluated
-when any is, else met when any is. And the supervisee's status level, and where a scenario is
-about what counts, the supervision minutes counted toward the license.
+applicable; a cap with nothing above it (no week over 40 h, even with no practice recorded) and
+a rule of the program that found nothing wrong (no hour too old, no evaluation due yet) are met.
+A rule judged over several windows is violated when any window is, else not evaluated when any
+is, else met when any is. And the supervisee's status level, and where a scenario is about what
+counts, the supervision minutes counted toward the license.
 """
 
 from __future__ import annotations
@@ -850,10 +851,6 @@ SCENARIOS: tuple[TrackScenario, ...] = (
         ),
     ),
 )
-
-
-def scenario_id(scenario: TrackScenario) -> str:
-    return scenario.name
 
 
 @dataclass(frozen=True, slots=True)
