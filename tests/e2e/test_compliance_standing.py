@@ -169,3 +169,114 @@ def test_the_standing_of_a_supervisee_never_heard_of_is_not_found(stubs: Stubs) 
 
     assert nobody.value.code() == grpc.StatusCode.NOT_FOUND
     assert invalid_field(bad_date.value) == "as_of"
+
+
+def test_a_sites_list_the_organization_the_verdicts_and_the_supervisor_each_asked_once(
+    stack: Stack, stubs: Stubs
+) -> None:
+    short, met, supervisor, site = unique("see"), unique("see"), unique("sup"), unique("site")
+    publish(
+        stack,
+        *qualified_supervisor(supervisor),
+        *associate_in_march(short, supervisor, site, 210),
+        *associate_in_march(met, supervisor, site, 240),
+    )
+    march = "2026-03-31"
+
+    def site_list(**request: object) -> pb.ListSiteSuperviseesResponse:
+        return stubs.compliance.ListSiteSupervisees(  # type: ignore[no-any-return]
+            pb.ListSiteSuperviseesRequest(site_id=site, as_of=march, **request), timeout=10
+        )
+
+    everyone = eventually(site_list, lambda v: len(v.supervisees) == 2)
+    first = site_list(page_size=1)
+    out = site_list(statuses=["out_of_compliance"], tracks=[TRACK])
+
+    assert {s.supervisee_id: s.status for s in everyone.supervisees} == {
+        short: "out_of_compliance",
+        met: "compliant",
+    }
+    assert {c.status: c.supervisees for c in everyone.by_status} == {
+        "compliant": 1,
+        "at_risk": 0,
+        "out_of_compliance": 1,
+        "not_evaluated": 0,
+    }
+    assert len(first.supervisees) == 1 and first.next_page_token
+    rest = site_list(page_size=1, page_token=first.next_page_token)
+    assert [*first.supervisees, *rest.supervisees] == list(everyone.supervisees)
+    assert rest.next_page_token == ""
+    assert [(s.supervisee_id, s.open_findings) for s in out.supervisees] == [(short, 1)]
+    assert {s.supervisee_id: s.supervision_counted_minutes for s in everyone.supervisees} == {
+        short: "210",
+        met: "240",
+    }
+
+    overview = stubs.compliance.GetOrganizationOverview(
+        pb.GetOrganizationOverviewRequest(as_of=march), timeout=10
+    )
+    (ours,) = [s for s in overview.sites if s.site_id == site]
+    assert (ours.supervisees, ours.open_findings, ours.open_voids) == (2, 1, 0)
+
+    verdicts = stubs.compliance.ListVerdicts(
+        pb.ListVerdictsRequest(
+            site_id=site, as_of=march, rule_ids=[MONTHLY_MINIMUM], resolution="open"
+        ),
+        timeout=10,
+    )
+    assert [(v.supervisee_id, v.severity, list(v.src)) for v in verdicts.verdicts] == [
+        (short, "finding", ["TX1"])
+    ]
+
+    supervising = stubs.compliance.GetSupervisorStanding(
+        pb.GetSupervisorStandingRequest(supervisor_id=supervisor, as_of=march), timeout=10
+    )
+    assert sorted((s.supervisee_id, s.status) for s in supervising.supervisees) == sorted(
+        [(short, "out_of_compliance"), (met, "compliant")]
+    )
+    assert (supervising.max_active_supervisees, supervising.over_cap) == (12, False)
+    assert sorted(c.credential for c in supervising.credentials) == ["designation", "license"]
+
+
+def test_the_lists_refuse_what_they_cannot_read_and_do_not_know_whom_they_are_asked_of(
+    stubs: Stubs,
+) -> None:
+    def refused(call: object) -> grpc.RpcError:
+        with pytest.raises(grpc.RpcError) as error:
+            call()  # type: ignore[operator]
+        return error.value
+
+    nowhere = refused(
+        lambda: stubs.compliance.ListSiteSupervisees(
+            pb.ListSiteSuperviseesRequest(site_id=unique("site")), timeout=10
+        )
+    )
+    nobody = refused(
+        lambda: stubs.compliance.GetSupervisorStanding(
+            pb.GetSupervisorStandingRequest(supervisor_id=unique("sup")), timeout=10
+        )
+    )
+    status = refused(
+        lambda: stubs.compliance.ListSiteSupervisees(
+            pb.ListSiteSuperviseesRequest(site_id="site-x", statuses=["fine"]), timeout=10
+        )
+    )
+    size = refused(
+        lambda: stubs.compliance.ListVerdicts(pb.ListVerdictsRequest(page_size=501), timeout=10)
+    )
+    severity = refused(
+        lambda: stubs.compliance.ListVerdicts(pb.ListVerdictsRequest(severity="grave"), timeout=10)
+    )
+    token = refused(
+        lambda: stubs.compliance.ListVerdicts(
+            pb.ListVerdictsRequest(page_token="not a token"), timeout=10
+        )
+    )
+
+    assert (nowhere.code(), nobody.code()) == (grpc.StatusCode.NOT_FOUND,) * 2
+    assert [invalid_field(e) for e in (status, size, severity, token)] == [
+        "statuses",
+        "page_size",
+        "severity",
+        "page_token",
+    ]

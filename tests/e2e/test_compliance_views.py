@@ -106,6 +106,36 @@ def agreement(
     )
 
 
+def florida_qualified_supervisor() -> list[OutboxMessage]:
+    return [
+        recorded(
+            ev.LicenseRecorded(
+                holder_id="sup-views",
+                license_id=unique("lic"),
+                kind="LMHC",
+                number=unique("MH"),
+                state="FL",
+                issued_on=D("2015-01-01"),
+                expires_on=D("2030-12-31"),
+            ),
+            at("2015-01-02"),
+        ),
+        recorded(
+            ev.SupervisorDesignationRecorded(
+                holder_id="sup-views",
+                designation_id=unique("des"),
+                designation="QUALIFIED-SUPERVISOR",
+                state="FL",
+                granted_on=D("2016-01-01"),
+                expires_on=None,
+                training_hours=0,
+                training_completed_on=D("2015-12-01"),
+            ),
+            at("2016-01-02"),
+        ),
+    ]
+
+
 def hours(
     stubs: Stubs, supervisee: str, as_of: str = "", known_at: str = ""
 ) -> pb.GetSuperviseeHoursResponse:
@@ -150,6 +180,8 @@ def test_supervisee_hours_count_what_counts_and_say_why_the_rest_does_not(
     twice = recorded(session(ids["lapsed"], see, "2026-03-24", 45), at("2026-03-24"))
     publish(
         stack,
+        # The Florida board counts hours under a Qualified Supervisor with an active license (FL3).
+        *florida_qualified_supervisor(),
         signed,
         approved,
         recorded(session(ids["early"], see, "2026-01-20", 60), at("2026-01-20")),
@@ -220,6 +252,7 @@ def test_supervisee_hours_count_what_counts_and_say_why_the_rest_does_not(
         "voided": 60,
         "administrative": 30,
         "board_approval_missing": 60,
+        "board_rule": 0,
     }
     kinds = {k.kind: (k.counted_minutes, k.excluded_minutes) for k in view.by_kind}
     assert kinds == {"clinical": (185, 120), "administrative": (0, 30)}

@@ -1,6 +1,8 @@
 """A supervisor's license lapses in the credential registry (compliance); supervision records
 the sessions held under the lapse as they happened and marks them; the audit view shows them
-counted and flagged for review. Nothing is refused, nothing is lost."""
+flagged for review and, since the Texas board counts no hours under a supervisor without an
+active license (TX3), among the sessions that do not count, with the rule that says so. Nothing
+is refused, nothing is lost."""
 
 from __future__ import annotations
 
@@ -17,6 +19,20 @@ pytestmark = pytest.mark.e2e
 
 
 def _record_license(stubs: Stubs, holder: str, expires_on: dt.date) -> str:
+    """An LPC issued in 2020, and the LPC-S designation the Texas board asks of a supervisor."""
+    stubs.credentials.RecordSupervisorDesignation(
+        cred.RecordSupervisorDesignationRequest(
+            designation_id=unique("des"),
+            holder_id=holder,
+            designation="LPC-S",
+            state="TX",
+            granted_on="2020-06-01",
+            training_hours=40,
+            training_completed_on="2020-05-01",
+        ),
+        metadata=ACTOR,
+        timeout=10,
+    )
     license_id = unique("lic")
     stubs.credentials.RecordLicense(
         cred.RecordLicenseRequest(
@@ -35,10 +51,11 @@ def _record_license(stubs: Stubs, holder: str, expires_on: dt.date) -> str:
 
 
 def _sessions(stubs: Stubs, supervisee: str) -> dict[str, views.SupervisionSessionRecord]:
+    """Every session of the supervisee, counted or not."""
     reply = stubs.compliance.GetSuperviseeHours(
         views.GetSuperviseeHoursRequest(supervisee_id=supervisee), timeout=10
     )
-    return {s.session_id: s for s in reply.sessions}
+    return {s.session_id: s for s in (*reply.sessions, *reply.excluded)}
 
 
 def test_sessions_under_a_suspended_license_are_recorded_and_marked_whenever_it_is_known(
@@ -66,8 +83,12 @@ def test_sessions_under_a_suspended_license_are_recorded_and_marked_whenever_it_
     )
     (mark,) = seen[late.session_id].lapse_marks
     assert (mark.lapse, mark.lapsed_since) == ("suspended", "2026-04-01")
-    assert seen[late.session_id].counts, "a lapse is for review: the session is not dropped"
+    # Held under the suspension: listed, for review, and not counted by the board's rule.
+    assert not seen[late.session_id].counts
+    assert seen[late.session_id].not_counted_reason == "board_rule"
+    assert "tx-lpc-associate.supervisor-designation" in seen[late.session_id].not_counted_detail
     assert not seen[before.session_id].flagged_for_review
+    assert seen[before.session_id].counts
 
     # Supervision now knows: a session held under the suspension is marked as it is logged.
     known = log(stubs, supervisor, [supervisee], session_id=unique("ses"), date="2026-04-13")

@@ -148,7 +148,9 @@ class MinutesByReason(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     MINUTES_FIELD_NUMBER: _builtins.int
     reason: _builtins.str
-    """Why sessions do not count: "voided", "administrative" or "board_approval_missing"."""
+    """Why minutes do not count: "voided", "administrative", "board_approval_missing" or
+    "board_rule" (withheld by a void of the board's rules).
+    """
     minutes: _builtins.int
     def __init__(
         self,
@@ -377,8 +379,9 @@ class SupervisionSessionRecord(_message.Message):
     """The agreement the session falls under; empty when none does."""
     counts: _builtins.bool
     not_counted_reason: _builtins.str
-    """Why it does not count ("voided", "administrative", "board_approval_missing"), in a code and
-    in words; empty when it counts.
+    """Why it does not count ("voided", "administrative", "board_approval_missing", or
+    "board_rule": the board's rules withhold its minutes, all of them or, on a session that
+    still counts, those above a cap), in a code and in words; empty when it counts in full.
     """
     not_counted_detail: _builtins.str
     flagged_for_review: _builtins.bool
@@ -473,7 +476,7 @@ class GetSuperviseeHoursResponse(_message.Message):
 
     @_builtins.property
     def sessions(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupervisionSessionRecord]:
-        """The sessions that count, by date."""
+        """The sessions with minutes that count, by date."""
 
     @_builtins.property
     def by_kind(self) -> _containers.RepeatedCompositeFieldContainer[Global___MinutesByKind]: ...
@@ -481,7 +484,7 @@ class GetSuperviseeHoursResponse(_message.Message):
     def excluded_by_reason(self) -> _containers.RepeatedCompositeFieldContainer[Global___MinutesByReason]: ...
     @_builtins.property
     def excluded(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupervisionSessionRecord]:
-        """The sessions dated by as_of that do not count, each with its reason."""
+        """The sessions dated by as_of of which no minute counts, each with its reason."""
 
     @_builtins.property
     def unapplied_events(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnappliedEvent]:

@@ -170,6 +170,9 @@ class ComplianceServiceServicer:
     def GetSuperviseeHours(self, request, context):
         """A supervisee's supervision hours that count, by format and modality and by kind, with every
         counted session and every session that does not count (and why), each with its source events.
+        What counts is what the licensing board's rules count (see GetSuperviseeStanding): minutes a
+        rule's void withholds (a session by telephone in Ohio, the minutes above a cap) are not
+        counted, under the reason "board_rule" with the rule, its source tags and why.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

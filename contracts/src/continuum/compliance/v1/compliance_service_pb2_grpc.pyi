@@ -75,6 +75,9 @@ class ComplianceServiceStub:
     GetSuperviseeHours: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.GetSuperviseeHoursRequest, _compliance_service_pb2.GetSuperviseeHoursResponse]
     """A supervisee's supervision hours that count, by format and modality and by kind, with every
     counted session and every session that does not count (and why), each with its source events.
+    What counts is what the licensing board's rules count (see GetSuperviseeStanding): minutes a
+    rule's void withholds (a session by telephone in Ohio, the minutes above a cap) are not
+    counted, under the reason "board_rule" with the rule, its source tags and why.
     """
     ListOpenReferrals: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.ListOpenReferralsRequest, _compliance_service_pb2.ListOpenReferralsResponse]
     """The referrals at a site that were open on a date, with their status and missed targets."""
@@ -157,6 +160,9 @@ class ComplianceServiceAsyncStub(ComplianceServiceStub):
     GetSuperviseeHours: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.GetSuperviseeHoursRequest, _compliance_service_pb2.GetSuperviseeHoursResponse]  # type: ignore[assignment]
     """A supervisee's supervision hours that count, by format and modality and by kind, with every
     counted session and every session that does not count (and why), each with its source events.
+    What counts is what the licensing board's rules count (see GetSuperviseeStanding): minutes a
+    rule's void withholds (a session by telephone in Ohio, the minutes above a cap) are not
+    counted, under the reason "board_rule" with the rule, its source tags and why.
     """
     ListOpenReferrals: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.ListOpenReferralsRequest, _compliance_service_pb2.ListOpenReferralsResponse]  # type: ignore[assignment]
     """The referrals at a site that were open on a date, with their status and missed targets."""
@@ -242,6 +248,9 @@ class ComplianceServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_compliance_service_pb2.GetSuperviseeHoursResponse, _abc.Awaitable[_compliance_service_pb2.GetSuperviseeHoursResponse]]:
         """A supervisee's supervision hours that count, by format and modality and by kind, with every
         counted session and every session that does not count (and why), each with its source events.
+        What counts is what the licensing board's rules count (see GetSuperviseeStanding): minutes a
+        rule's void withholds (a session by telephone in Ohio, the minutes above a cap) are not
+        counted, under the reason "board_rule" with the rule, its source tags and why.
         """
 
     @_abc_1.abstractmethod

@@ -1500,16 +1500,33 @@ class SqlFactsReader:
         self._conn = conn
 
     async def supervisee_facts(self, supervisee_id: str, known_at: dt.datetime) -> SuperviseeFacts:
+        return (await self.supervisees_facts((supervisee_id,), known_at))[supervisee_id]
+
+    async def supervisees_facts(
+        self, supervisee_ids: Collection[str], known_at: dt.datetime
+    ) -> dict[str, SuperviseeFacts]:
+        """Everything projected about each of these supervisees, read table by table for all
+        of them at once (a site's list reads hundreds)."""
         conn = self._conn
-        return SuperviseeFacts(
-            supervisee_id=supervisee_id,
-            registration=await _registration(conn, supervisee_id, known_at),
-            agreements=await _agreements(conn, supervisee_id, known_at),
-            sessions=await _sessions(conn, supervisee_id, known_at),
-            practice_hours=await _practice_hours(conn, supervisee_id, known_at),
-            months=await _months(conn, supervisee_id, known_at),
-            evaluations=await _evaluations(conn, supervisee_id, known_at),
-        )
+        ids = sorted(set(supervisee_ids))
+        registrations = await _registrations(conn, ids, known_at)
+        agreements_of = await _agreements(conn, ids, known_at)
+        sessions_of = await _sessions(conn, ids, known_at)
+        practice_of = await _practice_hours(conn, ids, known_at)
+        months_of = await _months(conn, ids, known_at)
+        evaluations_of = await _evaluations(conn, ids, known_at)
+        return {
+            i: SuperviseeFacts(
+                supervisee_id=i,
+                registration=registrations.get(i),
+                agreements=agreements_of.get(i, ()),
+                sessions=sessions_of.get(i, ()),
+                practice_hours=practice_of.get(i, ()),
+                months=months_of.get(i, ()),
+                evaluations=evaluations_of.get(i, ()),
+            )
+            for i in ids
+        }
 
     async def decisions(self, supervisee_id: str, known_at: dt.datetime) -> Decisions:
         conn = self._conn
@@ -1874,6 +1891,13 @@ async def _by(
     return grouped
 
 
+async def _of(
+    conn: AsyncConnection, table: Table, supervisee_ids: Sequence[str], known_at: dt.datetime
+) -> defaultdict[str, list[Row[Any]]]:
+    """The table's rows known at `known_at` of these supervisees, grouped by supervisee."""
+    return await _by(conn, table, "supervisee_id", supervisee_ids, known_at)
+
+
 async def _rows(
     conn: AsyncConnection, table: Table, supervisee_id: str, known_at: dt.datetime
 ) -> list[Row[Any]]:
@@ -1881,209 +1905,238 @@ async def _rows(
     return list((await conn.execute(query)).all())
 
 
-async def _registration(
-    conn: AsyncConnection, supervisee_id: str, known_at: dt.datetime
-) -> SuperviseeFact | None:
-    rows = await _rows(conn, supervisees, supervisee_id, known_at)
-    if not rows:
-        return None
-    (row,) = rows
-    transfers = await _rows(conn, supervisee_transfers, supervisee_id, known_at)
-    return SuperviseeFact(
+async def _registrations(
+    conn: AsyncConnection, supervisee_ids: Sequence[str], known_at: dt.datetime
+) -> dict[str, SuperviseeFact]:
+    rows = await _of(conn, supervisees, supervisee_ids, known_at)
+    transfers = await _of(conn, supervisee_transfers, list(rows), known_at)
+    registrations = {}
+    for supervisee_id, (row,) in rows.items():
+        registrations[supervisee_id] = SuperviseeFact(
+            supervisee_id=row.supervisee_id,
+            credential_track=row.credential_track,
+            license_number=row.license_number,
+            home_site_id=row.home_site_id,
+            registered_on=row.registered_on,
+            recorded_at=row.recorded_at,
+            source_event_id=row.source_event_id,
+            transfers=tuple(
+                TransferFact(
+                    from_site_id=t.from_site_id,
+                    to_site_id=t.to_site_id,
+                    effective_on=t.effective_on,
+                    recorded_at=t.recorded_at,
+                    source_event_id=t.source_event_id,
+                )
+                for t in transfers[supervisee_id]
+            ),
+        )
+    return registrations
+
+
+async def _agreements(
+    conn: AsyncConnection, supervisee_ids: Sequence[str], known_at: dt.datetime
+) -> dict[str, tuple[AgreementFact, ...]]:
+    rows = await _of(conn, agreements, supervisee_ids, known_at)
+    changes: defaultdict[str, list[Row[Any]]] = defaultdict(list)
+    for of_one in (await _of(conn, agreement_changes, list(rows), known_at)).values():
+        for change in of_one:
+            changes[change.agreement_id].append(change)
+    return {
+        supervisee_id: tuple(_agreement(row, changes[row.agreement_id]) for row in of_one)
+        for supervisee_id, of_one in rows.items()
+    }
+
+
+def _agreement(row: Row[Any], changes: Sequence[Row[Any]]) -> AgreementFact:
+    return AgreementFact(
+        agreement_id=row.agreement_id,
         supervisee_id=row.supervisee_id,
+        supervisor_id=row.supervisor_id,
+        site_id=row.site_id,
         credential_track=row.credential_track,
-        license_number=row.license_number,
-        home_site_id=row.home_site_id,
-        registered_on=row.registered_on,
+        start_date=row.start_date,
+        terms=AgreementTerms(
+            end_date=row.end_date,
+            modalities=_tuple(row.modalities),
+            sessions_per_period=row.sessions_per_period,
+            period=row.period,
+        ),
+        board_approval_required=row.board_approval_required,
         recorded_at=row.recorded_at,
         source_event_id=row.source_event_id,
-        transfers=tuple(
-            TransferFact(
-                from_site_id=t.from_site_id,
-                to_site_id=t.to_site_id,
-                effective_on=t.effective_on,
-                recorded_at=t.recorded_at,
-                source_event_id=t.source_event_id,
+        approvals=tuple(
+            AgreementApproval(
+                approved_on=c.on_date,
+                approval_reference=c.approval_reference or "",
+                recorded_at=c.recorded_at,
+                source_event_id=c.event_id,
             )
-            for t in transfers
+            for c in changes
+            if c.change == "approved"
+        ),
+        amendments=tuple(
+            AgreementAmendment(
+                terms=AgreementTerms(
+                    end_date=c.end_date,
+                    modalities=_tuple(c.modalities),
+                    sessions_per_period=c.sessions_per_period,
+                    period=c.period,
+                ),
+                recorded_at=c.recorded_at,
+                reason=c.reason or "",
+                amended_by=c.actor or "",
+                source_event_id=c.event_id,
+            )
+            for c in changes
+            if c.change == "amended"
+        ),
+        terminations=tuple(
+            AgreementTermination(
+                terminated_on=c.on_date,
+                reason=c.reason or "",
+                terminated_by=c.actor or "",
+                recorded_at=c.recorded_at,
+                source_event_id=c.event_id,
+            )
+            for c in changes
+            if c.change == "terminated"
         ),
     )
 
 
-async def _agreements(
-    conn: AsyncConnection, supervisee_id: str, known_at: dt.datetime
-) -> tuple[AgreementFact, ...]:
-    rows = await _rows(conn, agreements, supervisee_id, known_at)
-    changes: defaultdict[str, list[Row[Any]]] = defaultdict(list)
-    for change in await _rows(conn, agreement_changes, supervisee_id, known_at):
-        changes[change.agreement_id].append(change)
-    return tuple(
-        AgreementFact(
-            agreement_id=row.agreement_id,
-            supervisee_id=row.supervisee_id,
-            supervisor_id=row.supervisor_id,
-            site_id=row.site_id,
-            credential_track=row.credential_track,
-            start_date=row.start_date,
-            terms=AgreementTerms(
-                end_date=row.end_date,
-                modalities=_tuple(row.modalities),
-                sessions_per_period=row.sessions_per_period,
-                period=row.period,
-            ),
-            board_approval_required=row.board_approval_required,
-            recorded_at=row.recorded_at,
-            source_event_id=row.source_event_id,
-            approvals=tuple(
-                AgreementApproval(
-                    approved_on=c.on_date,
-                    approval_reference=c.approval_reference or "",
-                    recorded_at=c.recorded_at,
-                    source_event_id=c.event_id,
-                )
-                for c in changes[row.agreement_id]
-                if c.change == "approved"
-            ),
-            amendments=tuple(
-                AgreementAmendment(
-                    terms=AgreementTerms(
-                        end_date=c.end_date,
-                        modalities=_tuple(c.modalities),
-                        sessions_per_period=c.sessions_per_period,
-                        period=c.period,
-                    ),
-                    recorded_at=c.recorded_at,
-                    reason=c.reason or "",
-                    amended_by=c.actor or "",
-                    source_event_id=c.event_id,
-                )
-                for c in changes[row.agreement_id]
-                if c.change == "amended"
-            ),
-            terminations=tuple(
-                AgreementTermination(
-                    terminated_on=c.on_date,
-                    reason=c.reason or "",
-                    terminated_by=c.actor or "",
-                    recorded_at=c.recorded_at,
-                    source_event_id=c.event_id,
-                )
-                for c in changes[row.agreement_id]
-                if c.change == "terminated"
-            ),
-        )
-        for row in rows
-    )
-
-
 async def _sessions(
-    conn: AsyncConnection, supervisee_id: str, known_at: dt.datetime
-) -> tuple[SupervisionSessionFact, ...]:
-    rows = await _rows(conn, supervision_sessions, supervisee_id, known_at)
-    ids = [row.session_id for row in rows]
+    conn: AsyncConnection, supervisee_ids: Sequence[str], known_at: dt.datetime
+) -> dict[str, tuple[SupervisionSessionFact, ...]]:
+    rows = await _of(conn, supervision_sessions, supervisee_ids, known_at)
+    ids = [row.session_id for of_one in rows.values() for row in of_one]
     corrections = await _by(conn, session_corrections, "session_id", ids, known_at)
     marks = await _by(conn, session_lapse_marks, "session_id", ids, known_at)
-    return tuple(
-        SupervisionSessionFact(
-            session_id=row.session_id,
-            supervisee_id=row.supervisee_id,
-            **_figures_of(row).model_dump(),
-            supervisor_id=row.supervisor_id,
-            site_id=row.site_id,
-            source_event_id=row.source_event_id,
-            recorded_at=row.recorded_at,
-            corrections=tuple(
-                SessionCorrection(
-                    change=c.change,
-                    recorded_at=c.recorded_at,
-                    by=c.actor,
-                    reason=c.reason,
-                    source_event_id=c.event_id,
-                    amended_to=_figures_of(c) if c.change == "amended" else None,
-                )
-                for c in corrections[row.session_id]
-            ),
-            lapse_marks=tuple(
-                LapseMark(
-                    license_id=m.license_id,
-                    lapse=m.lapse,
-                    lapsed_since=m.lapsed_since,
-                    recorded_at=m.recorded_at,
-                    source_event_id=m.source_event_id,
-                )
-                for m in marks[row.session_id]
-            ),
+    return {
+        supervisee_id: tuple(
+            _session(row, corrections[row.session_id], marks[row.session_id]) for row in of_one
         )
-        for row in rows
+        for supervisee_id, of_one in rows.items()
+    }
+
+
+def _session(
+    row: Row[Any], corrections: Sequence[Row[Any]], marks: Sequence[Row[Any]]
+) -> SupervisionSessionFact:
+    return SupervisionSessionFact(
+        session_id=row.session_id,
+        supervisee_id=row.supervisee_id,
+        **_figures_of(row).model_dump(),
+        supervisor_id=row.supervisor_id,
+        site_id=row.site_id,
+        source_event_id=row.source_event_id,
+        recorded_at=row.recorded_at,
+        corrections=tuple(
+            SessionCorrection(
+                change=c.change,
+                recorded_at=c.recorded_at,
+                by=c.actor,
+                reason=c.reason,
+                source_event_id=c.event_id,
+                amended_to=_figures_of(c) if c.change == "amended" else None,
+            )
+            for c in corrections
+        ),
+        lapse_marks=tuple(
+            LapseMark(
+                license_id=m.license_id,
+                lapse=m.lapse,
+                lapsed_since=m.lapsed_since,
+                recorded_at=m.recorded_at,
+                source_event_id=m.source_event_id,
+            )
+            for m in marks
+        ),
     )
 
 
 async def _practice_hours(
-    conn: AsyncConnection, supervisee_id: str, known_at: dt.datetime
-) -> tuple[PracticeHoursFact, ...]:
-    return tuple(
-        PracticeHoursFact(
-            site_id=row.site_id,
-            week_start=row.week_start,
-            direct_minutes=row.direct_minutes,
-            indirect_minutes=row.indirect_minutes,
-            correction=row.correction,
-            recorded_at=row.recorded_at,
-            source_event_id=row.event_id,
+    conn: AsyncConnection, supervisee_ids: Sequence[str], known_at: dt.datetime
+) -> dict[str, tuple[PracticeHoursFact, ...]]:
+    return {
+        supervisee_id: tuple(
+            PracticeHoursFact(
+                site_id=row.site_id,
+                week_start=row.week_start,
+                direct_minutes=row.direct_minutes,
+                indirect_minutes=row.indirect_minutes,
+                correction=row.correction,
+                recorded_at=row.recorded_at,
+                source_event_id=row.event_id,
+            )
+            for row in of_one
         )
-        for row in await _rows(conn, practice_hours, supervisee_id, known_at)
-    )
+        for supervisee_id, of_one in (
+            await _of(conn, practice_hours, supervisee_ids, known_at)
+        ).items()
+    }
 
 
 async def _months(
-    conn: AsyncConnection, supervisee_id: str, known_at: dt.datetime
-) -> tuple[MonthEvent, ...]:
-    return tuple(
-        MonthEvent(
-            month=row.month,
-            action=row.action,
-            on=row.on_date,
-            by=row.actor,
-            reason=row.reason,
-            recorded_at=row.recorded_at,
-            source_event_id=row.event_id,
+    conn: AsyncConnection, supervisee_ids: Sequence[str], known_at: dt.datetime
+) -> dict[str, tuple[MonthEvent, ...]]:
+    return {
+        supervisee_id: tuple(
+            MonthEvent(
+                month=row.month,
+                action=row.action,
+                on=row.on_date,
+                by=row.actor,
+                reason=row.reason,
+                recorded_at=row.recorded_at,
+                source_event_id=row.event_id,
+            )
+            for row in of_one
         )
-        for row in await _rows(conn, month_sign_offs, supervisee_id, known_at)
-    )
+        for supervisee_id, of_one in (
+            await _of(conn, month_sign_offs, supervisee_ids, known_at)
+        ).items()
+    }
 
 
 async def _evaluations(
-    conn: AsyncConnection, supervisee_id: str, known_at: dt.datetime
-) -> tuple[EvaluationFact, ...]:
+    conn: AsyncConnection, supervisee_ids: Sequence[str], known_at: dt.datetime
+) -> dict[str, tuple[EvaluationFact, ...]]:
     acknowledged = {
         row.evaluation_id: row
-        for row in await _rows(conn, evaluation_acknowledgements, supervisee_id, known_at)
+        for of_one in (
+            await _of(conn, evaluation_acknowledgements, supervisee_ids, known_at)
+        ).values()
+        for row in of_one
     }
-    facts = []
-    for row in await _rows(conn, evaluations, supervisee_id, known_at):
-        ack = acknowledged.get(row.evaluation_id)
-        facts.append(
-            EvaluationFact(
-                evaluation_id=row.evaluation_id,
-                supervisor_id=row.supervisor_id,
-                framework=row.framework,
-                framework_version=row.framework_version,
-                scale_min=row.scale_min,
-                scale_max=row.scale_max,
-                expected_min=row.expected_min,
-                trigger=row.trigger,
-                period_start=row.period_start,
-                period_end=row.period_end,
-                scores=tuple(DomainScore.model_validate(s) for s in row.scores),
-                below_expectations=_tuple(row.below_expectations),
-                remediation_required=row.remediation_required,
-                evidence_session_ids=_tuple(row.evidence_session_ids),
-                signed_on=row.signed_on,
-                recorded_at=row.recorded_at,
-                source_event_id=row.source_event_id,
-                acknowledged_on=ack.acknowledged_on if ack else None,
-                acknowledgement_recorded_at=ack.recorded_at if ack else None,
-                acknowledgement_event_id=ack.source_event_id if ack else None,
-            )
+    facts: dict[str, tuple[EvaluationFact, ...]] = {}
+    for supervisee_id, of_one in (await _of(conn, evaluations, supervisee_ids, known_at)).items():
+        facts[supervisee_id] = tuple(
+            _evaluation(row, acknowledged.get(row.evaluation_id)) for row in of_one
         )
-    return tuple(facts)
+    return facts
+
+
+def _evaluation(row: Row[Any], ack: Row[Any] | None) -> EvaluationFact:
+    return EvaluationFact(
+        evaluation_id=row.evaluation_id,
+        supervisor_id=row.supervisor_id,
+        framework=row.framework,
+        framework_version=row.framework_version,
+        scale_min=row.scale_min,
+        scale_max=row.scale_max,
+        expected_min=row.expected_min,
+        trigger=row.trigger,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        scores=tuple(DomainScore.model_validate(s) for s in row.scores),
+        below_expectations=_tuple(row.below_expectations),
+        remediation_required=row.remediation_required,
+        evidence_session_ids=_tuple(row.evidence_session_ids),
+        signed_on=row.signed_on,
+        recorded_at=row.recorded_at,
+        source_event_id=row.source_event_id,
+        acknowledged_on=ack.acknowledged_on if ack else None,
+        acknowledgement_recorded_at=ack.recorded_at if ack else None,
+        acknowledgement_event_id=ack.source_event_id if ack else None,
+    )

@@ -1,15 +1,16 @@
 """Standings computed live from the projected facts: any `as_of`, any `known_at`.
 
 Every supervisee of a site is judged from one snapshot of the read model, so that a site's list
-never mixes two states of the record; what is known is applied by the reader, the date by the
-engine, exactly as in one supervisee's view (`evaluation_in`).
+never mixes two states of the record, their facts read table by table for the whole site; what
+is known is applied by the reader, the date by the engine, exactly as in one supervisee's view
+(`evaluations_in`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from compliance.application.queries import FactsReader, ProjectedFacts, evaluation_in
+from compliance.application.queries import FactsReader, ProjectedFacts, evaluations_in
 from compliance.application.standing import Standing, standing_of
 from contracts.rulepacks.model import RulePacks
 
@@ -46,8 +47,6 @@ class LiveStanding:
         self, site_id: str, as_of: dt.date, known_at: dt.datetime
     ) -> tuple[Standing, ...]:
         async with self._facts.snapshot() as read:
-            standings = []
-            for supervisee_id in await supervisees_of_site(read, site_id, as_of, known_at):
-                view = await evaluation_in(read, self._packs, supervisee_id, as_of, known_at)
-                standings.append(standing_of(view.shown, site_id, view.unapplied))
-            return tuple(standings)
+            ids = await supervisees_of_site(read, site_id, as_of, known_at)
+            views = await evaluations_in(read, self._packs, ids, as_of, known_at)
+        return tuple(standing_of(v.shown, site_id, v.unapplied) for v in views)

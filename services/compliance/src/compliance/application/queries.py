@@ -9,7 +9,7 @@ applies `as_of`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
@@ -49,6 +49,12 @@ class FactsReader(Protocol):
 
     async def supervisee_facts(self, supervisee_id: str, known_at: dt.datetime) -> SuperviseeFacts:
         """Everything projected about one supervisee, of any date."""
+        ...
+
+    async def supervisees_facts(
+        self, supervisee_ids: Collection[str], known_at: dt.datetime
+    ) -> dict[str, SuperviseeFacts]:
+        """`supervisee_facts` of many supervisees at once, by id."""
         ...
 
     async def decisions(self, supervisee_id: str, known_at: dt.datetime) -> Decisions:
@@ -236,6 +242,43 @@ async def evaluation_in(
     """`supervisee_evaluation` within a snapshot already open (a site's view evaluates many)."""
     known = await read.supervisee_facts(supervisee_id, known_at)
     return await _judged(read, packs, known, as_of, known_at)
+
+
+async def evaluations_in(
+    read: FactsReader,
+    packs: RulePacks,
+    supervisee_ids: Sequence[str],
+    as_of: dt.date,
+    known_at: dt.datetime,
+) -> list[View[SuperviseeEvaluation]]:
+    """`evaluation_in` of many supervisees, in the order given, their facts, their supervisors'
+    credentials and the events lacking read once for all of them."""
+    everyone = await read.supervisees_facts(supervisee_ids, known_at)
+    concerning = {i: _concerning_supervisee(everyone[i]) for i in supervisee_ids}
+    supervisors = {i: supervisors_of(everyone[i]) for i in supervisee_ids}
+    for i in supervisee_ids:
+        concerning[i] |= {("holder", s) for s in supervisors[i]}
+    every_concern: set[Concern] = set().union(*concerning.values())
+    unapplied = await read.unapplied(known_at, concerning=every_concern)
+    every_supervisor: set[str] = set().union(*supervisors.values())
+    credentials = await read.credentials(every_supervisor, known_at)
+    views = []
+    for i in supervisee_ids:
+        known = everyone[i]
+        lacking = tuple(u for u in unapplied if concerning[i].intersection(u.concerns))
+        if not known.heard_of and not any(("supervisee", i) in u.concerns for u in lacking):
+            raise UnknownSupervisee(i, known_at)
+        decided = await read.decisions(i, known_at)
+        evaluation = evaluate_supervisee(
+            known,
+            credentials,
+            packs,
+            as_of,
+            leaves=decided.leaves,
+            resolutions=decided.resolutions,
+        )
+        views.append(View(evaluation, as_of, known_at, lacking))
+    return views
 
 
 async def _judged(

@@ -15,10 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from compliance.application.queries import withheld_by_rules
 from compliance.domain.agreements import agreements_as_of
 from compliance.domain.engine import evaluate_supervisee
 from compliance.domain.engine.record import read_record
 from compliance.domain.facts import LapseMark, SessionCorrection, SessionFigures
+from compliance.domain.hours import hours_as_of
 from compliance.domain.record import SuperviseeFacts
 from compliance.domain.sessions import session_as_of
 from services.compliance.tests.unit.engine.given import (
@@ -423,3 +425,32 @@ def test_the_engine_reads_each_session_as_the_projection_does(drawn: dict[str, A
         assert entry.excluded == (exclusion.code if exclusion else None)
         assert entry.excluded_detail == (exclusion.detail if exclusion else None)
         assert entry.source_event_ids == projected.source_event_ids
+
+
+@PROPERTY
+@given(records)
+def test_the_hours_view_counts_what_the_rules_count_and_lists_every_session_once(
+    drawn: dict[str, Any],
+) -> None:
+    facts, as_of = build(drawn)
+    evaluation = evaluate_supervisee(facts, HELD, EVERYTHING, as_of, leaves=LEAVES)
+
+    hours = hours_as_of(
+        facts.sessions,
+        as_of,
+        agreements_as_of(facts.agreements, as_of),
+        withheld_by_rules(evaluation),
+    )
+
+    counted = {s.session_id: s.counted_minutes for s in evaluation.sessions}
+    listed = [s.session_id for s in (*hours.sessions, *hours.excluded)]
+    assert sorted(listed) == sorted(counted)
+    assert {s.session_id: s.counted_minutes for s in hours.sessions} == {
+        i: m for i, m in counted.items() if m
+    }
+    assert hours.total_minutes == sum(counted.values())
+    recorded = sum(s.minutes for s in evaluation.sessions)
+    assert hours.total_minutes + hours.excluded_minutes == recorded
+    for s in (*hours.sessions, *hours.excluded):
+        if s.withheld is not None:
+            assert s.withheld.detail and s.withheld.minutes > 0
