@@ -122,6 +122,37 @@ def test_tyh3_a_california_week_without_a_unit(packs: RulePacks) -> None:
     assert counted(evaluation) == {"s1": 0}
 
 
+def test_tx4_years_under_another_license_are_not_years_as_an_lpc(packs: RulePacks) -> None:
+    supervisee = Supervisee().agreement().practising("2026-03-02", "2026-03-23", 20)
+    supervisee.session("2026-03-03", 120)
+    held = credentials(
+        licensed(kind="LMFT", issued="2010-01-04"),
+        licensed(kind="LPC", issued="2023-03-01"),
+        designated(designation="LPC-S", granted="2024-06-03"),
+    )
+
+    evaluation = evaluate_supervisee(supervisee.facts(), held, packs, D("2026-03-31"))
+
+    (void,) = verdicts(evaluation, "tx-lpc-associate.supervisor-years")
+    assert "licensed since 2023-03-01, less than the 5 years" in void.reason
+    assert counted(evaluation) == {"s1": 0}
+
+
+def test_tx6_years_under_another_license_are_not_years_as_an_lcsw(packs: RulePacks) -> None:
+    supervisee = Supervisee(track="TX-LMSW-TO-LCSW").agreement().session("2026-03-03", 120)
+    held = credentials(
+        licensed(kind="LPC", issued="2010-01-04"),
+        licensed(kind="LCSW", issued="2025-03-03"),
+        designated(designation="LCSW-S", granted="2025-09-01"),
+    )
+
+    evaluation = evaluate_supervisee(supervisee.facts(), held, packs, D("2026-03-31"))
+
+    (void,) = verdicts(evaluation, "tx-lmsw-to-lcsw.supervisor-years")
+    assert "licensed since 2025-03-03, less than the 2 years" in void.reason
+    assert counted(evaluation) == {"s1": 0}
+
+
 def test_every_rule_of_every_pack_is_reported_on(packs: RulePacks) -> None:
     for track in sorted(packs.tracks):
         supervisee = Supervisee(track=track, registered_on="2025-06-02").agreement(
