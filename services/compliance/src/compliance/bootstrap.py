@@ -20,6 +20,7 @@ from continuum.compliance.v1 import credential_service_pb2 as credential_pb
 from continuum.compliance.v1 import credential_service_pb2_grpc as credential_pb_grpc
 from continuum.compliance.v1 import oversight_service_pb2 as oversight_pb
 from continuum.compliance.v1 import oversight_service_pb2_grpc as oversight_pb_grpc
+from contracts.rulepacks.loader import rule_packs
 from contracts.rulepacks.model import RulePacks
 from infra.grpc.server import ServiceBinding
 from infra.runtime import Runtime, ServiceParts, ServiceSettings, rule_packs_at_start, run_service
@@ -66,7 +67,8 @@ def oversight_binding(
     )
 
 
-def compose(runtime: Runtime, packs: RulePacks) -> ServiceParts:
+def compose(runtime: Runtime, packs: RulePacks | None = None) -> ServiceParts:
+    packs = packs if packs is not None else rule_packs()
     facts = SqlProjectedFacts(runtime.db)
     # The projector marks what each batch touched in its own transaction; the keeper, on the
     # service's clock, evaluates the marked supervisees and the next date ahead of midnight. The
