@@ -18,21 +18,11 @@ from tests.e2e.test_supervision_api import ACTOR, log, register, sign
 pytestmark = pytest.mark.e2e
 
 
-def _record_license(stubs: Stubs, holder: str, expires_on: dt.date) -> str:
-    """An LPC issued in 2020, and the LPC-S designation the Texas board asks of a supervisor."""
-    stubs.credentials.RecordSupervisorDesignation(
-        cred.RecordSupervisorDesignationRequest(
-            designation_id=unique("des"),
-            holder_id=holder,
-            designation="LPC-S",
-            state="TX",
-            granted_on="2020-06-01",
-            training_hours=40,
-            training_completed_on="2020-05-01",
-        ),
-        metadata=ACTOR,
-        timeout=10,
-    )
+def _record_license(
+    stubs: Stubs, holder: str, expires_on: dt.date, *, designated: bool = False
+) -> str:
+    """An LPC issued in 2020, and, when `designated`, the LPC-S designation the Texas board
+    asks of a supervisor for hours to count (TX3)."""
     license_id = unique("lic")
     stubs.credentials.RecordLicense(
         cred.RecordLicenseRequest(
@@ -47,6 +37,20 @@ def _record_license(stubs: Stubs, holder: str, expires_on: dt.date) -> str:
         metadata=ACTOR,
         timeout=10,
     )
+    if designated:
+        stubs.credentials.RecordSupervisorDesignation(
+            cred.RecordSupervisorDesignationRequest(
+                designation_id=unique("des"),
+                holder_id=holder,
+                designation="LPC-S",
+                state="TX",
+                granted_on="2020-06-01",
+                training_hours=40,
+                training_completed_on="2020-05-01",
+            ),
+            metadata=ACTOR,
+            timeout=10,
+        )
     return license_id
 
 
@@ -62,7 +66,7 @@ def test_sessions_under_a_suspended_license_are_recorded_and_marked_whenever_it_
     stubs: Stubs,
 ) -> None:
     supervisor = unique("sup")
-    license_id = _record_license(stubs, supervisor, dt.date(2027, 6, 30))
+    license_id = _record_license(stubs, supervisor, dt.date(2027, 6, 30), designated=True)
     supervisee = register(stubs)
     sign(stubs, supervisee, supervisor)
     before = log(stubs, supervisor, [supervisee], session_id=unique("ses"), date="2026-03-02")
@@ -79,7 +83,11 @@ def test_sessions_under_a_suspended_license_are_recorded_and_marked_whenever_it_
     )
     seen = eventually(
         lambda: _sessions(stubs, supervisee),
-        lambda s: late.session_id in s and s[late.session_id].flagged_for_review,
+        lambda s: (
+            late.session_id in s
+            and s[late.session_id].flagged_for_review
+            and not s[late.session_id].counts
+        ),
     )
     (mark,) = seen[late.session_id].lapse_marks
     assert (mark.lapse, mark.lapsed_since) == ("suspended", "2026-04-01")
