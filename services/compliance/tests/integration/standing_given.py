@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+from compliance.application.standing import (
+    ListedVerdict,
+    SiteSummaries,
+    StandingSource,
+    VerdictFilters,
+)
 from contracts import events as ev
 from infra.eventstore import EventMetadata, OutboxMessage
 from infra.messaging.cloudevents import IncomingEvent, decode, encode
@@ -133,3 +140,70 @@ def message(event: ev.EventContract, recorded_at: dt.datetime) -> IncomingEvent:
         metadata=EventMetadata(correlation_id="test"),
     )
     return decode(*encode(outgoing))
+
+
+# The filters the lists' reads are checked under: none, each one, the overview's overdue
+# evaluations (open verdicts of the evaluation cadence).
+VERDICT_FILTERS = (
+    VerdictFilters(),
+    VerdictFilters(severity="finding"),
+    VerdictFilters(severity="void", resolved=False),
+    VerdictFilters(tracks=(TRACK,), resolved=True),
+    VerdictFilters(rule_kinds=("evaluation_cadence",), resolved=False),
+)
+
+
+async def summary_pages(
+    source: StandingSource, site_id: str, as_of: dt.date, known_at: dt.datetime, **filters: Any
+) -> list[SiteSummaries]:
+    """Every page of a site's summaries, one supervisee a page, their verdicts left out."""
+    pages: list[SiteSummaries] = []
+    after: str | None = None
+    while True:
+        page = await source.summaries_at_site(
+            site_id, as_of, known_at, after=after, limit=1, **filters
+        )
+        pages.append(
+            replace(page, standings=tuple(replace(s, verdicts=()) for s in page.standings))
+        )
+        if page.next_after is None:
+            return pages
+        after = page.next_after
+
+
+async def verdict_pages(
+    source: StandingSource, as_of: dt.date, known_at: dt.datetime, filters: VerdictFilters
+) -> list[tuple[ListedVerdict, ...]]:
+    """Every page of the verdicts the filters keep, two a page."""
+    pages = []
+    after = None
+    while True:
+        page = await source.verdicts(as_of, known_at, filters=filters, after=after, limit=2)
+        pages.append(page.verdicts)
+        if page.next_after is None:
+            return pages
+        after = page.next_after
+
+
+async def assert_lists_agree(
+    materialized: StandingSource,
+    live: StandingSource,
+    sites: tuple[str, ...],
+    as_of: dt.date,
+    known_at: dt.datetime,
+) -> None:
+    """The lists' three reads answer the same from both sources, page by page."""
+    assert await materialized.organization(as_of, known_at) == await live.organization(
+        as_of, known_at
+    )
+    for site_id in sites:
+        for filters in ({}, {"statuses": ("compliant",)}, {"tracks": (TRACK,)}):
+            assert await summary_pages(
+                materialized, site_id, as_of, known_at, **filters
+            ) == await summary_pages(live, site_id, as_of, known_at, **filters)
+    for site_id in (None, *sites):
+        for chosen in VERDICT_FILTERS:
+            filters = replace(chosen, site_id=site_id)
+            assert await verdict_pages(
+                materialized, as_of, known_at, filters
+            ) == await verdict_pages(live, as_of, known_at, filters)

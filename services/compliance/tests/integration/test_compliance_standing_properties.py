@@ -1,6 +1,7 @@
 """A property of the materialized standing, against the real SQLite read model: whatever the
 facts, however they arrive in batches and whenever the keeper runs in between, a site's standings
-read from the materialized source are those computed live from the same facts."""
+read from the materialized source are those computed live from the same facts, and so are the
+lists' pages and counts."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from compliance.adapters import read_model, standing_store
 from compliance.adapters.read_model import Projector, SqlProjectedFacts
 from compliance.adapters.standing_store import SqlStandingStore, mark_touched
+from compliance.application.live_standing import LiveStanding
 from compliance.application.queries import site_supervisees, supervisee_evaluation
 from compliance.application.standing import Standing, standing_of
 from compliance.application.standing_keeper import StandingKeeper
@@ -27,6 +29,7 @@ from services.compliance.tests.integration.standing_given import (
     CREDENTIALS,
     SUPERVISOR,
     Clock,
+    assert_lists_agree,
     at,
     logged,
     message,
@@ -158,5 +161,7 @@ async def test_the_standing_is_the_same_read_materialized_as_computed_live(
             assert await store.at_site(site_id, TODAY, NOW) == live
             occupied += [site_id] if live else []
         assert await store.sites(TODAY, NOW) == tuple(occupied)
+        live_source = LiveStanding(SqlProjectedFacts(db), rule_packs())
+        await assert_lists_agree(store, live_source, SITES, TODAY, NOW)
     finally:
         await db.dispose()

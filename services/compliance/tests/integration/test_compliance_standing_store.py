@@ -13,9 +13,16 @@ from sqlalchemy import func, select
 
 from compliance.adapters import read_model, standing_store
 from compliance.adapters.read_model import Projector, SqlProjectedFacts
-from compliance.adapters.standing_store import SqlStandingStore, VerdictFilters, mark_touched
+from compliance.adapters.standing_store import SqlStandingStore, mark_touched
+from compliance.application.live_standing import LiveStanding
 from compliance.application.queries import supervisee_evaluation
-from compliance.application.standing import Standing, standing_of
+from compliance.application.standing import (
+    Standing,
+    VerdictFilters,
+    count_by_status,
+    standing_of,
+    verdict_key,
+)
 from compliance.application.standing_keeper import StandingKeeper
 from conftest import DatabaseFactory
 from contracts import events as ev
@@ -30,6 +37,7 @@ from services.compliance.tests.integration.standing_given import (
     SUPERVISOR,
     Clock,
     Record,
+    assert_lists_agree,
     at,
     enrolled,
     logged,
@@ -265,9 +273,7 @@ async def test_a_sites_page_and_the_organizations_counts_agree_with_its_standing
     assert [s.supervisee_id for s in (*first.standings, *second.standings)] == ["see-1", "see-2"]
     assert (first.next_after, second.next_after) == ("see-1", None)
     assert second.standings[0].supervision_counted_minutes == 210
-    levels: dict[str, int] = {}
-    for s in standings:
-        levels[s.level] = levels.get(s.level, 0) + 1
+    levels = count_by_status(s.level for s in standings)
     assert first.by_status == levels
     other_track = await given.store.summaries_at_site(SITE, TODAY, now, tracks=("CA-AMFT",))
     assert (other_track.standings, other_track.by_status) == ((), levels)
@@ -276,13 +282,16 @@ async def test_a_sites_page_and_the_organizations_counts_agree_with_its_standing
     assert [s.supervisee_id for s in of_level.standings] == [
         s.supervisee_id for s in standings if s.level == level
     ]
-    assert [(c.site_id, c.supervisees) for c in organization] == [(SITE, 2), ("site-b", 1)]
-    assert organization[0].by_status == levels
-    assert organization[0].open_voids == sum(s.open_voids for s in standings)
-    assert organization[0].open_findings == sum(s.open_findings for s in standings)
+    sites = organization.sites
+    assert [(c.site_id, c.supervisees) for c in sites] == [(SITE, 2), ("site-b", 1)]
+    assert sites[0].by_status == levels
+    assert sites[0].open_voids == sum(s.open_voids for s in standings)
+    assert sites[0].open_findings == sum(s.open_findings for s in standings)
+    live = LiveStanding(SqlProjectedFacts(given.db), rule_packs())
+    await assert_lists_agree(given.store, live, (SITE, "site-b"), TODAY, now)
 
 
-async def test_the_verdict_list_pages_through_every_verdict_of_the_site_as_the_engine_lists_them(
+async def test_the_verdict_list_pages_through_every_verdict_of_the_site_in_the_lists_order(
     given: Given,
 ) -> None:
     # No designation: each session is void; a session recorded a month late is a finding too.
@@ -292,11 +301,14 @@ async def test_the_verdict_list_pages_through_every_verdict_of_the_site_as_the_e
     given.clock.now = at("2026-03-10", 13)
     await given.batch([(logged("see-2", "see-2-late", "2026-02-03"), "2026-03-10")])
     now = given.clock()
-    expected = [
-        (s.supervisee_id, v)
-        for s in await given.store.at_site(SITE, TODAY, now)
-        for v in s.verdicts
-    ]
+    expected = sorted(
+        (
+            (s.supervisee_id, v)
+            for s in await given.store.at_site(SITE, TODAY, now)
+            for v in s.verdicts
+        ),
+        key=lambda found: verdict_key(*found),
+    )
 
     first = await given.store.verdicts(TODAY, now, filters=VerdictFilters(site_id=SITE), limit=3)
     rest = await given.store.verdicts(
@@ -310,6 +322,8 @@ async def test_the_verdict_list_pages_through_every_verdict_of_the_site_as_the_e
     assert len(expected) > 3
     assert listed == expected
     assert rest.next_after is None
+    live = LiveStanding(SqlProjectedFacts(given.db), rule_packs())
+    await assert_lists_agree(given.store, live, (SITE, "site-b"), TODAY, now)
     assert [(x.supervisee_id, x.verdict.session_id) for x in findings.verdicts] == [
         ("see-2", "see-2-late")
     ]

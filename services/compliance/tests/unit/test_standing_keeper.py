@@ -4,12 +4,24 @@ works through what is out of date, and which source answers a view."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import pytest
 
-from compliance.application.standing import Standing
+from compliance.application.standing import (
+    OrganizationTotals,
+    SiteSummaries,
+    Standing,
+    VerdictFilters,
+    VerdictKey,
+    VerdictPage,
+    organization_from,
+    summaries_from,
+    verdicts_from,
+)
 from compliance.application.standing_keeper import CurrentOrLive, StandingKeeper, dates_kept
+from compliance.domain.engine import StatusLevel
 
 pytestmark = pytest.mark.unit
 
@@ -59,6 +71,42 @@ class Answering:
         self.asked.append(self.name)
         return ()
 
+    async def summaries_at_site(
+        self,
+        site_id: str,
+        as_of: dt.date,
+        known_at: dt.datetime,
+        *,
+        statuses: Collection[StatusLevel] = (),
+        tracks: Collection[str] = (),
+        after: str | None = None,
+        limit: int = 100,
+    ) -> SiteSummaries:
+        return await summaries_from(
+            self,
+            site_id,
+            as_of,
+            known_at,
+            statuses=statuses,
+            tracks=tracks,
+            after=after,
+            limit=limit,
+        )
+
+    async def organization(self, as_of: dt.date, known_at: dt.datetime) -> OrganizationTotals:
+        return await organization_from(self, as_of, known_at)
+
+    async def verdicts(
+        self,
+        as_of: dt.date,
+        known_at: dt.datetime,
+        *,
+        filters: VerdictFilters | None = None,
+        after: VerdictKey | None = None,
+        limit: int = 100,
+    ) -> VerdictPage:
+        return await verdicts_from(self, as_of, known_at, filters=filters, after=after, limit=limit)
+
 
 def test_the_current_date_is_kept_and_the_next_one_from_the_lead_before_midnight() -> None:
     assert dates_kept(at("2026-03-10", 21, 59), TWO_HOURS) == (D("2026-03-10"),)
@@ -107,3 +155,18 @@ async def test_a_view_of_today_known_now_reads_the_materialized_one_any_other_th
 
     assert materialized.asked == ["materialized"]
     assert live.asked == ["live", "live", "live"]
+
+
+async def test_the_lists_reads_go_to_the_same_source_as_the_standings() -> None:
+    now = at("2026-03-10", 9)
+    materialized, live = Answering("materialized"), Answering("live")
+    source = CurrentOrLive(materialized, live, lambda: now)
+
+    await source.summaries_at_site("site-a", D("2026-03-10"), now)
+    await source.organization(D("2026-03-10"), now)
+    await source.verdicts(D("2026-03-09"), now)
+    await source.summaries_at_site("site-a", D("2026-03-10"), at("2026-03-01", 9))
+
+    # The organization and the verdicts across sites read the sites, then each site's standings.
+    assert materialized.asked == ["materialized"] * 3
+    assert live.asked == ["live"] * 3

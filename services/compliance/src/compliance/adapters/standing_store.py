@@ -20,10 +20,8 @@ moment is therefore answered from the facts, as the live source answers it.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -44,10 +42,12 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    cast,
     delete,
     func,
     or_,
     select,
+    tuple_,
     union,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -57,7 +57,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from compliance.adapters import read_model as rm
 from compliance.application.queries import evaluation_in
-from compliance.application.standing import Standing, standing_of
+from compliance.application.standing import (
+    ListedVerdict,
+    OrganizationTotals,
+    SiteSummaries,
+    SiteTotals,
+    Standing,
+    VerdictFilters,
+    VerdictKey,
+    VerdictPage,
+    count_by_status,
+    lacking,
+    page_of,
+    standing_of,
+    verdicts_of,
+)
 from compliance.domain.engine import StatusLevel, Verdict
 from compliance.domain.facts import Concern, UnappliedEvent, concerns
 from compliance.domain.record import (
@@ -66,7 +80,7 @@ from compliance.domain.record import (
     UnknownSupervisee,
     supervisee_as_of,
 )
-from contracts.rulepacks.model import RulePacks, Severity
+from contracts.rulepacks.model import RulePacks
 from infra.bulk import InsertOnce
 from infra.db import Database, Migration, UtcDateTime
 from infra.messaging.cloudevents import IncomingEvent
@@ -334,92 +348,26 @@ async def evaluate_standing(
     return standing_of(view.shown, site_id, view.unapplied)
 
 
-@dataclass(frozen=True, slots=True)
-class SiteCounts:
-    """One site's supervisees by status, and their open verdicts."""
-
-    site_id: str
-    by_status: dict[StatusLevel, int]
-    open_voids: int
-    open_findings: int
-
-    @property
-    def supervisees(self) -> int:
-        return sum(self.by_status.values())
-
-
-@dataclass(frozen=True, slots=True)
-class SiteSummaries:
-    """One page of a site's standings, without their verdicts (see `verdicts_at`), and the
-    whole site's counts by status."""
-
-    standings: tuple[Standing, ...]
-    by_status: dict[StatusLevel, int]
-    next_after: str | None
+def _verdicts_where(filters: VerdictFilters) -> list[ColumnElement[bool]]:
+    """The filters over the stored verdicts (a verdict of a supervisee at no site is in no list)."""
+    v = standing_verdicts.c
+    return [
+        v.site_id == filters.site_id if filters.site_id is not None else v.site_id.is_not(None),
+        *([v.track.in_(filters.tracks)] if filters.tracks else []),
+        *([v.rule_id.in_(filters.rule_ids)] if filters.rule_ids else []),
+        *([v.rule_kind.in_(filters.rule_kinds)] if filters.rule_kinds else []),
+        *([v.severity == filters.severity] if filters.severity is not None else []),
+        *([v.resolved.is_(filters.resolved)] if filters.resolved is not None else []),
+    ]
 
 
-@dataclass(frozen=True, slots=True)
-class VerdictFilters:
-    """Which verdicts a list shows: at a site (None: any), of these tracks, rules and rule
-    kinds (empty: any), of a severity, resolved or open (None: both)."""
-
-    site_id: str | None = None
-    tracks: tuple[str, ...] = ()
-    rule_ids: tuple[str, ...] = ()
-    rule_kinds: tuple[str, ...] = ()
-    severity: Severity | None = None
-    resolved: bool | None = None
-
-    def where(self) -> list[ColumnElement[bool]]:
-        v = standing_verdicts.c
-        return [
-            *([v.site_id == self.site_id] if self.site_id is not None else []),
-            *([v.track.in_(self.tracks)] if self.tracks else []),
-            *([v.rule_id.in_(self.rule_ids)] if self.rule_ids else []),
-            *([v.rule_kind.in_(self.rule_kinds)] if self.rule_kinds else []),
-            *([v.severity == self.severity] if self.severity is not None else []),
-            *([v.resolved.is_(self.resolved)] if self.resolved is not None else []),
-        ]
-
-    def admits_site(self, site_id: str) -> bool:
-        return self.site_id is None or site_id == self.site_id
-
-    def admits(self, verdict: Verdict) -> bool:
-        return (
-            (not self.tracks or verdict.track in self.tracks)
-            and (not self.rule_ids or verdict.rule_id in self.rule_ids)
-            and (not self.rule_kinds or verdict.rule_kind in self.rule_kinds)
-            and (self.severity is None or verdict.severity == self.severity)
-            and (self.resolved is None or verdict.resolved == self.resolved)
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class VerdictCursor:
-    """Where a page of verdicts ended: a supervisee and the place of the verdict in their list."""
-
-    supervisee_id: str
-    position: int
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return (self.supervisee_id, self.position)
-
-
-@dataclass(frozen=True, slots=True)
-class ListedVerdict:
-    supervisee_id: str
-    # The supervisee's home site at the end of the view's date.
-    site_id: str | None
-    position: int
-    verdict: Verdict
-
-
-@dataclass(frozen=True, slots=True)
-class VerdictPage:
-    verdicts: tuple[ListedVerdict, ...]
-    # None: the last page.
-    next_after: VerdictCursor | None
+async def _unapplied_of(conn: AsyncConnection, where: ColumnElement[bool]) -> list[UnappliedEvent]:
+    """What the stored standings `where` selects lack: only the rows that lack anything read."""
+    s = supervisee_standing.c
+    rows = await conn.scalars(
+        select(s.unapplied).select_from(_with_marks()).where(where, cast(s.unapplied, Text) != "[]")
+    )
+    return [UnappliedEvent.model_validate(u) for found in rows for u in found]
 
 
 class SqlStandingStore:
@@ -546,9 +494,9 @@ class SqlStandingStore:
         after: str | None = None,
         limit: int = 100,
     ) -> SiteSummaries:
-        """A page of the site's standings (by supervisee id, after `after`), only those of
-        `statuses` and `tracks` when given, and the whole site's counts by status: one indexed
-        read of the site's rows, and a GROUP BY."""
+        """One indexed read of a page of the site's rows (without their verdicts), a GROUP BY
+        for its counts, the rows that lack an event; the supervisees without a fresh standing
+        evaluated live."""
         if limit < 1:
             raise ValueError(f"limit is {limit}; a page holds at least one supervisee")
         s = supervisee_standing.c
@@ -568,30 +516,33 @@ class SqlStandingStore:
                 .where(at_site)
                 .group_by(s.level)
             )
-            by_status: Counter[StatusLevel] = Counter({row[0]: row[1] for row in counts})
+            by_status = count_by_status(())
+            for level, count in counts:
+                by_status[level] += count
+            unapplied = await _unapplied_of(conn, at_site)
             live = await self._live(conn, _could_be_at(site_id, as_of, known_at), as_of, known_at)
         live = [x for x in live if x.site_id == site_id]
-        by_status.update(x.level for x in live)
-        shown = [_standing(row, ()) for row in rows] + [
-            x
-            for x in live
-            if (not statuses or x.level in statuses)
-            and (not tracks or x.track in tracks)
-            and (after is None or x.supervisee_id > after)
-        ]
-        shown.sort(key=lambda x: x.supervisee_id)
-        more = len(shown) > limit
-        shown = shown[:limit]
+        for x in live:
+            by_status[x.level] += 1
+        shown, next_after = page_of(
+            [*(_standing(row, ()) for row in rows), *live],
+            statuses=statuses,
+            tracks=tracks,
+            after=after,
+            limit=limit,
+        )
         return SiteSummaries(
-            standings=tuple(shown),
-            by_status=dict(by_status),
-            next_after=shown[-1].supervisee_id if more else None,
+            standings=shown,
+            next_after=next_after,
+            by_status=by_status,
+            unapplied=lacking(unapplied, *(x.unapplied for x in live)),
         )
 
-    async def organization(self, as_of: dt.date, known_at: dt.datetime) -> tuple[SiteCounts, ...]:
-        """Every site's counts by status and open verdicts, by site id: one GROUP BY over the
-        stored standings, and the supervisees without a fresh one evaluated live."""
+    async def organization(self, as_of: dt.date, known_at: dt.datetime) -> OrganizationTotals:
+        """One GROUP BY over the stored standings, the rows that lack an event; the supervisees
+        without a fresh standing evaluated live."""
         s = supervisee_standing.c
+        at_a_site = and_(_fresh(as_of, known_at), s.site_id.is_not(None))
         async with self._view() as conn:
             grouped = await conn.execute(
                 select(
@@ -602,26 +553,30 @@ class SqlStandingStore:
                     func.sum(s.open_findings),
                 )
                 .select_from(_with_marks())
-                .where(_fresh(as_of, known_at), s.site_id.is_not(None))
+                .where(at_a_site)
                 .group_by(s.site_id, s.level)
             )
-            totals: dict[str, tuple[Counter[StatusLevel], list[int]]] = {}
+            totals: dict[str, tuple[dict[StatusLevel, int], list[int]]] = {}
             for site_id, level, count, voids, findings in grouped:
-                levels, open_ = totals.setdefault(site_id, (Counter(), [0, 0]))
+                levels, open_ = totals.setdefault(site_id, (count_by_status(()), [0, 0]))
                 levels[level] += count
                 open_[0] += int(voids or 0)
                 open_[1] += int(findings or 0)
+            unapplied = await _unapplied_of(conn, at_a_site)
             live = await self._live(conn, _not_fresh(as_of, known_at), as_of, known_at)
+        live = [x for x in live if x.site_id is not None]
         for x in live:
-            if x.site_id is None:
-                continue
-            levels, open_ = totals.setdefault(x.site_id, (Counter(), [0, 0]))
+            assert x.site_id is not None
+            levels, open_ = totals.setdefault(x.site_id, (count_by_status(()), [0, 0]))
             levels[x.level] += 1
             open_[0] += x.open_voids
             open_[1] += x.open_findings
-        return tuple(
-            SiteCounts(site_id, dict(levels), open_[0], open_[1])
-            for site_id, (levels, open_) in sorted(totals.items())
+        return OrganizationTotals(
+            sites=tuple(
+                SiteTotals(site_id, levels, open_[0], open_[1])
+                for site_id, (levels, open_) in sorted(totals.items())
+            ),
+            unapplied=lacking(unapplied, *(x.unapplied for x in live)),
         )
 
     async def verdicts(
@@ -630,59 +585,49 @@ class SqlStandingStore:
         known_at: dt.datetime,
         *,
         filters: VerdictFilters | None = None,
-        after: VerdictCursor | None = None,
+        after: VerdictKey | None = None,
         limit: int = 100,
     ) -> VerdictPage:
-        """A page of the verdicts of the supervisees at a site (or at any), by supervisee id
-        and then as the engine lists them (by the day they concern): one indexed read of the
-        stored verdicts, and the supervisees without a fresh standing evaluated live."""
+        """One indexed read of a page of the stored verdicts, the rows that lack an event; the
+        supervisees without a fresh standing evaluated live."""
         if limit < 1:
             raise ValueError(f"limit is {limit}; a page holds at least one verdict")
         chosen = filters or VerdictFilters()
-        v = standing_verdicts.c
-        fresh = select(supervisee_standing.c.supervisee_id).select_from(_with_marks())
-        fresh = fresh.where(_fresh(as_of, known_at))
-        query = select(v.supervisee_id, v.site_id, v.position, v.verdict).where(
-            v.as_of == as_of, v.supervisee_id.in_(fresh), *chosen.where()
+        s, v = supervisee_standing.c, standing_verdicts.c
+        fresh = select(s.supervisee_id).select_from(_with_marks()).where(_fresh(as_of, known_at))
+        order = (v.supervisee_id, v.on, v.rule_id, v.verdict_id)
+        query = select(v.supervisee_id, v.site_id, v.verdict).where(
+            v.as_of == as_of, v.supervisee_id.in_(fresh), *_verdicts_where(chosen)
         )
         if after is not None:
+            supervisee_id, on, rule_id, verdict_id = after
             query = query.where(
-                or_(
-                    v.supervisee_id > after.supervisee_id,
-                    and_(v.supervisee_id == after.supervisee_id, v.position > after.position),
-                )
+                tuple_(*order) > (supervisee_id, dt.date.fromisoformat(on), rule_id, verdict_id)
             )
+        at_sites = and_(
+            _fresh(as_of, known_at),
+            s.site_id == chosen.site_id if chosen.site_id is not None else s.site_id.is_not(None),
+        )
         live_query = (
             _not_fresh(as_of, known_at)
             if chosen.site_id is None
             else _could_be_at(chosen.site_id, as_of, known_at)
         )
         async with self._view() as conn:
-            rows = (
-                await conn.execute(query.order_by(v.supervisee_id, v.position).limit(limit + 1))
-            ).all()
+            rows = (await conn.execute(query.order_by(*order).limit(limit + 1))).all()
+            unapplied = await _unapplied_of(conn, at_sites)
             live = await self._live(conn, live_query, as_of, known_at)
-        found = [
-            ListedVerdict(
-                r.supervisee_id, r.site_id, r.position, Verdict.model_validate_json(r.verdict)
-            )
+        live = [x for x in live if chosen.admits_site(x.site_id)]
+        stored = [
+            ListedVerdict(r.supervisee_id, r.site_id, Verdict.model_validate_json(r.verdict))
             for r in rows
         ]
-        for standing in live:
-            if standing.site_id is None or not chosen.admits_site(standing.site_id):
-                continue
-            found += [
-                ListedVerdict(standing.supervisee_id, standing.site_id, n, verdict)
-                for n, verdict in enumerate(standing.verdicts)
-                if chosen.admits(verdict)
-                and (after is None or (standing.supervisee_id, n) > after.key)
-            ]
-        found.sort(key=lambda x: (x.supervisee_id, x.position))
-        page = found[:limit]
-        last = page[-1] if len(found) > limit else None
+        found = sorted([*stored, *verdicts_of(live, chosen, after)], key=lambda lv: lv.key)
+        page = tuple(found[:limit])
         return VerdictPage(
-            tuple(page),
-            VerdictCursor(last.supervisee_id, last.position) if last is not None else None,
+            verdicts=page,
+            next_after=page[-1].key if len(found) > limit else None,
+            unapplied=lacking(unapplied, *(x.unapplied for x in live)),
         )
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import get_args
 
 from compliance.application.queries import (
     ProjectedFacts,
@@ -21,36 +20,30 @@ from compliance.application.queries import (
     licenses_expiring,
     service_level_breaches,
 )
-from compliance.application.standing import Standing, StandingSource
+from compliance.application.standing import (
+    ListedVerdict,
+    Standing,
+    StandingSource,
+    VerdictFilters,
+    VerdictKey,
+    count_by_status,
+    lacking,
+)
 from compliance.domain.agreements import AgreementAsOf
-from compliance.domain.engine import ReasonKind, StatusLevel, StatusReason, Verdict
+from compliance.domain.engine import ReasonKind, StatusLevel, StatusReason
 from compliance.domain.facts import UnappliedEvent
 from compliance.domain.record import UnknownSite, UnknownSupervisor
 from compliance.domain.referrals import ReferralAsOf
 from compliance.domain.standing import Expiring, SupervisorStanding, expiring_within, standing_on
 from contracts.rulepacks.model import RulePacks, Severity
 
-STATUS_LEVELS: tuple[StatusLevel, ...] = get_args(StatusLevel)
 # The rule kind whose open verdicts are evaluations overdue.
 EVALUATION_CADENCE = "evaluation_cadence"
 _CREDENTIAL_EXPIRING: ReasonKind = "credential_expiring"
 
 
-def _lacking(*groups: Iterable[UnappliedEvent]) -> tuple[UnappliedEvent, ...]:
-    """Every unapplied event of the groups once, oldest recorded first."""
-    seen: dict[str, UnappliedEvent] = {}
-    for group in groups:
-        for event in group:
-            seen.setdefault(event.event_key, event)
-    return tuple(sorted(seen.values(), key=lambda u: (u.recorded_at, u.event_key)))
-
-
-def count_by_status(standings: Iterable[Standing]) -> dict[StatusLevel, int]:
-    """Supervisees per status, every status listed (zeros too), in the order of StatusLevel."""
-    counts = dict.fromkeys(STATUS_LEVELS, 0)
-    for standing in standings:
-        counts[standing.level] += 1
-    return counts
+# The overview's overdue evaluations are read in pages of this many verdicts.
+_OVERDUE_PAGE = 1000
 
 
 # --- one site --------------------------------------------------------------------------------
@@ -88,22 +81,16 @@ async def site_list(
     async with facts.snapshot() as read:
         if not await read.site_heard_of(site_id, known_at):
             raise UnknownSite(site_id, known_at)
-    standings = await source.at_site(site_id, as_of, known_at)
-    kept = [
-        s
-        for s in standings
-        if (not statuses or s.level in statuses)
-        and (not tracks or s.track in tracks)
-        and (after is None or s.supervisee_id > after)
-    ]
-    page = tuple(kept[:page_size])
+    found = await source.summaries_at_site(
+        site_id, as_of, known_at, statuses=statuses, tracks=tracks, after=after, limit=page_size
+    )
     shown = SiteList(
         site_id=site_id,
-        supervisees=page,
-        next_after=page[-1].supervisee_id if len(kept) > page_size else None,
-        by_status=count_by_status(standings),
+        supervisees=found.standings,
+        next_after=found.next_after,
+        by_status=found.by_status,
     )
-    return View(shown, as_of, known_at, _lacking(*(s.unapplied for s in standings)))
+    return View(shown, as_of, known_at, found.unapplied)
 
 
 # --- the organization ------------------------------------------------------------------------
@@ -139,6 +126,26 @@ class OrganizationOverview:
     referrals_past_target: tuple[ReferralAsOf, ...]
 
 
+async def _overdue_evaluations(
+    source: StandingSource, as_of: dt.date, known_at: dt.datetime
+) -> tuple[OverdueEvaluation, ...]:
+    """The open verdicts of the evaluation cadence at every site, earliest due first."""
+    overdue_only = VerdictFilters(rule_kinds=(EVALUATION_CADENCE,), resolved=False)
+    overdue: list[OverdueEvaluation] = []
+    after: VerdictKey | None = None
+    while True:
+        page = await source.verdicts(
+            as_of, known_at, filters=overdue_only, after=after, limit=_OVERDUE_PAGE
+        )
+        overdue.extend(
+            OverdueEvaluation(lv.supervisee_id, lv.site_id, lv.verdict.on, lv.verdict.verdict_id)
+            for lv in page.verdicts
+        )
+        if page.next_after is None:
+            return tuple(sorted(overdue, key=lambda o: (o.due_on, o.supervisee_id)))
+        after = page.next_after
+
+
 async def organization_overview(
     source: StandingSource,
     facts: ProjectedFacts,
@@ -146,73 +153,51 @@ async def organization_overview(
     as_of: dt.date,
     known_at: dt.datetime,
 ) -> View[OrganizationOverview]:
-    home_sites = await source.sites(as_of, known_at)
+    totals = await source.organization(as_of, known_at)
+    home_sites = {t.site_id: t for t in totals.sites}
     async with facts.snapshot() as read:
         referral_sites = await read.referral_sites(as_of, known_at)
-    lacking: list[Iterable[UnappliedEvent]] = []
+    missing: list[Iterable[UnappliedEvent]] = [totals.unapplied]
     past_target: dict[str, tuple[ReferralAsOf, ...]] = {}
     for site_id in referral_sites:
         breached = await service_level_breaches(facts, site_id, as_of, known_at)
         past_target[site_id] = tuple(r for r in breached.shown if r.open)
-        lacking.append(breached.unapplied)
+        missing.append(breached.unapplied)
     counts: list[SiteCounts] = []
-    overdue: list[OverdueEvaluation] = []
     for site_id in sorted({*home_sites, *(s for s, found in past_target.items() if found)}):
-        standings = await source.at_site(site_id, as_of, known_at) if site_id in home_sites else ()
-        lacking.extend(s.unapplied for s in standings)
+        at_site = home_sites.get(site_id)
         counts.append(
             SiteCounts(
                 site_id=site_id,
-                supervisees=len(standings),
-                by_status=count_by_status(standings),
-                open_voids=sum(s.open_voids for s in standings),
-                open_findings=sum(s.open_findings for s in standings),
+                supervisees=at_site.supervisees if at_site else 0,
+                by_status=at_site.by_status if at_site else count_by_status(()),
+                open_voids=at_site.open_voids if at_site else 0,
+                open_findings=at_site.open_findings if at_site else 0,
                 referrals_past_target=len(past_target.get(site_id, ())),
             )
         )
-        overdue.extend(
-            OverdueEvaluation(s.supervisee_id, s.site_id, v.on, v.verdict_id)
-            for s in standings
-            for v in s.verdicts
-            if v.rule_kind == EVALUATION_CADENCE and not v.resolved
-        )
+    overdue = await _overdue_evaluations(source, as_of, known_at)
     expiring = await licenses_expiring(
         facts, as_of, packs.policy.credential_expiring_within_days, known_at
     )
-    lacking.append(expiring.unapplied)
+    missing.append(expiring.unapplied)
     referrals = sorted(
         (r for found in past_target.values() for r in found),
         key=lambda r: (r.raised_on, r.referral_id),
     )
     shown = OrganizationOverview(
         sites=tuple(counts),
-        overdue_evaluations=tuple(sorted(overdue, key=lambda o: (o.due_on, o.supervisee_id))),
+        overdue_evaluations=overdue,
         expiring=expiring.shown,
         referrals_past_target=tuple(referrals),
     )
-    return View(shown, as_of, known_at, _lacking(*lacking))
+    return View(shown, as_of, known_at, lacking(*missing))
 
 
 # --- verdicts across sites -------------------------------------------------------------------
 
 
 Resolved = bool
-# Where a page of verdicts ends: (supervisee id, day concerned, rule id, verdict id).
-VerdictKey = tuple[str, str, str, str]
-
-
-def verdict_key(supervisee_id: str, verdict: Verdict) -> VerdictKey:
-    return (supervisee_id, verdict.on.isoformat(), verdict.rule_id, verdict.verdict_id)
-
-
-@dataclass(frozen=True, slots=True)
-class ListedVerdict:
-    supervisee_id: str
-    verdict: Verdict
-
-    @property
-    def key(self) -> VerdictKey:
-        return verdict_key(self.supervisee_id, self.verdict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,31 +230,21 @@ async def verdict_list(
         async with facts.snapshot() as read:
             if not await read.site_heard_of(site_id, known_at):
                 raise UnknownSite(site_id, known_at)
-        sites: tuple[str, ...] = (site_id,)
-    else:
-        sites = await source.sites(as_of, known_at)
-    standings = [s for site in sites for s in await source.at_site(site, as_of, known_at)]
-    listed = sorted(
-        (
-            ListedVerdict(s.supervisee_id, v)
-            for s in standings
-            for v in s.verdicts
-            if (not tracks or v.track in tracks)
-            and (not rule_ids or v.rule_id in rule_ids)
-            and (severity is None or v.severity == severity)
-            and (resolved is None or v.resolved == resolved)
+    found = await source.verdicts(
+        as_of,
+        known_at,
+        filters=VerdictFilters(
+            site_id=site_id,
+            tracks=tuple(tracks),
+            rule_ids=tuple(rule_ids),
+            severity=severity,
+            resolved=resolved,
         ),
-        key=lambda lv: lv.key,
+        after=after,
+        limit=page_size,
     )
-    if after is not None:
-        listed = [lv for lv in listed if lv.key > after]
-    page = tuple(listed[:page_size])
-    shown = VerdictList(
-        site_id=site_id,
-        verdicts=page,
-        next_after=page[-1].key if len(listed) > page_size else None,
-    )
-    return View(shown, as_of, known_at, _lacking(*(s.unapplied for s in standings)))
+    shown = VerdictList(site_id=site_id, verdicts=found.verdicts, next_after=found.next_after)
+    return View(shown, as_of, known_at, found.unapplied)
 
 
 # --- one supervisor --------------------------------------------------------------------------
@@ -355,7 +330,7 @@ async def supervisor_standing(
             raise UnknownSupervisor(supervisor_id, known_at)
         credential_events = await read.unapplied(known_at, concerning={("holder", supervisor_id)})
         supervised: list[Supervised] = []
-        lacking: list[Iterable[UnappliedEvent]] = [credential_events]
+        missing: list[Iterable[UnappliedEvent]] = [credential_events]
         for supervisee_id in supervisee_ids:
             view = await evaluation_in(read, packs, supervisee_id, as_of, known_at)
             evaluation = view.shown
@@ -366,7 +341,7 @@ async def supervisor_standing(
                 if a.supervisor_id == supervisor_id and a.covers(as_of)
             ]
             if in_force:
-                lacking.append(view.unapplied)
+                missing.append(view.unapplied)
             supervised.extend(
                 Supervised(
                     supervisee_id=supervisee_id,
@@ -387,4 +362,4 @@ async def supervisor_standing(
         ),
         expiring=_expiring_reasons(supervisor_id, expiring),
     )
-    return View(shown, as_of, known_at, _lacking(*lacking))
+    return View(shown, as_of, known_at, lacking(*missing))

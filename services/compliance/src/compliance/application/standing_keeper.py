@@ -25,11 +25,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol
 
-from compliance.application.standing import Standing, StandingSource
+from compliance.application.standing import (
+    OrganizationTotals,
+    SiteSummaries,
+    Standing,
+    StandingSource,
+    VerdictFilters,
+    VerdictKey,
+    VerdictPage,
+)
+from compliance.domain.engine import StatusLevel
 
 log = logging.getLogger(__name__)
 
@@ -144,3 +153,34 @@ class CurrentOrLive:
         self, site_id: str, as_of: dt.date, known_at: dt.datetime
     ) -> tuple[Standing, ...]:
         return await self.source(as_of, known_at).at_site(site_id, as_of, known_at)
+
+    async def summaries_at_site(
+        self,
+        site_id: str,
+        as_of: dt.date,
+        known_at: dt.datetime,
+        *,
+        statuses: Collection[StatusLevel] = (),
+        tracks: Collection[str] = (),
+        after: str | None = None,
+        limit: int = 100,
+    ) -> SiteSummaries:
+        return await self.source(as_of, known_at).summaries_at_site(
+            site_id, as_of, known_at, statuses=statuses, tracks=tracks, after=after, limit=limit
+        )
+
+    async def organization(self, as_of: dt.date, known_at: dt.datetime) -> OrganizationTotals:
+        return await self.source(as_of, known_at).organization(as_of, known_at)
+
+    async def verdicts(
+        self,
+        as_of: dt.date,
+        known_at: dt.datetime,
+        *,
+        filters: VerdictFilters | None = None,
+        after: VerdictKey | None = None,
+        limit: int = 100,
+    ) -> VerdictPage:
+        return await self.source(as_of, known_at).verdicts(
+            as_of, known_at, filters=filters, after=after, limit=limit
+        )

@@ -12,8 +12,6 @@ from typing import Any, Never
 import grpc
 
 from compliance.application.lists import (
-    STATUS_LEVELS,
-    VerdictKey,
     organization_overview,
     site_list,
     supervisor_standing,
@@ -29,7 +27,7 @@ from compliance.application.queries import (
     supervisee_hours,
     supervisee_record,
 )
-from compliance.application.standing import Standing, StandingSource
+from compliance.application.standing import STATUS_LEVELS, Standing, StandingSource, VerdictKey
 from compliance.domain.agreements import AgreementAsOf
 from compliance.domain.engine import StatusLevel
 from compliance.domain.facts import ServiceLevelBreach, SessionFigures
