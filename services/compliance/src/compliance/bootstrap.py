@@ -8,8 +8,9 @@ from compliance.adapters.publishing import translate
 from compliance.adapters.read_model import MIGRATIONS, Projector, SqlProjectedFacts
 from compliance.adapters.standing_store import SqlStandingStore
 from compliance.application.credentials import CredentialRegistry
+from compliance.application.live_standing import LiveStanding
 from compliance.application.oversight import Oversight
-from compliance.application.standing_keeper import StandingKeeper
+from compliance.application.standing_keeper import CurrentOrLive, StandingKeeper
 from compliance.entrypoints import consumers
 from compliance.entrypoints.grpc_api import ComplianceApi
 from compliance.entrypoints.grpc_credentials import CredentialApi
@@ -72,11 +73,13 @@ def compose(runtime: Runtime, packs: RulePacks | None = None) -> ServiceParts:
     facts = SqlProjectedFacts(runtime.db)
     # The projector marks what each batch touched in its own transaction; the keeper, on the
     # service's clock, evaluates the marked supervisees and the next date ahead of midnight. The
-    # lists read standings from the store: today's as kept, any other date live from the facts.
-    standings = SqlStandingStore(runtime.db, packs, runtime.clock)
+    # lists read the dates kept, as known now, from the store; any other date or moment live
+    # from the facts, a whole site read in bulk.
+    store = SqlStandingStore(runtime.db, packs, runtime.clock)
+    standings = CurrentOrLive(store, LiveStanding(facts, packs), runtime.clock)
     api = ComplianceApi(facts, packs, standings, runtime.clock)
     credentials = credential_parts(runtime)
-    keeper = StandingKeeper(standings, clock=runtime.clock)
+    keeper = StandingKeeper(store, clock=runtime.clock)
     projector = Projector(after_apply=standing_store.mark_touched)
     return ServiceParts(
         grpc=[
