@@ -196,7 +196,6 @@ async def organization_overview(
 # --- verdicts across sites -------------------------------------------------------------------
 
 
-Resolved = bool
 # Where a page of verdicts ends: (supervisee id, day concerned, rule id, verdict id).
 VerdictKey = tuple[str, str, str, str]
 
@@ -233,7 +232,7 @@ async def verdict_list(
     tracks: Collection[str] = (),
     rule_ids: Collection[str] = (),
     severity: Severity | None = None,
-    resolved: Resolved | None = None,
+    resolved: bool | None = None,
     page_size: int = 100,
     after: VerdictKey | None = None,
 ) -> View[VerdictList]:
