@@ -117,7 +117,8 @@ class Settings:
             freshness_supervisees=8,
             freshness_probers=2,
             freshness_poll_s=0.05,
-            org_supervisees=10,
+            # Few: the site and organization views evaluate every supervisee of the site.
+            org_supervisees=4,
             org_sessions=3,
             query_in_flight=(1, 4),
             rebuild_timeout_s=180,

@@ -49,6 +49,9 @@ class TelemetryHandle:
     """RPCs handled, by `rpc.service`, `rpc.method` and `rpc.grpc.status_code` (numeric code)."""
     exports_traces: bool
     exports_metrics: bool
+    records_spans: bool
+    """Whether any span is kept (exported over OTLP or handed to an extra sink): where none is,
+    the gRPC server and the command runner start no spans at all."""
 
     def force_flush(self, timeout_millis: int = 10_000) -> bool:
         """Exports whatever is buffered; False when an exporter did not finish in time."""
@@ -119,6 +122,7 @@ def setup_telemetry(
         ),
         exports_traces=exports_traces,
         exports_metrics=exports_metrics,
+        records_spans=exports_traces or span_exporter is not None,
     )
 
 

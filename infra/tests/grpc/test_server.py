@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -25,6 +26,7 @@ from infra.grpc.server import (
     GrpcServer,
     ServiceBinding,
 )
+from infra.telemetry import setup_telemetry
 
 pytestmark = pytest.mark.integration
 
@@ -128,6 +130,56 @@ async def test_health_checks_and_reflection_record_no_spans(
 
     spans = await _finished_spans(span_exporter, 1)
     assert [span.name for span in spans] == [f"/{SERVICE}/LogSession"]
+
+
+@pytest.fixture
+async def spanless_stub(servicer: Any) -> AsyncIterator[Any]:
+    """A server whose telemetry keeps no span (no exporter, no sink), and a stub to it."""
+    quiet = setup_telemetry("continuum-quiet", set_global=False)
+    server = GrpcServer(
+        "127.0.0.1:0",
+        [ServiceBinding(SERVICE, servicer, pb_grpc.add_SupervisionServiceServicer_to_server)],
+        telemetry=quiet,
+    )
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            yield pb_grpc.SupervisionServiceStub(channel)
+    finally:
+        await server.stop(grace=0)
+        quiet.shutdown()
+
+
+async def test_where_no_span_is_kept_the_handler_runs_in_the_callers_trace(
+    spanless_stub: Any,
+) -> None:
+    caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    metadata = (*outgoing_metadata(actor="sup-1"), ("traceparent", caller))
+
+    response = await spanless_stub.LogSession(pb.LogSessionRequest(), metadata=metadata, timeout=5)
+
+    # No server span in between: what the handler would store names the caller's own span.
+    assert response.session_id.split("|")[3] == caller
+
+
+async def test_where_no_span_is_kept_a_call_without_trace_context_starts_none(
+    spanless_stub: Any,
+) -> None:
+    response = await spanless_stub.LogSession(
+        pb.LogSessionRequest(), metadata=outgoing_metadata(actor="sup-1"), timeout=5
+    )
+
+    assert response.session_id.split("|")[3] == ""
+
+
+async def test_where_no_span_is_kept_errors_are_still_mapped_to_status_codes(
+    spanless_stub: Any,
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await _sign(spanless_stub, "not-found")
+
+    assert refused.value.code() is grpc.StatusCode.NOT_FOUND
+    assert refused.value.details() == "supervisor sup-9 is not registered"
 
 
 async def test_the_call_context_travels_in_the_metadata(stub: Any) -> None:

@@ -1,7 +1,8 @@
 """The one translation of errors into gRPC status codes, applied to every RPC of a service.
 
 Servicers raise domain errors (or let pydantic's ValidationError escape) and never build a
-status themselves; `ErrorMappingInterceptor` turns what escapes into the status below:
+status themselves; `map_errors` (applied by the server to each of its services' methods, or as
+`ErrorMappingInterceptor`) turns what escapes into the status below:
 
 | raised                              | status              | details                       |
 | ----------------------------------- | ------------------- | ----------------------------- |
@@ -123,43 +124,50 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         method: str = handler_call_details.method
         if self._services is not None and service_of(method) not in self._services:
             return handler
-        return wrap_unary_response(handler, lambda behavior: self._mapped(method, behavior))
-
-    def _mapped(self, method: str, behavior: UnaryBehavior) -> UnaryBehavior:
-        async def mapped(request: Any, context: Any) -> Any:
-            code = grpc.StatusCode.OK
-            try:
-                try:
-                    return await behavior(request, context)
-                except grpc.aio.AbortError:
-                    # The servicer (or an inner interceptor) already chose the status.
-                    code = _aborted_code(context)
-                    raise
-                except asyncio.CancelledError:
-                    code = grpc.StatusCode.CANCELLED
-                    raise
-                except Exception as error:
-                    failure = to_rpc_failure(error)
-                    if failure.code is grpc.StatusCode.INTERNAL:
-                        logger.exception("unexpected error while handling %s", method)
-                        trace.get_current_span().record_exception(error)
-                code = failure.code
-                # Aborting outside the except block keeps the original error out of the
-                # AbortError's chain, hence out of anything that formats it.
-                await context.abort(failure.code, failure.details, failure.trailing_metadata())
-            finally:
-                self._count(method, code)
-
-        return mapped
-
-    def _count(self, method: str, code: grpc.StatusCode) -> None:
-        if self._commands_handled is None:
-            return
-        service, _, name = method.lstrip("/").rpartition("/")
-        self._commands_handled.add(
-            1,
-            {"rpc.service": service, "rpc.method": name, "rpc.grpc.status_code": code.value[0]},
+        return wrap_unary_response(
+            handler, lambda behavior: map_errors(method, behavior, self._commands_handled)
         )
+
+
+def map_errors(
+    method: str, behavior: UnaryBehavior, commands_handled: Counter | None = None
+) -> UnaryBehavior:
+    """The behavior of `method` with what escapes it answered by `to_rpc_failure`'s status, and
+    each call counted by method and status code (when a counter is given)."""
+
+    async def mapped(request: Any, context: Any) -> Any:
+        code = grpc.StatusCode.OK
+        try:
+            try:
+                return await behavior(request, context)
+            except grpc.aio.AbortError:
+                # The servicer (or an inner interceptor) already chose the status.
+                code = _aborted_code(context)
+                raise
+            except asyncio.CancelledError:
+                code = grpc.StatusCode.CANCELLED
+                raise
+            except Exception as error:
+                failure = to_rpc_failure(error)
+                if failure.code is grpc.StatusCode.INTERNAL:
+                    logger.exception("unexpected error while handling %s", method)
+                    trace.get_current_span().record_exception(error)
+            code = failure.code
+            # Aborting outside the except block keeps the original error out of the
+            # AbortError's chain, hence out of anything that formats it.
+            await context.abort(failure.code, failure.details, failure.trailing_metadata())
+        finally:
+            if commands_handled is not None:
+                _count(commands_handled, method, code)
+
+    return mapped
+
+
+def _count(commands_handled: Counter, method: str, code: grpc.StatusCode) -> None:
+    service, _, name = method.lstrip("/").rpartition("/")
+    commands_handled.add(
+        1, {"rpc.service": service, "rpc.method": name, "rpc.grpc.status_code": code.value[0]}
+    )
 
 
 def _invalid(violations: tuple[FieldViolation, ...]) -> RpcFailure:

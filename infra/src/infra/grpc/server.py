@@ -1,5 +1,13 @@
 """The gRPC server every service runs: its own services plus health checking and reflection,
-errors mapped to status codes, a server span per RPC, and a graceful shutdown.
+errors mapped to status codes, a server span per RPC where spans are kept, and a graceful
+shutdown.
+
+What every call of the services goes through (refusal during shutdown, error mapping, the
+caller's trace context) wraps each method's behavior once, when it is registered: an
+interceptor would cost a coroutine and a new handler per call. The OpenTelemetry interceptor is
+installed only where spans are kept (`TelemetryHandle.records_spans`); elsewhere the caller's
+`traceparent` is made the current context as it arrived, so what a command records still names
+the caller's trace.
 
 Shutdown, on `stop(grace)` or SIGTERM:
 1. health turns NOT_SERVING for every service, so probes and load balancers stop routing here;
@@ -23,11 +31,12 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
+from opentelemetry import context as otel_context
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from infra.grpc._handlers import UnaryBehavior, service_of, wrap_unary_response
-from infra.grpc.errors import ErrorMappingInterceptor
-from infra.telemetry import TelemetryHandle
+from infra.grpc.errors import map_errors
+from infra.telemetry import TelemetryHandle, context_from
 
 logger = logging.getLogger(__name__)
 
@@ -102,16 +111,17 @@ class GrpcServer:
         """Binds the address, starts serving, and reports every service SERVING."""
         if self._server is not None:
             raise RuntimeError("the server was already started")
-        self._drain = _Drain(self._service_names)
+        self._drain = _Drain()
         self._health = HealthServicer()
         server = grpc.aio.server(
-            interceptors=self._interceptors(self._drain),
+            interceptors=self._interceptors(),
             # gRPC enables SO_REUSEPORT by default, which lets a second process bind the same
             # port silently and steal half the calls.
             options=[("grpc.so_reuseport", 0), *self._options],
         )
+        registrar = _Registrar(server, self._wrap)
         for binding in self._services:
-            binding.add_to_server(binding.servicer, server)
+            binding.add_to_server(binding.servicer, registrar)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(self.service_names, server)
         port: int = server.add_insecure_port(self._address)
@@ -159,22 +169,38 @@ class GrpcServer:
             uninstall()
             await self.stop(grace)
 
-    def _interceptors(self, drain: _Drain) -> list[Any]:
-        tracer_provider = None if self._telemetry is None else self._telemetry.tracer_provider
-        commands_handled = None if self._telemetry is None else self._telemetry.commands_handled
-        names = self._service_names
-        return [
+    @property
+    def _records_spans(self) -> bool:
+        return self._telemetry is not None and self._telemetry.records_spans
+
+    def _interceptors(self) -> list[Any]:
+        interceptors: list[Any] = []
+        if self._records_spans:
+            assert self._telemetry is not None
+            names = self._service_names
             # Outermost, so the span covers the whole call and sees the final status. Probes
             # and reflection are left out: they would bury the service's own spans.
-            aio_server_interceptor(  # type: ignore[no-untyped-call]
-                tracer_provider=tracer_provider,
-                filter_=lambda details: service_of(details.method) in names,
-            ),
-            # Outside the drain, so calls refused during shutdown are counted too.
-            ErrorMappingInterceptor(services=names, commands_handled=commands_handled),
-            drain,
-            *self._extra_interceptors,
-        ]
+            interceptors.append(
+                aio_server_interceptor(  # type: ignore[no-untyped-call]
+                    tracer_provider=self._telemetry.tracer_provider,
+                    filter_=lambda details: service_of(details.method) in names,
+                )
+            )
+        return [*interceptors, *self._extra_interceptors]
+
+    def _wrap(self, method: str, handler: Any) -> Any:
+        """A method handler of the services with what each of their calls goes through."""
+        assert self._drain is not None
+        drain = self._drain
+        commands_handled = None if self._telemetry is None else self._telemetry.commands_handled
+        adopt = not self._records_spans
+
+        def wrap(behavior: UnaryBehavior) -> UnaryBehavior:
+            inner = _in_callers_trace(behavior) if adopt else behavior
+            # Error mapping outside the drain, so calls refused during shutdown are counted too.
+            return map_errors(method, drain.guarded(inner), commands_handled)
+
+        return wrap_unary_response(handler, wrap)
 
     async def _shut_down(self, grace: float) -> None:
         assert self._health is not None and self._drain is not None
@@ -211,11 +237,69 @@ def install_signal_handlers(
     return uninstall
 
 
-class _Drain(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class _Registrar:
+    """What a generated `add_<Service>Servicer_to_server` is given as the server: it registers
+    each method's handler as `wrap(method path, handler)` makes it."""
+
+    def __init__(self, server: Any, wrap: Callable[[str, Any], Any]) -> None:
+        self._server = server
+        self._wrap = wrap
+
+    def add_generic_rpc_handlers(self, handlers: Sequence[Any]) -> None:
+        self._server.add_generic_rpc_handlers(
+            tuple(_WrappedGeneric(handler, self._wrap) for handler in handlers)
+        )
+
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, Any]) -> None:
+        self._server.add_registered_method_handlers(
+            service, {name: self._wrap(f"/{service}/{name}", h) for name, h in handlers.items()}
+        )
+
+
+class _WrappedGeneric(grpc.GenericRpcHandler):  # type: ignore[misc]
+    """A generic handler whose method handlers are wrapped, each once."""
+
+    def __init__(self, inner: Any, wrap: Callable[[str, Any], Any]) -> None:
+        self._inner = inner
+        self._wrap = wrap
+        self._wrapped: dict[str, tuple[Any, Any]] = {}
+
+    def service(self, handler_call_details: Any) -> Any:
+        handler = self._inner.service(handler_call_details)
+        if handler is None:
+            return None
+        method: str = handler_call_details.method
+        known = self._wrapped.get(method)
+        if known is None or known[0] is not handler:
+            known = self._wrapped[method] = (handler, self._wrap(method, handler))
+        return known[1]
+
+
+def _in_callers_trace(behavior: UnaryBehavior) -> UnaryBehavior:
+    """The behavior run with the caller's W3C trace context (if it sent one) as the current one."""
+
+    async def traced(request: Any, context: Any) -> Any:
+        traceparent = tracestate = None
+        for key, value in context.invocation_metadata() or ():
+            if key == "traceparent":
+                traceparent = value
+            elif key == "tracestate":
+                tracestate = value
+        if traceparent is None:
+            return await behavior(request, context)
+        token = otel_context.attach(context_from(traceparent, tracestate))
+        try:
+            return await behavior(request, context)
+        finally:
+            otel_context.detach(token)
+
+    return traced
+
+
+class _Drain:
     """Counts the services' calls in flight and, once closed, refuses new ones."""
 
-    def __init__(self, services: frozenset[str]) -> None:
-        self._services = services
+    def __init__(self) -> None:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -228,13 +312,7 @@ class _Drain(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         """Waits until no call is in flight."""
         await self._idle.wait()
 
-    async def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
-        handler = await continuation(handler_call_details)
-        if service_of(handler_call_details.method) not in self._services:
-            return handler
-        return wrap_unary_response(handler, self._guarded)
-
-    def _guarded(self, behavior: UnaryBehavior) -> UnaryBehavior:
+    def guarded(self, behavior: UnaryBehavior) -> UnaryBehavior:
         async def guarded(request: Any, context: Any) -> Any:
             if self._closed:
                 await context.abort(grpc.StatusCode.UNAVAILABLE, SHUTDOWN_DETAILS)

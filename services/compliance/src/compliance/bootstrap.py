@@ -12,9 +12,9 @@ from compliance.application.live_standing import LiveStanding
 from compliance.application.oversight import Oversight
 from compliance.application.standing_keeper import CurrentOrLive, StandingKeeper
 from compliance.entrypoints import consumers
-from compliance.entrypoints.grpc_api import ComplianceApi
-from compliance.entrypoints.grpc_credentials import CredentialApi
-from compliance.entrypoints.grpc_oversight import OversightApi
+from compliance.entrypoints.api.credentials import CredentialApi
+from compliance.entrypoints.api.oversight import OversightApi
+from compliance.entrypoints.api.views import ComplianceApi
 from continuum.compliance.v1 import compliance_service_pb2 as pb
 from continuum.compliance.v1 import compliance_service_pb2_grpc as pb_grpc
 from continuum.compliance.v1 import credential_service_pb2 as credential_pb

@@ -14,13 +14,13 @@ from compliance.adapters import license_index
 from compliance.adapters.license_index import SqlLicenseIndex, licenses
 from compliance.adapters.publishing import translate
 from compliance.application.credentials import CLOCK_ACTOR, CredentialRegistry
-from compliance.domain.credentials_commands import (
+from compliance.domain.credentials.commands import (
     RecordLicense,
     RenewLicense,
     RevokeLicense,
     SuspendLicense,
 )
-from compliance.domain.credentials_errors import (
+from compliance.domain.credentials.errors import (
     LicenseIdMustNotBeReused,
     LicenseMustBeRecorded,
     LicenseNumberMustBeRecordedOnce,

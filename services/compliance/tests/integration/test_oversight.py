@@ -17,8 +17,8 @@ from compliance.adapters.read_model import MIGRATIONS, SqlProjectedFacts
 from compliance.application.oversight import Oversight
 from compliance.application.queries import supervisee_evaluation
 from compliance.domain.engine import SuperviseeEvaluation
-from compliance.domain.oversight_commands import RecordApprovedLeave, ResolveVerdict
-from compliance.domain.oversight_errors import (
+from compliance.domain.oversight.commands import RecordApprovedLeave, ResolveVerdict
+from compliance.domain.oversight.errors import (
     LeavesMustNotOverlap,
     ResolutionMustNotBeInTheFuture,
     VerdictMustBeResolvedOnce,

@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from compliance.domain import credentials
-from compliance.domain.credentials import HolderState, due_facts
-from compliance.domain.credentials_commands import RenewLicense
-from compliance.domain.credentials_events import (
+from compliance.domain.credentials import holder as credentials
+from compliance.domain.credentials.commands import RenewLicense
+from compliance.domain.credentials.events import (
     LicenseExpired,
     LicenseExpiryReminderDue,
     LicenseRecorded,
     LicenseRevoked,
     LicenseSuspended,
 )
+from compliance.domain.credentials.holder import HolderState, due_facts
 from infra.ddd import DomainEvent
 
 pytestmark = pytest.mark.unit

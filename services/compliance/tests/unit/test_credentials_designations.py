@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from compliance.domain import credentials
-from compliance.domain.credentials import HolderState, decide
-from compliance.domain.credentials_commands import RecordSupervisorDesignation
-from compliance.domain.credentials_designations import requirement
-from compliance.domain.credentials_errors import (
+from compliance.domain.credentials import holder as credentials
+from compliance.domain.credentials.commands import RecordSupervisorDesignation
+from compliance.domain.credentials.designations import requirement
+from compliance.domain.credentials.errors import (
     DateMustNotBeInTheFuture,
     DesignationMustExpireAfterItIsGranted,
     IssuingStateMustBeATwoLetterCode,
@@ -23,11 +22,12 @@ from compliance.domain.credentials_errors import (
     SupervisorTrainingMustPrecedeTheDesignation,
     TrainingHoursMustBeWithinBounds,
 )
-from compliance.domain.credentials_events import (
+from compliance.domain.credentials.events import (
     LicenseRecorded,
     LicenseSuspended,
     SupervisorDesignationRecorded,
 )
+from compliance.domain.credentials.holder import HolderState, decide
 from infra.ddd import AlreadyRecorded, DomainEvent, InvalidInput, RuleViolated
 
 pytestmark = pytest.mark.unit

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from compliance.domain import credentials
-from compliance.domain.credentials import Claims, HolderState, decide
-from compliance.domain.credentials_commands import (
+from compliance.domain.credentials import holder as credentials
+from compliance.domain.credentials.commands import (
     ExpireLicense,
     RecordLicense,
     ReinstateLicense,
@@ -18,7 +17,7 @@ from compliance.domain.credentials_commands import (
     RevokeLicense,
     SuspendLicense,
 )
-from compliance.domain.credentials_errors import (
+from compliance.domain.credentials.errors import (
     CredentialCodeMustBeWellFormed,
     DateMustNotBeInTheFuture,
     IssuingStateMustBeATwoLetterCode,
@@ -37,7 +36,7 @@ from compliance.domain.credentials_errors import (
     RenewalMustExtendTheExpiry,
     RevokedLicenseMustStayRevoked,
 )
-from compliance.domain.credentials_events import (
+from compliance.domain.credentials.events import (
     LicenseExpired,
     LicenseRecorded,
     LicenseReinstated,
@@ -45,6 +44,7 @@ from compliance.domain.credentials_events import (
     LicenseRevoked,
     LicenseSuspended,
 )
+from compliance.domain.credentials.holder import Claims, HolderState, decide
 from infra.ddd import AlreadyRecorded, DomainEvent, InvalidInput, NotFound, RuleViolated
 
 pytestmark = pytest.mark.unit

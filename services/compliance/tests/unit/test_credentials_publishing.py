@@ -10,8 +10,8 @@ import uuid
 import pytest
 
 from compliance.adapters.publishing import SOURCE, translate
-from compliance.domain import credentials_events as private
-from compliance.domain import oversight_events
+from compliance.domain.credentials import events as private
+from compliance.domain.oversight import events as oversight_events
 from contracts.events import compliance as published_compliance
 from contracts.events import parse
 from contracts.topics import COMPLIANCE_EVENTS

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from compliance.domain import oversight
-from compliance.domain.oversight import OversightState, ShownVerdicts, decide
-from compliance.domain.oversight_commands import (
+from compliance.domain.oversight import decisions as oversight
+from compliance.domain.oversight.commands import (
     LONGEST_LEAVE_DAYS,
     RecordApprovedLeave,
     ResolveVerdict,
 )
-from compliance.domain.oversight_errors import (
+from compliance.domain.oversight.decisions import OversightState, ShownVerdicts, decide
+from compliance.domain.oversight.errors import (
     DateMustBeWithinTheRecord,
     LeaveIdMustNotBeReused,
     LeaveMustEndOnOrAfterItStarts,
@@ -28,7 +28,7 @@ from compliance.domain.oversight_errors import (
     VerdictMustBeResolvedOnce,
     VerdictMustBeShownForTheSupervisee,
 )
-from compliance.domain.oversight_events import LeaveApproved, VerdictResolved
+from compliance.domain.oversight.events import LeaveApproved, VerdictResolved
 from infra.ddd import AlreadyRecorded, DomainEvent, InvalidInput, NotFound, RuleViolated
 
 pytestmark = pytest.mark.unit

@@ -5,8 +5,8 @@ compliance officers record of a supervisee, keyed by the supervisee."""
 
 from __future__ import annotations
 
-from compliance.domain import credentials_events as credentials
-from compliance.domain import oversight_events as oversight
+from compliance.domain.credentials import events as credentials
+from compliance.domain.oversight import events as oversight
 from contracts.events import EventContract
 from contracts.events import compliance as contract
 from infra.application import published

@@ -25,15 +25,15 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from compliance.domain import credentials
-from compliance.domain.credentials import Claims, HolderState, License, LicenseStatus
-from compliance.domain.credentials_commands import (
+from compliance.domain.credentials import holder as credentials
+from compliance.domain.credentials.commands import (
     LicenseCommand,
     RecordLicense,
     RecordSupervisorDesignation,
 )
-from compliance.domain.credentials_errors import LicenseMustBeRecorded
-from compliance.domain.credentials_events import CREDENTIAL_EVENT_TYPES, LicenseRecorded
+from compliance.domain.credentials.errors import LicenseMustBeRecorded
+from compliance.domain.credentials.events import CREDENTIAL_EVENT_TYPES, LicenseRecorded
+from compliance.domain.credentials.holder import Claims, HolderState, License, LicenseStatus
 from infra.application import CommandContext
 from infra.commands import Aggregate, CommandRunner, IndexRow, Ran, UnitOfWork, UseCase
 from infra.ddd import Command, DomainEvent, Id

@@ -197,7 +197,6 @@ async def organization_overview(
 # --- verdicts across sites -------------------------------------------------------------------
 
 
-Resolved = bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +217,7 @@ async def verdict_list(
     tracks: Collection[str] = (),
     rule_ids: Collection[str] = (),
     severity: Severity | None = None,
-    resolved: Resolved | None = None,
+    resolved: bool | None = None,
     page_size: int = 100,
     after: VerdictKey | None = None,
 ) -> View[VerdictList]:

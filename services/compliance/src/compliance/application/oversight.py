@@ -17,10 +17,10 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from compliance.application.queries import ProjectedFacts, supervisee_evaluation
-from compliance.domain import oversight
-from compliance.domain.oversight import ShownVerdicts
-from compliance.domain.oversight_commands import RecordApprovedLeave, ResolveVerdict
-from compliance.domain.oversight_events import OVERSIGHT_EVENT_TYPES
+from compliance.domain.oversight import decisions as oversight
+from compliance.domain.oversight.commands import RecordApprovedLeave, ResolveVerdict
+from compliance.domain.oversight.decisions import ShownVerdicts
+from compliance.domain.oversight.events import OVERSIGHT_EVENT_TYPES
 from compliance.domain.record import UnknownSupervisee
 from contracts.rulepacks.model import RulePacks
 from infra.application import CommandContext

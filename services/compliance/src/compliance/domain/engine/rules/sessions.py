@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from compliance.domain.agreements import AgreementAsOf
-from compliance.domain.credentials_designations import requirement
+from compliance.domain.credentials.designations import requirement
 from compliance.domain.engine.record import SessionEntry
 from compliance.domain.engine.supervisors import SupervisorCredentials
 from compliance.domain.engine.text import cited, day

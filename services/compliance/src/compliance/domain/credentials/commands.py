@@ -9,7 +9,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BeforeValidator, model_validator
 
-from compliance.domain.credentials_errors import (
+from compliance.domain.credentials.errors import (
     CredentialCodeMustBeWellFormed,
     DesignationMustExpireAfterItIsGranted,
     IssuingStateMustBeATwoLetterCode,

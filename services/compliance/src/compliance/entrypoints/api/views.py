@@ -35,7 +35,7 @@ from compliance.domain.record import EvaluationFact, MonthStatus, SuperviseeAsOf
 from compliance.domain.referrals import ReferralAsOf
 from compliance.domain.sessions import SessionAsOf
 from compliance.domain.standing import ExpiringDesignation, ExpiringLicense, SupervisorStanding
-from compliance.entrypoints import grpc_verdicts as verdicts
+from compliance.entrypoints.api import verdicts
 from continuum.compliance.v1 import compliance_service_pb2 as pb
 from continuum.compliance.v1 import compliance_service_pb2_grpc as pb_grpc
 from contracts.rulepacks.model import RulePacks, Severity

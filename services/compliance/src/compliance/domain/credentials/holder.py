@@ -32,7 +32,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from compliance.domain.credentials_commands import (
+from compliance.domain.credentials.commands import (
     CredentialCommand,
     ExpireLicense,
     RecordLicense,
@@ -42,8 +42,8 @@ from compliance.domain.credentials_commands import (
     RevokeLicense,
     SuspendLicense,
 )
-from compliance.domain.credentials_designations import requirement
-from compliance.domain.credentials_errors import (
+from compliance.domain.credentials.designations import requirement
+from compliance.domain.credentials.errors import (
     DateMustNotBeInTheFuture,
     LicenseChangeMustNotPrecedeItsHistory,
     LicenseIdMustNotBeReused,
@@ -59,7 +59,7 @@ from compliance.domain.credentials_errors import (
     SupervisorDesignationRequiresAnActiveLicense,
     SupervisorTrainingMustMeetTheBoardMinimum,
 )
-from compliance.domain.credentials_events import (
+from compliance.domain.credentials.events import (
     REMINDER_DAYS,
     LicenseExpired,
     LicenseExpiryReminderDue,

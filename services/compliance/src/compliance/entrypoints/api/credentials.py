@@ -8,8 +8,7 @@ from collections.abc import Callable
 import grpc
 
 from compliance.application.credentials import CredentialRegistry, LicenseStanding, Outcome
-from compliance.domain.credentials import Designation, HolderState, License, LicenseStatus
-from compliance.domain.credentials_commands import (
+from compliance.domain.credentials.commands import (
     ExpireLicense,
     LicenseCommand,
     RecordLicense,
@@ -19,6 +18,7 @@ from compliance.domain.credentials_commands import (
     RevokeLicense,
     SuspendLicense,
 )
+from compliance.domain.credentials.holder import Designation, HolderState, License, LicenseStatus
 from continuum.compliance.v1 import credential_service_pb2 as pb
 from continuum.compliance.v1 import credential_service_pb2_grpc as pb_grpc
 from infra.grpc.fields import date_field, id_field

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import grpc
 
 from compliance.application.oversight import Oversight
-from compliance.domain.oversight_commands import RecordApprovedLeave, ResolveVerdict
+from compliance.domain.oversight.commands import RecordApprovedLeave, ResolveVerdict
 from continuum.compliance.v1 import oversight_service_pb2 as pb
 from continuum.compliance.v1 import oversight_service_pb2_grpc as pb_grpc
 from infra.application import CommandContext

@@ -23,12 +23,12 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict
 
-from compliance.domain.oversight_commands import (
+from compliance.domain.oversight.commands import (
     OversightCommand,
     RecordApprovedLeave,
     ResolveVerdict,
 )
-from compliance.domain.oversight_errors import (
+from compliance.domain.oversight.errors import (
     LeaveIdMustNotBeReused,
     LeavesMustNotOverlap,
     ResolutionIdMustNotBeReused,
@@ -36,7 +36,7 @@ from compliance.domain.oversight_errors import (
     VerdictMustBeResolvedOnce,
     VerdictMustBeShownForTheSupervisee,
 )
-from compliance.domain.oversight_events import LeaveApproved, ResolutionKind, VerdictResolved
+from compliance.domain.oversight.events import LeaveApproved, ResolutionKind, VerdictResolved
 from infra.ddd import DomainEvent
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://continuum/compliance/oversight")

@@ -13,13 +13,13 @@ from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BeforeValidator, model_validator
 
-from compliance.domain.oversight_errors import (
+from compliance.domain.oversight.errors import (
     DateMustBeWithinTheRecord,
     LeaveMustEndOnOrAfterItStarts,
     LeaveMustNotExceedTheLongestLeave,
     ReasonMustBeWritten,
 )
-from compliance.domain.oversight_events import ResolutionKind
+from compliance.domain.oversight.events import ResolutionKind
 from infra.ddd import Command, Id
 
 REASON_MAX_CHARS = 2000
