@@ -197,8 +197,6 @@ async def organization_overview(
 # --- verdicts across sites -------------------------------------------------------------------
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class VerdictList:
     site_id: str | None
