@@ -25,7 +25,14 @@ from continuum.compliance.v1 import compliance_service_pb2 as compliance
 from continuum.compliance.v1 import compliance_service_pb2_grpc as compliance_grpc
 from contracts.topics import COMPLIANCE_EVENTS, REFERRAL_EVENTS, SUPERVISION_EVENTS
 from tests.bench import organization, prepare
-from tests.bench.stack import GRPC_SERVICE, Backend, BenchStack, ConsumerProgress, rss_mb
+from tests.bench.stack import (
+    GRPC_SERVICE,
+    Backend,
+    BenchStack,
+    ConsumerProgress,
+    cpu_s,
+    rss_mb,
+)
 from tests.bench.stats import Operation, merge_operations, slope_per_minute
 from tests.bench.workloads import METADATA, QUERIES, today
 
@@ -643,6 +650,7 @@ async def _organization(run: Run) -> dict[str, Any]:
         # The catch-up is timed from the group's first commit: process start, migrations, joining
         # the group and the first batch are not the consumer's pace.
         first_commit: tuple[float, int] | None = None
+        cpu_at_first_commit: float | None = None
         sampled_at = 0.0
         try:
             while True:
@@ -656,6 +664,7 @@ async def _organization(run: Run) -> dict[str, Any]:
                 consumed = await asyncio.to_thread(applied.consumed)
                 if first_commit is None and consumed > 0:
                     first_commit = (time.monotonic(), consumed)
+                    cpu_at_first_commit = cpu_s(pids["compliance"])
                 if consumed >= published:
                     break
                 if time.monotonic() - began > s.rebuild_timeout_s:
@@ -666,6 +675,7 @@ async def _organization(run: Run) -> dict[str, Any]:
         finally:
             await asyncio.to_thread(applied.close)
         caught_up = time.monotonic()
+        cpu_at_caught_up = cpu_s(pids["compliance"])
         caught_up_s = caught_up - began
         assert first_commit is not None
         first_commit_at, committed_first = first_commit
@@ -700,6 +710,18 @@ async def _organization(run: Run) -> dict[str, Any]:
                 1,
             ),
             "events_per_s_from_start": round(published / caught_up_s, 1),
+            # Compliance's own CPU (all its threads) per event over the catch-up: the cost of an
+            # event on a machine shared with the broker, the database and others.
+            "compliance_cpu_us_per_event": (
+                round(
+                    (cpu_at_caught_up - cpu_at_first_commit) / (published - committed_first) * 1e6,
+                    1,
+                )
+                if cpu_at_caught_up is not None
+                and cpu_at_first_commit is not None
+                and published > committed_first
+                else None
+            ),
             "last_supervisee_sessions_shown": shown,
             "last_supervisee_sessions_expected": org.sessions_per_supervisee,
             "compliance_rss_mb": {
