@@ -154,7 +154,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     progress(f"data and logs in {workdir}")
     for name in args.backends:
         store = backend(name, tag)
-        run = Run(settings, store, workdir, tag)
+        run = Run(settings, store, workdir, tag, args.phases)
         phases: dict[str, Any] = {}
         try:
             for phase in args.phases:

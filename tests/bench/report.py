@@ -208,8 +208,11 @@ def _render_others(
         r = phases["rebuild"]
         console.print(
             f"rebuild: {r['events']:,} events ({r['supervisees']:,} supervisees, "
-            f"{r['sessions']:,} sessions) caught up in {r['start_to_caught_up_s']} s = "
-            f"{r['events_per_s']:,.1f} events/s; "
-            f"compliance RSS max {r['compliance_rss_mb']['max']} MiB"
+            f"{r['sessions']:,} sessions): {r['events_per_s']:,.1f} events/s over the catch-up "
+            f"({r['catch_up_s']} s from the first commit), "
+            f"{r['events_per_s_from_start']:,.1f} events/s from start "
+            f"({r['start_to_caught_up_s']} s); "
+            f"compliance CPU {r['compliance_cpu_us_per_event']} µs an event, "
+            f"RSS max {r['compliance_rss_mb']['max']} MiB"
         )
     console.print(f"ratios: {dict(verdicts)}")

@@ -187,6 +187,15 @@ def rss_mb(pids: dict[str, int]) -> dict[str, float]:
     return sizes
 
 
+def cpu_s(pid: int) -> float | None:
+    """The CPU time a process has used so far, user and system, over all its threads (None when
+    it is gone): what a figure costs whatever else the machine runs."""
+    with contextlib.suppress(psutil.Error):
+        times = psutil.Process(pid).cpu_times()
+        return float(times.user + times.system)
+    return None
+
+
 class ConsumerProgress:
     """How many messages of some topics a consumer group has consumed, read from the offsets it
     committed (Kafka's admin API). The bench knows how many it (or the services) published, so

@@ -17,8 +17,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     Time,
     Uuid,
+    cast,
     select,
 )
 
@@ -92,3 +94,44 @@ async def test_rows_are_stored_with_their_types_and_a_taken_key_adds_nothing(
 def test_a_column_the_table_does_not_have_is_refused() -> None:
     with pytest.raises(ValueError, match="things has no column colour"):
         InsertOnce(things, ["thing_id", "colour"])
+
+
+async def test_values_recurring_in_one_call_are_stored_as_each_would_be_alone(
+    make_database: DatabaseFactory,
+) -> None:
+    db = await make_database([THINGS])
+    insert = InsertOnce(things)
+    day = dt.date(2026, 3, 2)
+    utc = dt.datetime(2026, 3, 2, 16, 30, tzinfo=dt.UTC)
+    # The same instant written with another offset, and the same day as a datetime.
+    austin = utc.astimezone(dt.timezone(dt.timedelta(hours=-6)))
+    rows = [
+        {"thing_id": "a", "count": 1, "on": day, "recorded_at": utc, "tags": ["x", "y"]},
+        {"thing_id": "b", "count": 2, "on": day, "recorded_at": austin, "tags": ["x", "y"]},
+        {"thing_id": "c", "count": 3, "on": None, "recorded_at": None, "tags": [1, True]},
+        {"thing_id": "d", "count": 4, "on": day, "recorded_at": utc, "tags": [True, 1]},
+    ]
+    rows = [dict.fromkeys(c.name for c in things.columns) | row for row in rows]
+
+    async with db.transaction() as conn:
+        await insert(conn, rows)
+    async with db.transaction() as conn:
+        for row in rows:
+            await insert(conn, [row | {"thing_id": f"{row['thing_id']}-alone"}])
+    stored_text = [cast(things.c[name], Text) for name in ("on", "recorded_at", "tags")]
+    async with db.read() as conn:
+        stored = {
+            row.thing_id: (row.on, row.recorded_at, row.tags)
+            for row in await conn.execute(select(things))
+        }
+        texts = {
+            thing_id: tuple(values)
+            for thing_id, *values in await conn.execute(select(things.c.thing_id, *stored_text))
+        }
+
+    for thing_id in "abcd":
+        assert stored[thing_id] == stored[f"{thing_id}-alone"]
+        assert texts[thing_id] == texts[f"{thing_id}-alone"]
+    assert stored["b"] == (day, utc, ["x", "y"])
+    assert stored["c"] == (None, None, [1, True])
+    assert stored["d"][2] == [True, 1]

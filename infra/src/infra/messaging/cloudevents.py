@@ -27,6 +27,7 @@ from cloudevents.core.bindings.kafka import KafkaMessage, from_kafka, to_binary
 from cloudevents.core.exceptions import BaseCloudEventException
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
+from pydantic_core import from_json
 
 from contracts.events import EventContract, parse
 from infra.eventstore.model import EventMetadata, OutboxMessage
@@ -57,6 +58,10 @@ _SPEC_ATTRIBUTES: Final = frozenset({*_REQUIRED, "datacontenttype", "dataschema"
 _EXTENSION_NAME = re.compile(r"[a-z0-9]+")
 # The extensions our producers write (valid names, known without a pattern match).
 _OUR_EXTENSIONS: Final = frozenset({name for _, name in _METADATA_EXTENSIONS} | {"partitionkey"})
+# The attribute each header of a well-formed message carries, by the header's exact name.
+_HEADER_ATTRIBUTES: Final = {
+    CE_PREFIX + name: name for name in sorted(_SPEC_ATTRIBUTES | _OUR_EXTENSIONS)
+} | {CONTENT_TYPE_HEADER: "datacontenttype"}
 
 
 class MalformedMessage(Exception):
@@ -168,13 +173,20 @@ def _well_formed_binary(
     wrong, or reads structured mode)."""
     attributes: dict[str, str] = {}
     w3c: dict[str, bytes] = {}
+    # Headers our producers write are known by name; any other is read as the SDK reads it.
+    others: list[str] = []
     try:
         for name, raw in headers:
             if raw is None:
                 continue
+            attribute = _HEADER_ATTRIBUTES.get(name)
+            if attribute is not None:
+                attributes[attribute] = raw.decode("utf-8")
+                continue
             lowered = name.lower()
             if lowered.startswith(CE_PREFIX):
                 attributes[lowered[3:]] = raw.decode("utf-8")
+                others.append(lowered[3:])
             elif lowered == CONTENT_TYPE_HEADER:
                 attributes["datacontenttype"] = raw.decode("utf-8")
             elif lowered in (TRACEPARENT, TRACESTATE):
@@ -188,7 +200,7 @@ def _well_formed_binary(
         return None
     if "" in (get("subject"), get("datacontenttype"), get("dataschema")):
         return None
-    for name in attributes:
+    for name in others:
         unknown = name not in _SPEC_ATTRIBUTES and name not in _OUR_EXTENSIONS
         if unknown and (name == "data" or not _EXTENSION_NAME.fullmatch(name)):
             return None
@@ -205,8 +217,10 @@ def _well_formed_binary(
     try:
         moment = dt.datetime.fromisoformat(time)
         event_id = uuid.UUID(attributes["id"])
-        data = json.loads(value)
-    except ValueError:  # also JSONDecodeError and UnicodeDecodeError
+        # pydantic's JSON reader: one pass in Rust, several times faster than json.loads. What
+        # it refuses goes to the SDK's reader, which says why or reads it after all.
+        data = from_json(value)
+    except ValueError:  # also UnicodeDecodeError
         return None
     if moment.tzinfo is None or not isinstance(data, dict):
         return None

@@ -212,7 +212,7 @@ class Subscription:
             batch=True,
             max_records=self.batching.batch_max_records,
             batch_timeout_ms=self.batching.batch_wait_ms,
-            parser=_tolerant_parse,
+            parser=_records_as_they_are,
             decoder=_whole_message,
             persistent=False,
             **({"fetch_max_wait_ms": self.batching.fetch_wait_ms} | consumer_options),
@@ -503,28 +503,19 @@ def _span_attributes(record: KafkaRecord, event: IncomingEvent, group: str) -> d
     return attributes
 
 
-async def _tolerant_parse(
+async def _records_as_they_are(
     records: Any,
     original: Callable[[Any], Awaitable[StreamMessage[Any]]],
 ) -> StreamMessage[Any]:
-    """faststream's batch parser, except that a header which is not UTF-8 (or null) does not
-    stop the batch before our handler: its message must still be dead-lettered, not lost."""
-    try:
-        return await original(records)
-    except (UnicodeDecodeError, AttributeError):
-        readable = tuple(
-            dataclasses.replace(
-                record,
-                headers=tuple(
-                    (name, (value or b"").decode("utf-8", "replace").encode("utf-8"))
-                    for name, value in record.headers
-                ),
-            )
-            for record in records
-        )
-        message = await original(readable)
-        message.raw_message = records  # the handler reads the original bytes
-        return message
+    """faststream's batch parser reads every record's headers into a dict of text, which this
+    runtime never reads (`decode` reads the records' own bytes), and stops at a header that is
+    not UTF-8 (whose message must still be dead-lettered, not lost). It is given the first and
+    the last record without their headers, which is all the message it makes needs (where the
+    batch starts and ends, for the logs), and the message then carries the records as received."""
+    ends = (records[0], records[-1]) if len(records) > 1 else (records[0],)
+    message = await original(tuple(dataclasses.replace(record, headers=()) for record in ends))
+    message.raw_message = records
+    return message
 
 
 async def _whole_message(message: StreamMessage[Any]) -> StreamMessage[Any]:
