@@ -92,7 +92,7 @@ class BatchSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CONTINUUM_CONSUMER_", extra="ignore")
 
     # The most records applied in one transaction: what bounds the consumer's memory.
-    batch_max_records: int = Field(default=500, ge=1, le=100_000)
+    batch_max_records: int = Field(default=2_000, ge=1, le=100_000)
     # How long a poll waits for a first record when none is fetched yet. Records already
     # fetched are taken at once: a batch is never held back to fill, so it costs no latency.
     batch_wait_ms: int = Field(default=100, ge=1, le=60_000)
