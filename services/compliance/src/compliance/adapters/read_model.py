@@ -2038,9 +2038,8 @@ async def _sessions(
     conn: AsyncConnection, supervisee_ids: Sequence[str], known_at: dt.datetime
 ) -> dict[str, tuple[SupervisionSessionFact, ...]]:
     rows = await _of(conn, supervision_sessions, supervisee_ids, known_at)
-    ids = [row.session_id for of_one in rows.values() for row in of_one]
-    corrections = await _by(conn, session_corrections, "session_id", ids, known_at)
-    marks = await _by(conn, session_lapse_marks, "session_id", ids, known_at)
+    corrections = await _of_sessions(conn, session_corrections, supervisee_ids, known_at)
+    marks = await _of_sessions(conn, session_lapse_marks, supervisee_ids, known_at)
     lists = _Lists()
     return {
         supervisee_id: tuple(
@@ -2049,6 +2048,24 @@ async def _sessions(
         )
         for supervisee_id, of_one in rows.items()
     }
+
+
+async def _of_sessions(
+    conn: AsyncConnection, table: Table, supervisee_ids: Sequence[str], known_at: dt.datetime
+) -> defaultdict[str, list[Row[Any]]]:
+    """The table's rows known at `known_at` of these supervisees' sessions, grouped by session:
+    one query per 500 supervisees, not one per 500 of their thousands of sessions."""
+    grouped: defaultdict[str, list[Row[Any]]] = defaultdict(list)
+    s = supervision_sessions.c
+    for start in range(0, len(supervisee_ids), 500):
+        theirs = select(s.session_id).where(
+            s.supervisee_id.in_(supervisee_ids[start : start + 500]),
+            _known(supervision_sessions, known_at),
+        )
+        query = _select(table, known_at, table.c.session_id.in_(theirs))
+        for row in await conn.execute(query):
+            grouped[row.session_id].append(row)
+    return grouped
 
 
 def _session(
