@@ -24,6 +24,7 @@ the producers' logs.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import (
@@ -58,6 +59,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     and_,
+    cast,
     func,
     or_,
     select,
@@ -1457,7 +1459,32 @@ def _known(table: Table, known_at: dt.datetime) -> ColumnElement[bool]:
 
 
 def _select(table: Table, known_at: dt.datetime, *where: ColumnElement[bool]) -> Select[Any]:
-    return select(table).where(_known(table, known_at), *where)
+    return select(*_columns(table)).where(_known(table, known_at), *where)
+
+
+def _columns(table: Table) -> list[ColumnElement[Any]]:
+    """The table's columns, its lists of names as their JSON text: a site's sessions repeat a
+    handful of technique and focus lists thousands of times, and `_Lists` decodes each once."""
+    return [cast(c, Text).label(c.name) if c.name in _NAME_LISTS else c for c in table.columns]
+
+
+# The JSON columns that hold a list of plain names (strings).
+_NAME_LISTS = frozenset({"techniques", "focus"})
+
+
+class _Lists:
+    """Lists of names read as JSON text, each distinct text decoded once."""
+
+    def __init__(self) -> None:
+        self._decoded: dict[str, tuple[str, ...]] = {}
+
+    def __call__(self, text: str | None) -> tuple[str, ...]:
+        if text is None:
+            return ()
+        found = self._decoded.get(text)
+        if found is None:
+            found = self._decoded[text] = tuple(json.loads(text) or ())
+        return found
 
 
 def _transfer_in_force(as_of: dt.date, known_at: dt.datetime) -> Any:
@@ -1479,16 +1506,18 @@ def _tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value or ())
 
 
-def _figures_of(row: Row[Any]) -> SessionFigures:
-    return SessionFigures(
+def _figures_of(row: Row[Any], lists: _Lists) -> SessionFigures:
+    # The read model holds only what the projector wrote from validated events: the facts are
+    # built from its rows as they are, not validated a second time.
+    return SessionFigures.model_construct(
         kind=row.kind,
         format=row.format,
         modality=row.modality,
         date=row.date,
         start_time=row.start_time,
         minutes=row.minutes,
-        techniques=_tuple(row.techniques),
-        focus=_tuple(row.focus),
+        techniques=lists(row.techniques),
+        focus=lists(row.focus),
     )
 
 
@@ -2009,21 +2038,41 @@ async def _sessions(
     conn: AsyncConnection, supervisee_ids: Sequence[str], known_at: dt.datetime
 ) -> dict[str, tuple[SupervisionSessionFact, ...]]:
     rows = await _of(conn, supervision_sessions, supervisee_ids, known_at)
-    ids = [row.session_id for of_one in rows.values() for row in of_one]
-    corrections = await _by(conn, session_corrections, "session_id", ids, known_at)
-    marks = await _by(conn, session_lapse_marks, "session_id", ids, known_at)
+    corrections = await _of_sessions(conn, session_corrections, supervisee_ids, known_at)
+    marks = await _of_sessions(conn, session_lapse_marks, supervisee_ids, known_at)
+    lists = _Lists()
     return {
         supervisee_id: tuple(
-            _session(row, corrections[row.session_id], marks[row.session_id]) for row in of_one
+            _session(row, corrections.get(row.session_id, ()), marks.get(row.session_id, ()), lists)
+            for row in of_one
         )
         for supervisee_id, of_one in rows.items()
     }
 
 
+async def _of_sessions(
+    conn: AsyncConnection, table: Table, supervisee_ids: Sequence[str], known_at: dt.datetime
+) -> defaultdict[str, list[Row[Any]]]:
+    """The table's rows known at `known_at` of these supervisees' sessions, grouped by session:
+    one query per 500 supervisees, not one per 500 of their thousands of sessions."""
+    grouped: defaultdict[str, list[Row[Any]]] = defaultdict(list)
+    s = supervision_sessions.c
+    for start in range(0, len(supervisee_ids), 500):
+        theirs = select(s.session_id).where(
+            s.supervisee_id.in_(supervisee_ids[start : start + 500]),
+            _known(supervision_sessions, known_at),
+        )
+        query = _select(table, known_at, table.c.session_id.in_(theirs))
+        for row in await conn.execute(query):
+            grouped[row.session_id].append(row)
+    return grouped
+
+
 def _session(
-    row: Row[Any], corrections: Sequence[Row[Any]], marks: Sequence[Row[Any]]
+    row: Row[Any], corrections: Sequence[Row[Any]], marks: Sequence[Row[Any]], lists: _Lists
 ) -> SupervisionSessionFact:
-    return SupervisionSessionFact(
+    """The session's fact from its rows, built as they are (see `_figures_of`)."""
+    return SupervisionSessionFact.model_construct(
         session_id=row.session_id,
         supervisee_id=row.supervisee_id,
         kind=row.kind,
@@ -2032,25 +2081,25 @@ def _session(
         date=row.date,
         start_time=row.start_time,
         minutes=row.minutes,
-        techniques=_tuple(row.techniques),
-        focus=_tuple(row.focus),
+        techniques=lists(row.techniques),
+        focus=lists(row.focus),
         supervisor_id=row.supervisor_id,
         site_id=row.site_id,
         source_event_id=row.source_event_id,
         recorded_at=row.recorded_at,
         corrections=tuple(
-            SessionCorrection(
+            SessionCorrection.model_construct(
                 change=c.change,
                 recorded_at=c.recorded_at,
                 by=c.actor,
                 reason=c.reason,
                 source_event_id=c.event_id,
-                amended_to=_figures_of(c) if c.change == "amended" else None,
+                amended_to=_figures_of(c, lists) if c.change == "amended" else None,
             )
             for c in corrections
         ),
         lapse_marks=tuple(
-            LapseMark(
+            LapseMark.model_construct(
                 license_id=m.license_id,
                 lapse=m.lapse,
                 lapsed_since=m.lapsed_since,
