@@ -4,24 +4,15 @@ works through what is out of date, and which source answers a view."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import pytest
 
 from compliance.application.standing import (
-    OrganizationTotals,
-    SiteSummaries,
+    ListedFromStandings,
     Standing,
-    VerdictFilters,
-    VerdictKey,
-    VerdictPage,
-    organization_from,
-    summaries_from,
-    verdicts_from,
 )
 from compliance.application.standing_keeper import CurrentOrLive, StandingKeeper, dates_kept
-from compliance.domain.engine import StatusLevel
 
 pytestmark = pytest.mark.unit
 
@@ -55,7 +46,7 @@ class InMemoryStandingStore:
 
 
 @dataclass
-class Answering:
+class Answering(ListedFromStandings):
     """A standing source that says it was asked."""
 
     name: str
@@ -70,42 +61,6 @@ class Answering:
     ) -> tuple[Standing, ...]:
         self.asked.append(self.name)
         return ()
-
-    async def summaries_at_site(
-        self,
-        site_id: str,
-        as_of: dt.date,
-        known_at: dt.datetime,
-        *,
-        statuses: Collection[StatusLevel] = (),
-        tracks: Collection[str] = (),
-        after: str | None = None,
-        limit: int = 100,
-    ) -> SiteSummaries:
-        return await summaries_from(
-            self,
-            site_id,
-            as_of,
-            known_at,
-            statuses=statuses,
-            tracks=tracks,
-            after=after,
-            limit=limit,
-        )
-
-    async def organization(self, as_of: dt.date, known_at: dt.datetime) -> OrganizationTotals:
-        return await organization_from(self, as_of, known_at)
-
-    async def verdicts(
-        self,
-        as_of: dt.date,
-        known_at: dt.datetime,
-        *,
-        filters: VerdictFilters | None = None,
-        after: VerdictKey | None = None,
-        limit: int = 100,
-    ) -> VerdictPage:
-        return await verdicts_from(self, as_of, known_at, filters=filters, after=after, limit=limit)
 
 
 def test_the_current_date_is_kept_and_the_next_one_from_the_lead_before_midnight() -> None:

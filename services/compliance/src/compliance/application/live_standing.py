@@ -9,22 +9,13 @@ is known is applied by the reader, the date by the engine, exactly as in one sup
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
 
 from compliance.application.queries import FactsReader, ProjectedFacts, evaluations_in
 from compliance.application.standing import (
-    OrganizationTotals,
-    SiteSummaries,
+    ListedFromStandings,
     Standing,
-    VerdictFilters,
-    VerdictKey,
-    VerdictPage,
-    organization_from,
     standing_of,
-    summaries_from,
-    verdicts_from,
 )
-from compliance.domain.engine import StatusLevel
 from contracts.rulepacks.model import RulePacks
 
 # How many of a site's supervisees are read per query of the site's list.
@@ -45,7 +36,7 @@ async def supervisees_of_site(
         after = page.next_after
 
 
-class LiveStanding:
+class LiveStanding(ListedFromStandings):
     """A `StandingSource` that judges every supervisee from the facts, each time it is asked."""
 
     def __init__(self, facts: ProjectedFacts, packs: RulePacks) -> None:
@@ -63,39 +54,3 @@ class LiveStanding:
             ids = await supervisees_of_site(read, site_id, as_of, known_at)
             views = await evaluations_in(read, self._packs, ids, as_of, known_at)
         return tuple(standing_of(v.shown, site_id, v.unapplied) for v in views)
-
-    async def summaries_at_site(
-        self,
-        site_id: str,
-        as_of: dt.date,
-        known_at: dt.datetime,
-        *,
-        statuses: Collection[StatusLevel] = (),
-        tracks: Collection[str] = (),
-        after: str | None = None,
-        limit: int = 100,
-    ) -> SiteSummaries:
-        return await summaries_from(
-            self,
-            site_id,
-            as_of,
-            known_at,
-            statuses=statuses,
-            tracks=tracks,
-            after=after,
-            limit=limit,
-        )
-
-    async def organization(self, as_of: dt.date, known_at: dt.datetime) -> OrganizationTotals:
-        return await organization_from(self, as_of, known_at)
-
-    async def verdicts(
-        self,
-        as_of: dt.date,
-        known_at: dt.datetime,
-        *,
-        filters: VerdictFilters | None = None,
-        after: VerdictKey | None = None,
-        limit: int = 100,
-    ) -> VerdictPage:
-        return await verdicts_from(self, as_of, known_at, filters=filters, after=after, limit=limit)

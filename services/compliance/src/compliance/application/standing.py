@@ -313,6 +313,56 @@ async def verdicts_from(
 # --- where they come from --------------------------------------------------------------------
 
 
+class ListedFromStandings:
+    """The lists' reads of a source that has nothing faster: its standings, read per site and
+    filtered, counted and paged in memory (`summaries_from`, `organization_from`,
+    `verdicts_from`). A source gives `sites` and `at_site`; this gives the rest."""
+
+    async def sites(self, as_of: dt.date, known_at: dt.datetime) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    async def at_site(
+        self, site_id: str, as_of: dt.date, known_at: dt.datetime
+    ) -> tuple[Standing, ...]:
+        raise NotImplementedError
+
+    async def summaries_at_site(
+        self,
+        site_id: str,
+        as_of: dt.date,
+        known_at: dt.datetime,
+        *,
+        statuses: Collection[StatusLevel] = (),
+        tracks: Collection[str] = (),
+        after: str | None = None,
+        limit: int = 100,
+    ) -> SiteSummaries:
+        return await summaries_from(
+            self,
+            site_id,
+            as_of,
+            known_at,
+            statuses=statuses,
+            tracks=tracks,
+            after=after,
+            limit=limit,
+        )
+
+    async def organization(self, as_of: dt.date, known_at: dt.datetime) -> OrganizationTotals:
+        return await organization_from(self, as_of, known_at)
+
+    async def verdicts(
+        self,
+        as_of: dt.date,
+        known_at: dt.datetime,
+        *,
+        filters: VerdictFilters | None = None,
+        after: VerdictKey | None = None,
+        limit: int = 100,
+    ) -> VerdictPage:
+        return await verdicts_from(self, as_of, known_at, filters=filters, after=after, limit=limit)
+
+
 class StandingSource(SiteStandings, Protocol):
     """Where the lists read standings from.
 
