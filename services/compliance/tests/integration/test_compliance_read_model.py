@@ -33,7 +33,7 @@ pytestmark = pytest.mark.integration
 
 # No board's rules: these tests read the record's own reasons a session does not count (a void,
 # administrative supervision, an approval missing) on both time axes; what the boards' rules
-# withhold is tested with the rule packs in test_compliance_oversight.
+# withhold is tested with the rule packs in test_compliance_views.
 PACKS = RulePacks(packs={})
 
 D = dt.date.fromisoformat
