@@ -1,0 +1,201 @@
+"""Who may call which RPC: one declarative table, keyed by the full method name, enforced by
+the gRPC server before a servicer runs (servicers only translate).
+
+Each rule names the roles that may call the RPC, whether it changes anything (an auditor only
+reads), the request field naming the site the call acts in (the caller must hold that site),
+and, per role, the request field that must be the caller's own id (a supervisee reads only
+their own record, a supervisor signs only as themselves, a coach opens only their own
+engagements). An RPC that is not in the table cannot be served: the server refuses to start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from infra.security.principal import Principal
+
+
+class Role(StrEnum):
+    SUPERVISEE = "supervisee"
+    SUPERVISOR = "supervisor"
+    COACH = "coach"
+    REFERRAL_COORDINATOR = "referral_coordinator"
+    COMPLIANCE_OFFICER = "compliance_officer"
+    AUDITOR = "auditor"
+    ADMINISTRATOR = "administrator"
+    """Operates the organization's records at every site (the development stack's staff)."""
+
+
+AUDITOR_MAX_TOKEN_LIFETIME = dt.timedelta(hours=8)
+"""An auditor's access is time-limited: a token issued for longer is refused."""
+
+
+class AccessDenied(Exception):
+    """A verified caller this RPC refuses; the message names what is missing."""
+
+
+class UnguardedRpc(Exception):
+    """An RPC the policy has no rule for: it is refused rather than served to anyone."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    roles: frozenset[Role]
+    write: bool
+    site_field: str | None = None
+    own: Mapping[Role, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.write and Role.AUDITOR in self.roles:
+            raise ValueError("an auditor only reads: a write rule cannot admit auditors")
+
+
+def writes(*roles: Role, site: str | None = None, own: Mapping[Role, str] | None = None) -> Rule:
+    return Rule(frozenset((*roles, Role.ADMINISTRATOR)), True, site, dict(own or {}))
+
+
+def reads(*roles: Role, site: str | None = None, own: Mapping[Role, str] | None = None) -> Rule:
+    return Rule(frozenset((*roles, Role.ADMINISTRATOR)), False, site, dict(own or {}))
+
+
+SE, SV, CO = Role.SUPERVISEE, Role.SUPERVISOR, Role.COACH
+RC, OF, AU = Role.REFERRAL_COORDINATOR, Role.COMPLIANCE_OFFICER, Role.AUDITOR
+
+_SUPERVISION = "/continuum.supervision.v1.SupervisionService/"
+_COMPETENCY = "/continuum.supervision.v1.CompetencyService/"
+_CONSULTATION = "/continuum.supervision.v1.ConsultationService/"
+_COACHING = "/continuum.coaching.v1.CoachingService/"
+_REFERRAL = "/continuum.referral.v1.ReferralService/"
+_COMPLIANCE = "/continuum.compliance.v1.ComplianceService/"
+_CREDENTIALS = "/continuum.compliance.v1.CredentialService/"
+_OVERSIGHT = "/continuum.compliance.v1.OversightService/"
+
+_COACHS_WORK = (
+    "RaiseConcern",
+    "SetGoal",
+    "ReviseGoal",
+    "AchieveGoal",
+    "DropGoal",
+    "LogCoachingSession",
+    "AssignHomework",
+    "CompleteHomework",
+    "MarkHomeworkMissed",
+    "RecordProgressNote",
+    "CloseEngagement",
+)
+_REFERRAL_STEPS = (
+    "AcceptReferral",
+    "DeclineReferral",
+    "RedirectReferral",
+    "ScheduleReferral",
+    "RecordContactAttempt",
+    "CompleteReferral",
+    "CloseReferralUnableToEngage",
+    "CancelReferral",
+)
+_LICENSE_STEPS = (
+    "RecordLicense",
+    "RenewLicense",
+    "SuspendLicense",
+    "ReinstateLicense",
+    "RevokeLicense",
+    "ExpireLicense",
+    "RecordSupervisorDesignation",
+)
+
+POLICY: Mapping[str, Rule] = {
+    # Supervision: registration and transfers are the coordinators' and officers'; a
+    # supervisor records their own sessions, agreements and sign-offs.
+    _SUPERVISION + "RegisterSupervisee": writes(RC, OF, site="home_site_id"),
+    _SUPERVISION + "TransferSupervisee": writes(RC, OF, site="to_site_id"),
+    _SUPERVISION + "SignAgreement": writes(SV, RC, site="site_id", own={SV: "supervisor_id"}),
+    _SUPERVISION + "ApproveAgreement": writes(RC, OF),
+    _SUPERVISION + "AmendAgreement": writes(SV, RC),
+    _SUPERVISION + "TerminateAgreement": writes(SV, RC, OF),
+    _SUPERVISION + "LogSession": writes(SV, site="site_id", own={SV: "supervisor_id"}),
+    _SUPERVISION + "AmendSession": writes(SV),
+    _SUPERVISION + "VoidSession": writes(SV, OF),
+    _SUPERVISION + "RecordPracticeHours": writes(SE, SV, site="site_id", own={SE: "supervisee_id"}),
+    _SUPERVISION + "SignOffMonth": writes(SV, own={SV: "supervisor_id"}),
+    _SUPERVISION + "ReopenMonth": writes(SV, OF),
+    _SUPERVISION + "GetSupervisee": reads(SE, SV, RC, OF, AU, own={SE: "supervisee_id"}),
+    _COMPETENCY + "RecordEvaluation": writes(SV, own={SV: "supervisor_id"}),
+    _COMPETENCY + "AcknowledgeEvaluation": writes(SE, own={SE: "supervisee_id"}),
+    _COMPETENCY + "GetEvaluation": reads(SE, SV, OF, AU),
+    _CONSULTATION + "LogConsultation": writes(SE, SV, site="site_id", own={SE: "clinician_id"}),
+    _CONSULTATION + "GetConsultation": reads(SE, SV, OF, AU),
+    # Coaching: a coach works their own engagements.
+    _COACHING + "OpenEngagement": writes(CO, RC, site="site_id", own={CO: "coach_id"}),
+    **{_COACHING + rpc: writes(CO) for rpc in _COACHS_WORK},
+    _COACHING + "GetEngagement": reads(CO, RC, OF, AU),
+    # Referrals: raised by whoever sees the need, moved along by the coordinators.
+    _REFERRAL + "RaiseReferral": writes(RC, CO, SV, site="site_id"),
+    **{_REFERRAL + rpc: writes(RC) for rpc in _REFERRAL_STEPS},
+    _REFERRAL + "GetReferral": reads(RC, CO, OF, AU),
+    _REFERRAL + "ListReferrals": reads(RC, OF, AU, site="site_id"),
+    # Compliance views: officers and auditors at their sites; a supervisee their own figures.
+    _COMPLIANCE + "GetSuperviseeHours": reads(SE, SV, OF, AU, own={SE: "supervisee_id"}),
+    _COMPLIANCE + "ListOpenReferrals": reads(RC, OF, AU, site="site_id"),
+    _COMPLIANCE + "GetSuperviseeRecord": reads(SE, SV, OF, AU, own={SE: "supervisee_id"}),
+    _COMPLIANCE + "ListLicensesExpiring": reads(OF, AU),
+    _COMPLIANCE + "ListServiceLevelBreaches": reads(RC, OF, AU, site="site_id"),
+    _COMPLIANCE + "GetSuperviseeStanding": reads(SE, SV, OF, AU, own={SE: "supervisee_id"}),
+    _COMPLIANCE + "ListSiteSupervisees": reads(SV, OF, AU, site="site_id"),
+    _COMPLIANCE + "GetOrganizationOverview": reads(OF, AU),
+    _COMPLIANCE + "GetSupervisorStanding": reads(SV, OF, AU, own={SV: "supervisor_id"}),
+    _COMPLIANCE + "ListVerdicts": reads(OF, AU, site="site_id"),
+    # Credentials and the officers' decisions.
+    **{_CREDENTIALS + rpc: writes(OF) for rpc in _LICENSE_STEPS},
+    _CREDENTIALS + "GetCredentials": reads(SE, SV, OF, AU, own={SE: "holder_id"}),
+    _OVERSIGHT + "ResolveVerdict": writes(OF),
+    _OVERSIGHT + "RecordApprovedLeave": writes(OF),
+}
+
+
+def rule_for(method: str, policy: Mapping[str, Rule] = POLICY) -> Rule:
+    """The rule of `method` ("/pkg.Service/Rpc"); UnguardedRpc when the policy has none."""
+    rule = policy.get(method)
+    if rule is None:
+        raise UnguardedRpc(f"{method} has no access rule in the policy; it cannot be served")
+    return rule
+
+
+def authorize(method: str, rule: Rule, principal: Principal, request: Any) -> None:
+    """Returns when one of the caller's roles admits this call; AccessDenied naming what is
+    missing otherwise."""
+    held = [role for role in rule.roles if role in principal.roles]
+    if not held:
+        needed = ", ".join(sorted(rule.roles))
+        raise AccessDenied(f"{method.rsplit('/', 1)[-1]} needs one of the roles: {needed}")
+    refusals = [_refusal(rule, role, principal, request) for role in sorted(held)]
+    if any(refusal is None for refusal in refusals):
+        return
+    raise AccessDenied("; ".join(r for r in refusals if r is not None))
+
+
+def _refusal(rule: Rule, role: Role, principal: Principal, request: Any) -> str | None:
+    if role is Role.ADMINISTRATOR:
+        return None
+    if (
+        role is Role.AUDITOR
+        and principal.lifetime is not None
+        and principal.lifetime > AUDITOR_MAX_TOKEN_LIFETIME
+    ):
+        hours = AUDITOR_MAX_TOKEN_LIFETIME.total_seconds() / 3600
+        return f"an auditor's token must be issued for at most {hours:g} hours"
+    if rule.site_field is not None:
+        site = getattr(request, rule.site_field, "")
+        if site and site not in principal.sites:
+            return (
+                f"as {role}: the site {site!r} ({rule.site_field}) is not among the caller's sites"
+            )
+    own_field = rule.own.get(role)
+    if own_field is not None:
+        value = getattr(request, own_field, "")
+        if value != principal.subject:
+            return f"as {role}: {own_field} must be the caller's own id ({principal.subject!r})"
+    return None
