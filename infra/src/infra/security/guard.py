@@ -41,7 +41,10 @@ class Guard:
                 principal = verify(token)
                 authorize(method, rule, principal, request)
             except InvalidToken as invalid:
-                refusal = (grpc.StatusCode.UNAUTHENTICATED, str(invalid))
+                refusal: tuple[grpc.StatusCode, str] | None = (
+                    grpc.StatusCode.UNAUTHENTICATED,
+                    str(invalid),
+                )
             except AccessDenied as denied:
                 refusal = (grpc.StatusCode.PERMISSION_DENIED, str(denied))
             else:
