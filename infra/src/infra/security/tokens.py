@@ -157,14 +157,31 @@ class TokenVerifier:
                 algorithms=[algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
-                leeway=LEEWAY_SECONDS,
-                options={"require": list(REQUIRED_CLAIMS)},
+                # Expiry and not-before are judged below, by this verifier's clock.
+                options={
+                    "require": list(REQUIRED_CLAIMS),
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                },
             )
         except jwt.PyJWTError as error:
             raise InvalidToken(f"the token is not valid: {error}") from None
+        self._check_times(claims)
         principal = _principal(claims)
         # Cached no longer than the token is valid, leeway excluded.
         return float(claims["exp"]), principal
+
+
+    def _check_times(self, claims: Mapping[str, Any]) -> None:
+        now = self._clock()
+        try:
+            expires, starts = float(claims["exp"]), float(claims["nbf"])
+        except (TypeError, ValueError):
+            raise InvalidToken("the token's exp and nbf must be numeric dates") from None
+        if expires <= now - LEEWAY_SECONDS:
+            raise InvalidToken("the token has expired")
+        if starts > now + LEEWAY_SECONDS:
+            raise InvalidToken("the token is not yet valid (nbf)")
 
 
 def _principal(claims: Mapping[str, Any]) -> Principal:
