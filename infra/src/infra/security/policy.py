@@ -199,3 +199,31 @@ def _refusal(rule: Rule, role: Role, principal: Principal, request: Any) -> str 
         if value != principal.subject:
             return f"as {role}: {own_field} must be the caller's own id ({principal.subject!r})"
     return None
+
+
+ROLE_COLUMNS: tuple[Role, ...] = (SE, SV, CO, RC, OF, AU, Role.ADMINISTRATOR)
+
+
+def matrix_markdown(policy: Mapping[str, Rule] = POLICY) -> str:
+    """The policy as the README shows it: one row per RPC, one column per role; `✓` may call,
+    `own` only with their own id in the named field, blank refused; the site column names the
+    request field whose site the caller must hold."""
+    header = ["RPC", "kind", "site", *(str(role) for role in ROLE_COLUMNS)]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for method in sorted(policy, key=lambda m: (m.rsplit("/", 1)[0].rsplit(".", 1)[-1], m)):
+        rule = policy[method]
+        service, rpc = method.lstrip("/").rsplit("/", 1)
+        cells = [
+            f"{service.rsplit('.', 1)[-1]}.{rpc}",
+            "write" if rule.write else "read",
+            rule.site_field or "",
+        ]
+        for role in ROLE_COLUMNS:
+            if role not in rule.roles:
+                cells.append("")
+            elif role in rule.own:
+                cells.append(f"own {rule.own[role]}")
+            else:
+                cells.append("✓")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
