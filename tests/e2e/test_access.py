@@ -1,0 +1,136 @@
+"""Who may call: the running services refuse a call without a valid token, record the token's
+subject as the actor whatever a header claims, and refuse what the policy does not allow."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from continuum.compliance.v1 import compliance_service_pb2 as compliance
+from continuum.supervision.v1 import supervision_service_pb2 as pb
+from continuum.supervision.v1 import supervision_service_pb2_grpc as pb_grpc
+from infra.devstack import Stack
+from infra.grpc.client import bearer_metadata, open_channel
+from infra.security.policy import Role
+from infra.security.tokens import SigningKey
+from tests.e2e.support import Stubs, acting_as, eventually, unique
+from tests.e2e.test_supervision_api import AUSTIN, log, session_request, supervised
+
+pytestmark = pytest.mark.e2e
+
+GET = pb.GetSuperviseeRequest(supervisee_id="see-anyone")
+
+
+def code_of(call: object) -> tuple[grpc.StatusCode, str]:
+    with pytest.raises(grpc.RpcError) as refused:
+        call()  # type: ignore[operator]
+    return refused.value.code(), str(refused.value.details())
+
+
+def test_a_call_without_a_token_is_unauthenticated(stack: Stack) -> None:
+    with open_channel(stack.addresses["supervision"]) as channel:
+        anonymous = pb_grpc.SupervisionServiceStub(channel)
+
+        code, details = code_of(lambda: anonymous.GetSupervisee(GET, timeout=10))
+
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+    assert "bearer token is required" in details
+
+
+def test_a_token_signed_by_another_key_is_unauthenticated(stubs: Stubs) -> None:
+    forged = SigningKey.generate(kid="e2e-1").mint("sup-forger", (Role.ADMINISTRATOR,))
+
+    code, details = code_of(
+        lambda: stubs.supervision.GetSupervisee(GET, metadata=bearer_metadata(forged), timeout=10)
+    )
+
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+    assert "signature" in details.lower()
+
+
+def test_health_checks_need_no_token(stack: Stack) -> None:
+    # wait_until_serving asks the health service on a channel without a token.
+    stack.wait_until_serving("supervision", timeout=10)
+
+
+def test_the_actor_is_the_tokens_subject_whatever_a_header_claims(stubs: Stubs) -> None:
+    supervisee, supervisor, _ = supervised(stubs)
+    session = log(stubs, supervisor, [supervisee]).session_id
+    real = unique("sup-real")
+    amend = pb.AmendSessionRequest(
+        session_id=session,
+        kind=pb.SESSION_KIND_CLINICAL,
+        format=pb.SESSION_FORMAT_INDIVIDUAL,
+        modality=pb.SESSION_MODALITY_VIDEO,
+        date="2026-03-03",
+        minutes=75,
+        techniques=[pb.SUPERVISION_TECHNIQUE_CASE_REVIEW],
+        reason="logged on the wrong day",
+    )
+
+    stubs.supervision.AmendSession(
+        amend, metadata=(*acting_as(real), ("x-actor", "sup-forged")), timeout=10
+    )
+
+    hours = eventually(
+        lambda: stubs.compliance.GetSuperviseeHours(
+            compliance.GetSuperviseeHoursRequest(supervisee_id=supervisee), timeout=10
+        ),
+        lambda view: any(s.corrections for s in (*view.sessions, *view.excluded)),
+    )
+    (corrected,) = [s for s in (*hours.sessions, *hours.excluded) if s.session_id == session]
+    assert [c.by for c in corrected.corrections] == [real]
+
+
+def test_a_supervisor_of_another_site_cannot_log_a_session_there(stubs: Stubs) -> None:
+    supervisee, supervisor, _ = supervised(stubs)
+    elsewhere = acting_as(supervisor, (Role.SUPERVISOR,), ("site-elsewhere",))
+
+    code, details = code_of(
+        lambda: stubs.supervision.LogSession(
+            session_request(supervisor, [supervisee]), metadata=elsewhere, timeout=10
+        )
+    )
+
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert f"'{AUSTIN}' (site_id) is not among the caller's sites" in details
+
+
+def test_a_supervisor_logs_only_as_themselves(stubs: Stubs) -> None:
+    supervisee, supervisor, _ = supervised(stubs)
+    impostor = acting_as(unique("sup-other"), (Role.SUPERVISOR,), (AUSTIN,))
+
+    code, details = code_of(
+        lambda: stubs.supervision.LogSession(
+            session_request(supervisor, [supervisee]), metadata=impostor, timeout=10
+        )
+    )
+
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert "supervisor_id must be the caller's own id" in details
+
+
+def test_a_supervisor_at_their_site_logs_their_session(stubs: Stubs) -> None:
+    supervisee, supervisor, _ = supervised(stubs)
+    themselves = acting_as(supervisor, (Role.SUPERVISOR,), (AUSTIN,))
+
+    reply = stubs.supervision.LogSession(
+        session_request(supervisor, [supervisee]), metadata=themselves, timeout=10
+    )
+
+    assert reply.session_id
+
+
+def test_an_auditor_cannot_change_anything(stubs: Stubs) -> None:
+    auditor = acting_as(unique("aud"), (Role.AUDITOR,), (AUSTIN,))
+
+    code, details = code_of(
+        lambda: stubs.supervision.VoidSession(
+            pb.VoidSessionRequest(session_id=unique("ses"), reason="duplicate"),
+            metadata=auditor,
+            timeout=10,
+        )
+    )
+
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert "VoidSession needs one of the roles" in details
