@@ -171,7 +171,6 @@ class TokenVerifier:
         # Cached no longer than the token is valid, leeway excluded.
         return float(claims["exp"]), principal
 
-
     def _check_times(self, claims: Mapping[str, Any]) -> None:
         now = self._clock()
         try:
