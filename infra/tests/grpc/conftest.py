@@ -32,6 +32,12 @@ CALLER = "sup-1"
 
 
 @pytest.fixture
+def signing_key() -> SigningKey:
+    """Signs the tests' tokens; the server's guard verifies with its JWKS."""
+    return SIGNING_KEY
+
+
+@pytest.fixture
 def caller_token() -> str:
     """A token naming CALLER, an administrator: the platform's policy admits every call."""
     return SIGNING_KEY.mint(CALLER, (Role.ADMINISTRATOR,))

@@ -28,6 +28,8 @@ from infra.grpc.server import (
     ServiceBinding,
 )
 from infra.security.guard import Guard
+from infra.security.policy import Role, UnguardedRpc
+from infra.security.tokens import SigningKey
 from infra.telemetry import setup_telemetry
 
 pytestmark = pytest.mark.integration
@@ -344,3 +346,35 @@ async def _wait_for_port(server: GrpcServer) -> int:
         except RuntimeError:
             await asyncio.sleep(0.01)
     raise AssertionError("the server never bound its port")
+
+
+async def test_a_server_whose_policy_misses_an_rpc_refuses_to_start(
+    servicer: Any, access_guard: Guard
+) -> None:
+    without_void = {
+        method: rule
+        for method, rule in access_guard.policy.items()
+        if not method.endswith("/VoidSession")
+    }
+    server = GrpcServer(
+        "127.0.0.1:0",
+        [ServiceBinding(SERVICE, servicer, pb_grpc.add_SupervisionServiceServicer_to_server)],
+        guard=Guard(access_guard.verifier, without_void),
+    )
+
+    with pytest.raises(UnguardedRpc, match="VoidSession has no access rule"):
+        await server.start()
+
+
+async def test_a_call_refused_by_the_policy_never_reaches_the_servicer(
+    started_server: GrpcServer, signing_key: SigningKey
+) -> None:
+    supervisee = signing_key.mint("see-1", (Role.SUPERVISEE,))
+    async with open_aio_channel(f"127.0.0.1:{started_server.port}", token=supervisee) as chan:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await pb_grpc.SupervisionServiceStub(chan).SignAgreement(
+                pb.SignAgreementRequest(agreement_id="unexpected"), timeout=5
+            )
+
+    assert refused.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert "SignAgreement needs one of the roles" in str(refused.value.details())
