@@ -218,8 +218,9 @@ class StaffApp:
         # every event records is the one the token names.
         self._tokens = tokens
         self._bearers: dict[str, tuple[tuple[str, str], ...]] = {}
+        # A call that names no one else goes as `actor`, by the channel's token.
         self._channels = {
-            name: open_channel(getattr(addresses, name))
+            name: open_channel(getattr(addresses, name), token=tokens(actor))
             for name in ("supervision", "coaching", "referral", "compliance")
         }
         self.supervision = supervision_grpc.SupervisionServiceStub(self._channels["supervision"])
