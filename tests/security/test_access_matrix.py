@@ -28,6 +28,7 @@ from infra.security.policy import (
     rule_for,
 )
 from infra.security.principal import Principal
+from infra.security.relations import RecordFacts
 
 pytestmark = pytest.mark.unit
 
@@ -64,15 +65,29 @@ def request(method: MethodDescriptor, scenario: str) -> Any:
     message = message_factory.GetMessageClass(method.input_type)()
     if rule.site_field is not None:
         setattr(message, rule.site_field, OTHER_SITE if scenario == "other site" else OWN_SITE)
+    if rule.record is not None:
+        setattr(message, rule.record.field, "record-1")
     for own_field in set(rule.own.values()):
         setattr(message, own_field, SOMEONE_ELSE if scenario.startswith("someone") else CALLER)
     return message
 
 
+def facts(method: MethodDescriptor, scenario: str) -> RecordFacts | None:
+    """What the service would answer about the record the request names, per scenario."""
+    if rule_for(path(method)).record is None:
+        return None
+    site = OTHER_SITE if scenario == "other site" else OWN_SITE
+    parties = {SOMEONE_ELSE} if scenario.startswith("someone") else {CALLER, SOMEONE_ELSE}
+    return RecordFacts(site, frozenset(parties))
+
+
 def decision(method: MethodDescriptor, role: Role, scenario: str) -> str | None:
     """None when admitted, else the refusal."""
+    rule = rule_for(path(method))
     try:
-        authorize(path(method), rule_for(path(method)), caller(role), request(method, scenario))
+        authorize(
+            path(method), rule, caller(role), request(method, scenario), facts(method, scenario)
+        )
     except AccessDenied as denied:
         return str(denied)
     return None
@@ -109,9 +124,14 @@ def test_each_rpc_admits_exactly_whom_its_rule_names(
     elif scenario == "other site" and rule.site_field is not None:
         assert refusal is not None
         assert f"'{OTHER_SITE}' ({rule.site_field}) is not among the caller's sites" in refusal
-    elif scenario.startswith("someone") and role in rule.own:
+    elif scenario == "other site" and rule.record is not None:
         assert refusal is not None
-        assert f"{rule.own[role]} must be the caller's own id" in refusal
+        assert f"the site '{OTHER_SITE}' of {rule.record.kind} '" in refusal
+    elif scenario.startswith("someone") and (role in rule.own or role in rule.related):
+        assert refusal is not None
+        reasons = [f"{rule.own[role]} must be the caller's own id"] if role in rule.own else []
+        reasons += ["the caller is not a party to"] if role in rule.related else []
+        assert any(reason in refusal for reason in reasons)
     else:
         assert refusal is None
 

@@ -36,6 +36,7 @@ from infra.messaging.publisher import KafkaPublisher
 from infra.outbox import OutboxRelay, republish_log
 from infra.security.guard import Guard
 from infra.security.policy import UnguardedRpc
+from infra.security.relations import Relations
 from infra.security.tokens import (
     DEFAULT_AUDIENCE,
     DEFAULT_ISSUER,
@@ -105,9 +106,9 @@ def rule_packs_at_start() -> RulePacks:
         raise StartupRefused(str(error)) from error
 
 
-def guard_at_start(platform: PlatformSettings) -> Guard:
-    """The guard of every RPC: callers verified against the configured JWKS. Without one the
-    service refuses to start rather than answer anonymous callers."""
+def verifier_at_start(platform: PlatformSettings) -> TokenVerifier:
+    """What verifies every caller: the configured JWKS. Without one the service refuses to
+    start rather than answer anonymous callers."""
     if not platform.continuum_jwks:
         raise StartupRefused(
             "CONTINUUM_JWKS is not set: no key can verify callers' tokens "
@@ -117,12 +118,8 @@ def guard_at_start(platform: PlatformSettings) -> Guard:
         keys = key_set(platform.continuum_jwks)
     except (OSError, ValueError) as error:
         raise StartupRefused(f"CONTINUUM_JWKS {platform.continuum_jwks}: {error}") from error
-    return Guard(
-        TokenVerifier(
-            keys,
-            issuer=platform.continuum_token_issuer,
-            audience=platform.continuum_token_audience,
-        )
+    return TokenVerifier(
+        keys, issuer=platform.continuum_token_issuer, audience=platform.continuum_token_audience
     )
 
 
@@ -182,6 +179,8 @@ class ServiceParts:
     grpc: Sequence[ServiceBinding[Any]]
     subscriptions: Sequence[Subscription] = field(default_factory=tuple)
     timers: Sequence[Timer] = field(default_factory=tuple)
+    # The service's answers about its records, for the policy's relationship checks.
+    relations: Relations | None = None
 
 
 async def run_service(
@@ -192,7 +191,7 @@ async def run_service(
     compose: Callable[[Runtime], ServiceParts],
 ) -> None:
     """Runs one service until SIGTERM or SIGINT, then stops it in reverse order."""
-    guard = guard_at_start(settings.platform)
+    verifier = verifier_at_start(settings.platform)
     telemetry = setup_telemetry(f"continuum-{settings.name}")
     db = Database.from_url(settings.database_url, migrations)
     if telemetry.exports_traces:
@@ -225,7 +224,12 @@ async def run_service(
     # leave behind, not every object the service started with (a projection rebuilding from
     # the log spent a tenth of its time collecting).
     gc.freeze()
-    server = GrpcServer(settings.grpc_address, parts.grpc, telemetry=telemetry, guard=guard)
+    server = GrpcServer(
+        settings.grpc_address,
+        parts.grpc,
+        telemetry=telemetry,
+        guard=Guard(verifier, relations=parts.relations),
+    )
     relay = OutboxRelay(db, publisher, relay_id=f"{settings.name}-relay")
     stopping = asyncio.Event()
     uninstall = install_signal_handlers(asyncio.get_running_loop(), stopping.set)

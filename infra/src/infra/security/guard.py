@@ -10,8 +10,16 @@ from typing import Any
 
 import grpc
 
-from infra.security.policy import POLICY, AccessDenied, Rule, authorize, rule_for
+from infra.security.policy import (
+    POLICY,
+    AccessDenied,
+    Rule,
+    authorize,
+    needs_facts,
+    rule_for,
+)
 from infra.security.principal import CURRENT_PRINCIPAL
+from infra.security.relations import RecordFacts, Relations
 from infra.security.tokens import InvalidToken, TokenVerifier
 
 AUTHORIZATION_KEY = "authorization"
@@ -24,12 +32,16 @@ Behavior = Callable[[Any, Any], Awaitable[Any]]
 class Guard:
     verifier: TokenVerifier
     policy: Mapping[str, Rule] = field(default_factory=lambda: POLICY)
+    relations: Relations | None = None
+    """The service's answers about its records; without them, rules naming a record are
+    judged by role and request fields only."""
 
     def around(self, method: str, behavior: Behavior) -> Behavior:
         """`behavior` admitted only to callers the policy lets call `method`; raises
         UnguardedRpc at once (the server does not start) when the policy has no rule for it."""
         rule = rule_for(method, self.policy)
         verify = self.verifier.verify
+        relations = self.relations if rule.record is not None else None
 
         async def guarded(request: Any, context: Any) -> Any:
             try:
@@ -39,7 +51,12 @@ class Guard:
                         "a bearer token is required (metadata 'authorization: Bearer <token>')"
                     )
                 principal = verify(token)
-                authorize(method, rule, principal, request)
+                facts: RecordFacts | None = None
+                record_id = "" if rule.record is None else getattr(request, rule.record.field, "")
+                if relations is not None and record_id and needs_facts(rule, principal):
+                    assert rule.record is not None
+                    facts = await relations.facts(rule.record.kind, record_id)
+                authorize(method, rule, principal, request, facts)
             except InvalidToken as invalid:
                 refusal: tuple[grpc.StatusCode, str] | None = (
                     grpc.StatusCode.UNAUTHENTICATED,

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from infra.security.principal import Principal
+from infra.security.relations import RecordFacts
 
 
 class Role(StrEnum):
@@ -34,6 +35,12 @@ AUDITOR_MAX_TOKEN_LIFETIME = dt.timedelta(hours=8)
 """An auditor's access is time-limited: a token issued for longer is refused."""
 
 
+@dataclass(frozen=True, slots=True)
+class Record:
+    kind: str
+    field: str
+
+
 class AccessDenied(Exception):
     """A verified caller this RPC refuses; the message names what is missing."""
 
@@ -48,22 +55,55 @@ class Rule:
     write: bool
     site_field: str | None = None
     own: Mapping[Role, str] = field(default_factory=dict)
+    record: Record | None = None
+    """The record the request names by id, whose site the caller must hold and, for the
+    `related` roles, to which they must be a party (its service's Relations answer)."""
+    related: frozenset[Role] = frozenset()
 
     def __post_init__(self) -> None:
         if self.write and Role.AUDITOR in self.roles:
             raise ValueError("an auditor only reads: a write rule cannot admit auditors")
 
 
-def writes(*roles: Role, site: str | None = None, own: Mapping[Role, str] | None = None) -> Rule:
-    return Rule(frozenset((*roles, Role.ADMINISTRATOR)), True, site, dict(own or {}))
+def writes(
+    *roles: Role,
+    site: str | None = None,
+    own: Mapping[Role, str] | None = None,
+    record: Record | None = None,
+    related: tuple[Role, ...] = (),
+) -> Rule:
+    return Rule(
+        frozenset((*roles, Role.ADMINISTRATOR)),
+        True,
+        site,
+        dict(own or {}),
+        record,
+        frozenset(related),
+    )
 
 
-def reads(*roles: Role, site: str | None = None, own: Mapping[Role, str] | None = None) -> Rule:
-    return Rule(frozenset((*roles, Role.ADMINISTRATOR)), False, site, dict(own or {}))
+def reads(
+    *roles: Role,
+    site: str | None = None,
+    own: Mapping[Role, str] | None = None,
+    record: Record | None = None,
+    related: tuple[Role, ...] = (),
+) -> Rule:
+    return Rule(
+        frozenset((*roles, Role.ADMINISTRATOR)),
+        False,
+        site,
+        dict(own or {}),
+        record,
+        frozenset(related),
+    )
 
 
 SE, SV, CO = Role.SUPERVISEE, Role.SUPERVISOR, Role.COACH
 RC, OF, AU = Role.REFERRAL_COORDINATOR, Role.COMPLIANCE_OFFICER, Role.AUDITOR
+
+SESSION = Record("session", "session_id")
+SUPERVISEE = Record("supervisee", "supervisee_id")
 
 _SUPERVISION = "/continuum.supervision.v1.SupervisionService/"
 _COMPETENCY = "/continuum.supervision.v1.CompetencyService/"
@@ -113,16 +153,20 @@ POLICY: Mapping[str, Rule] = {
     _SUPERVISION + "RegisterSupervisee": writes(RC, OF, site="home_site_id"),
     _SUPERVISION + "TransferSupervisee": writes(RC, OF, site="to_site_id"),
     _SUPERVISION + "SignAgreement": writes(SV, RC, site="site_id", own={SV: "supervisor_id"}),
-    _SUPERVISION + "ApproveAgreement": writes(RC, OF),
-    _SUPERVISION + "AmendAgreement": writes(SV, RC),
-    _SUPERVISION + "TerminateAgreement": writes(SV, RC, OF),
+    _SUPERVISION + "ApproveAgreement": writes(RC, OF, record=SUPERVISEE),
+    _SUPERVISION + "AmendAgreement": writes(SV, RC, record=SUPERVISEE, related=(SV,)),
+    _SUPERVISION + "TerminateAgreement": writes(SV, RC, OF, record=SUPERVISEE, related=(SV,)),
     _SUPERVISION + "LogSession": writes(SV, site="site_id", own={SV: "supervisor_id"}),
-    _SUPERVISION + "AmendSession": writes(SV),
-    _SUPERVISION + "VoidSession": writes(SV, OF),
+    _SUPERVISION + "AmendSession": writes(SV, record=SESSION, related=(SV,)),
+    _SUPERVISION + "VoidSession": writes(SV, OF, record=SESSION, related=(SV,)),
     _SUPERVISION + "RecordPracticeHours": writes(SE, SV, site="site_id", own={SE: "supervisee_id"}),
-    _SUPERVISION + "SignOffMonth": writes(SV, own={SV: "supervisor_id"}),
-    _SUPERVISION + "ReopenMonth": writes(SV, OF),
-    _SUPERVISION + "GetSupervisee": reads(SE, SV, RC, OF, AU, own={SE: "supervisee_id"}),
+    _SUPERVISION + "SignOffMonth": writes(
+        SV, own={SV: "supervisor_id"}, record=SUPERVISEE, related=(SV,)
+    ),
+    _SUPERVISION + "ReopenMonth": writes(SV, OF, record=SUPERVISEE, related=(SV,)),
+    _SUPERVISION + "GetSupervisee": reads(
+        SE, SV, RC, OF, AU, own={SE: "supervisee_id"}, record=SUPERVISEE, related=(SV,)
+    ),
     _COMPETENCY + "RecordEvaluation": writes(SV, own={SV: "supervisor_id"}),
     _COMPETENCY + "AcknowledgeEvaluation": writes(SE, own={SE: "supervisee_id"}),
     _COMPETENCY + "GetEvaluation": reads(SE, SV, OF, AU),
@@ -164,20 +208,36 @@ def rule_for(method: str, policy: Mapping[str, Rule] = POLICY) -> Rule:
     return rule
 
 
-def authorize(method: str, rule: Rule, principal: Principal, request: Any) -> None:
+def needs_facts(rule: Rule, principal: Principal) -> bool:
+    """Whether judging this caller needs the record's facts (an administrator's never do)."""
+    return rule.record is not None and any(
+        role in principal.roles for role in rule.roles if role is not Role.ADMINISTRATOR
+    )
+
+
+def authorize(
+    method: str,
+    rule: Rule,
+    principal: Principal,
+    request: Any,
+    facts: RecordFacts | None = None,
+) -> None:
     """Returns when one of the caller's roles admits this call; AccessDenied naming what is
-    missing otherwise."""
+    missing otherwise. `facts` are those of the record the rule names, where its service
+    knows it."""
     held = [role for role in rule.roles if role in principal.roles]
     if not held:
         needed = ", ".join(sorted(rule.roles))
         raise AccessDenied(f"{method.rsplit('/', 1)[-1]} needs one of the roles: {needed}")
-    refusals = [_refusal(rule, role, principal, request) for role in sorted(held)]
+    refusals = [_refusal(rule, role, principal, request, facts) for role in sorted(held)]
     if any(refusal is None for refusal in refusals):
         return
     raise AccessDenied("; ".join(r for r in refusals if r is not None))
 
 
-def _refusal(rule: Rule, role: Role, principal: Principal, request: Any) -> str | None:
+def _refusal(
+    rule: Rule, role: Role, principal: Principal, request: Any, facts: RecordFacts | None
+) -> str | None:
     if role is Role.ADMINISTRATOR:
         return None
     if (
@@ -193,6 +253,14 @@ def _refusal(rule: Rule, role: Role, principal: Principal, request: Any) -> str 
             return (
                 f"as {role}: the site {site!r} ({rule.site_field}) is not among the caller's sites"
             )
+    if facts is not None and rule.record is not None:
+        named = f"{rule.record.kind} {getattr(request, rule.record.field, '')!r}"
+        if facts.site_id is not None and facts.site_id not in principal.sites:
+            return (
+                f"as {role}: the site {facts.site_id!r} of {named} is not among the caller's sites"
+            )
+        if role in rule.related and principal.subject not in facts.parties:
+            return f"as {role}: the caller is not a party to {named}"
     own_field = rule.own.get(role)
     if own_field is not None:
         value = getattr(request, own_field, "")
@@ -206,9 +274,10 @@ ROLE_COLUMNS: tuple[Role, ...] = (SE, SV, CO, RC, OF, AU, Role.ADMINISTRATOR)
 
 def matrix_markdown(policy: Mapping[str, Rule] = POLICY) -> str:
     """The policy as the README shows it: one row per RPC, one column per role; `✓` may call,
-    `own` only with their own id in the named field, blank refused; the site column names the
-    request field whose site the caller must hold."""
-    header = ["RPC", "kind", "site", *(str(role) for role in ROLE_COLUMNS)]
+    `own <field>` only with their own id in that field, `party` only when party to the record,
+    blank refused; `site` names the request field whose site the caller must hold, `record`
+    the record whose site (as its service knows it) the caller must hold."""
+    header = ["RPC", "kind", "site", "record", *(str(role) for role in ROLE_COLUMNS)]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for method in sorted(policy, key=lambda m: (m.rsplit("/", 1)[0].rsplit(".", 1)[-1], m)):
         rule = policy[method]
@@ -217,12 +286,15 @@ def matrix_markdown(policy: Mapping[str, Rule] = POLICY) -> str:
             f"{service.rsplit('.', 1)[-1]}.{rpc}",
             "write" if rule.write else "read",
             rule.site_field or "",
+            "" if rule.record is None else f"{rule.record.kind} ({rule.record.field})",
         ]
         for role in ROLE_COLUMNS:
             if role not in rule.roles:
                 cells.append("")
-            elif role in rule.own:
-                cells.append(f"own {rule.own[role]}")
+            elif role in rule.own or role in rule.related:
+                marks = [f"own {rule.own[role]}"] if role in rule.own else []
+                marks += ["party"] if role in rule.related else []
+                cells.append(", ".join(marks))
             else:
                 cells.append("✓")
         lines.append("| " + " | ".join(cells) + " |")
