@@ -134,3 +134,62 @@ def test_an_auditor_cannot_change_anything(stubs: Stubs) -> None:
 
     assert code == grpc.StatusCode.PERMISSION_DENIED
     assert "VoidSession needs one of the roles" in details
+
+
+def void_of(session: str) -> pb.VoidSessionRequest:
+    return pb.VoidSessionRequest(session_id=session, reason="the session did not take place")
+
+
+def test_a_void_by_a_supervisor_of_another_site_is_denied_naming_the_site(stubs: Stubs) -> None:
+    supervisee, supervisor, _ = supervised(stubs)
+    session = log(stubs, supervisor, [supervisee]).session_id
+    elsewhere = acting_as(unique("sup-elsewhere"), (Role.SUPERVISOR,), ("site-elsewhere",))
+
+    code, details = code_of(
+        lambda: stubs.supervision.VoidSession(void_of(session), metadata=elsewhere, timeout=10)
+    )
+
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert f"the site '{AUSTIN}' of session '{session}' is not among the caller's sites" in details
+
+
+def test_a_void_by_a_supervisor_who_did_not_hold_the_session_is_denied(stubs: Stubs) -> None:
+    supervisee, supervisor, _ = supervised(stubs)
+    session = log(stubs, supervisor, [supervisee]).session_id
+    colleague = acting_as(unique("sup-colleague"), (Role.SUPERVISOR,), (AUSTIN,))
+
+    code, details = code_of(
+        lambda: stubs.supervision.VoidSession(void_of(session), metadata=colleague, timeout=10)
+    )
+
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert f"the caller is not a party to session '{session}'" in details
+
+
+def test_the_supervisor_who_held_the_session_voids_it(stubs: Stubs) -> None:
+    supervisee, supervisor, _ = supervised(stubs)
+    session = log(stubs, supervisor, [supervisee]).session_id
+    themselves = acting_as(supervisor, (Role.SUPERVISOR,), (AUSTIN,))
+
+    voided = stubs.supervision.VoidSession(void_of(session), metadata=themselves, timeout=10)
+
+    assert not voided.already_recorded
+
+
+def test_a_supervisee_reads_only_their_own_record(stubs: Stubs) -> None:
+    supervisee, _, _ = supervised(stubs)
+    other, _, _ = supervised(stubs)
+    as_supervisee = acting_as(supervisee, (Role.SUPERVISEE,), (AUSTIN,))
+
+    own = stubs.supervision.GetSupervisee(
+        pb.GetSuperviseeRequest(supervisee_id=supervisee), metadata=as_supervisee, timeout=10
+    )
+    code, details = code_of(
+        lambda: stubs.supervision.GetSupervisee(
+            pb.GetSuperviseeRequest(supervisee_id=other), metadata=as_supervisee, timeout=10
+        )
+    )
+
+    assert own.home_site_id == AUSTIN
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert "supervisee_id must be the caller's own id" in details
