@@ -6,6 +6,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from continuum.coaching.v1 import coaching_service_pb2 as coaching
 from continuum.compliance.v1 import compliance_service_pb2 as compliance
 from continuum.supervision.v1 import supervision_service_pb2 as pb
 from continuum.supervision.v1 import supervision_service_pb2_grpc as pb_grpc
@@ -14,6 +15,7 @@ from infra.grpc.client import bearer_metadata, open_channel
 from infra.security.policy import Role
 from infra.security.tokens import SigningKey
 from tests.e2e.support import Stubs, acting_as, eventually, unique
+from tests.e2e.test_coaching_api import SITE, Coach, day
 from tests.e2e.test_supervision_api import AUSTIN, log, session_request, supervised
 
 pytestmark = pytest.mark.e2e
@@ -193,3 +195,28 @@ def test_a_supervisee_reads_only_their_own_record(stubs: Stubs) -> None:
     assert own.home_site_id == AUSTIN
     assert code == grpc.StatusCode.PERMISSION_DENIED
     assert "supervisee_id must be the caller's own id" in details
+
+
+def test_a_coach_works_only_their_own_engagements(stubs: Stubs) -> None:
+    engagement = Coach(stubs).open()  # held by coach-e2e at the coaching tests' site
+    session = coaching.LogCoachingSessionRequest(
+        engagement_id=engagement, session_id=unique("cs"), date=day(-1), minutes=50
+    )
+    another_coach = acting_as(unique("coach-other"), (Role.COACH,), (SITE,))
+    holder_elsewhere = acting_as("coach-e2e", (Role.COACH,), ("site-elsewhere",))
+
+    not_theirs = code_of(
+        lambda: stubs.coaching.LogCoachingSession(session, metadata=another_coach, timeout=10)
+    )
+    other_site = code_of(
+        lambda: stubs.coaching.LogCoachingSession(session, metadata=holder_elsewhere, timeout=10)
+    )
+    held = stubs.coaching.LogCoachingSession(
+        session, metadata=acting_as("coach-e2e", (Role.COACH,), (SITE,)), timeout=10
+    )
+
+    assert not_theirs[0] == grpc.StatusCode.PERMISSION_DENIED
+    assert f"the caller is not a party to engagement '{engagement}'" in not_theirs[1]
+    assert other_site[0] == grpc.StatusCode.PERMISSION_DENIED
+    assert f"the site '{SITE}' of engagement '{engagement}'" in other_site[1]
+    assert not held.already_recorded

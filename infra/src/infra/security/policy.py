@@ -104,6 +104,7 @@ RC, OF, AU = Role.REFERRAL_COORDINATOR, Role.COMPLIANCE_OFFICER, Role.AUDITOR
 
 SESSION = Record("session", "session_id")
 SUPERVISEE = Record("supervisee", "supervisee_id")
+ENGAGEMENT = Record("engagement", "engagement_id")
 
 _SUPERVISION = "/continuum.supervision.v1.SupervisionService/"
 _COMPETENCY = "/continuum.supervision.v1.CompetencyService/"
@@ -174,8 +175,8 @@ POLICY: Mapping[str, Rule] = {
     _CONSULTATION + "GetConsultation": reads(SE, SV, OF, AU),
     # Coaching: a coach works their own engagements.
     _COACHING + "OpenEngagement": writes(CO, RC, site="site_id", own={CO: "coach_id"}),
-    **{_COACHING + rpc: writes(CO) for rpc in _COACHS_WORK},
-    _COACHING + "GetEngagement": reads(CO, RC, OF, AU),
+    **{_COACHING + rpc: writes(CO, record=ENGAGEMENT, related=(CO,)) for rpc in _COACHS_WORK},
+    _COACHING + "GetEngagement": reads(CO, RC, OF, AU, record=ENGAGEMENT, related=(CO,)),
     # Referrals: raised by whoever sees the need, moved along by the coordinators.
     _REFERRAL + "RaiseReferral": writes(RC, CO, SV, site="site_id"),
     **{_REFERRAL + rpc: writes(RC) for rpc in _REFERRAL_STEPS},
