@@ -3,6 +3,8 @@ subject as the actor whatever a header claims, and refuse what the policy does n
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import grpc
 import pytest
 
@@ -14,7 +16,7 @@ from infra.devstack import Stack
 from infra.grpc.client import bearer_metadata, open_channel
 from infra.security.policy import Role
 from infra.security.tokens import SigningKey
-from tests.e2e.support import Stubs, acting_as, eventually, unique
+from tests.e2e.support import Stubs, acting_as, eventually, stubs_for, unique
 from tests.e2e.test_coaching_api import SITE, Coach, day
 from tests.e2e.test_supervision_api import AUSTIN, log, session_request, supervised
 
@@ -23,14 +25,21 @@ pytestmark = pytest.mark.e2e
 GET = pb.GetSuperviseeRequest(supervisee_id="see-anyone")
 
 
+@pytest.fixture(scope="module")
+def stubs(backend_stack: Stack) -> Iterator[Stubs]:
+    """On each storage backend in turn: the relationship checks read each service's store."""
+    with stubs_for(backend_stack.addresses) as service_stubs:
+        yield service_stubs
+
+
 def code_of(call: object) -> tuple[grpc.StatusCode, str]:
     with pytest.raises(grpc.RpcError) as refused:
         call()  # type: ignore[operator]
     return refused.value.code(), str(refused.value.details())
 
 
-def test_a_call_without_a_token_is_unauthenticated(stack: Stack) -> None:
-    with open_channel(stack.addresses["supervision"]) as channel:
+def test_a_call_without_a_token_is_unauthenticated(backend_stack: Stack) -> None:
+    with open_channel(backend_stack.addresses["supervision"]) as channel:
         anonymous = pb_grpc.SupervisionServiceStub(channel)
 
         code, details = code_of(lambda: anonymous.GetSupervisee(GET, timeout=10))
@@ -50,9 +59,9 @@ def test_a_token_signed_by_another_key_is_unauthenticated(stubs: Stubs) -> None:
     assert "signature" in details.lower()
 
 
-def test_health_checks_need_no_token(stack: Stack) -> None:
+def test_health_checks_need_no_token(backend_stack: Stack) -> None:
     # wait_until_serving asks the health service on a channel without a token.
-    stack.wait_until_serving("supervision", timeout=10)
+    backend_stack.wait_until_serving("supervision", timeout=10)
 
 
 def test_the_actor_is_the_tokens_subject_whatever_a_header_claims(stubs: Stubs) -> None:
