@@ -31,6 +31,7 @@ import grpc
 from continuum.compliance.v1 import compliance_service_pb2 as compliance
 from continuum.compliance.v1 import compliance_service_pb2_grpc as compliance_grpc
 from continuum.supervision.v1 import supervision_service_pb2_grpc as supervision_grpc
+from infra.grpc.client import open_aio_channel
 from tests.bench.stats import Operation
 from tests.bench.workloads import (
     CALL_TIMEOUT_S,
@@ -48,7 +49,7 @@ VISIBILITY_TIMEOUT_S = 30.0
 
 
 async def _channels(targets: Mapping[str, str]) -> dict[str, grpc.aio.Channel]:
-    channels = {name: grpc.aio.insecure_channel(address) for name, address in targets.items()}
+    channels = {name: open_aio_channel(address) for name, address in targets.items()}
     for channel in channels.values():
         await asyncio.wait_for(channel.channel_ready(), timeout=30)
     return channels

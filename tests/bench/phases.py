@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import grpc
-
 from continuum.compliance.v1 import compliance_service_pb2 as compliance
 from continuum.compliance.v1 import compliance_service_pb2_grpc as compliance_grpc
 from contracts.topics import COMPLIANCE_EVENTS, REFERRAL_EVENTS, SUPERVISION_EVENTS
+from infra.grpc.client import open_aio_channel
 from tests.bench import organization, prepare
 from tests.bench.stack import (
     GRPC_SERVICE,
@@ -804,7 +803,7 @@ def judged_view(
 
 
 async def _sessions_shown(address: str, supervisee_id: str) -> int:
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with open_aio_channel(address) as channel:
         stub = compliance_grpc.ComplianceServiceStub(channel)
         reply = await stub.GetSuperviseeHours(
             compliance.GetSuperviseeHoursRequest(supervisee_id=supervisee_id),

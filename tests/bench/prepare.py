@@ -19,6 +19,7 @@ import grpc
 from continuum.compliance.v1 import credential_service_pb2 as credential
 from continuum.compliance.v1 import credential_service_pb2_grpc as credential_grpc
 from continuum.supervision.v1 import supervision_service_pb2_grpc as supervision_grpc
+from infra.grpc.client import open_aio_channel
 from tests.bench.workloads import (
     METADATA,
     agreement_request,
@@ -81,7 +82,7 @@ async def bounded(jobs: Iterable[Callable[[], Awaitable[Any]]], limit: int) -> N
 
 async def enrol(address: str, supervision: Supervision) -> None:
     """Registers every supervisee and signs their agreement with their supervisor."""
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with open_aio_channel(address) as channel:
         stub = supervision_grpc.SupervisionServiceStub(channel)
 
         async def one(supervisee_id: str, supervisor_id: str) -> None:
@@ -106,7 +107,7 @@ async def enrol(address: str, supervision: Supervision) -> None:
 
 async def record_licenses(address: str, supervisors: Sequence[str]) -> None:
     """A license in good standing for each supervisor, in compliance's credential registry."""
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with open_aio_channel(address) as channel:
         stub = credential_grpc.CredentialServiceStub(channel)
 
         def record(supervisor_id: str) -> Callable[[], Awaitable[Any]]:
@@ -130,7 +131,7 @@ async def prefill_sessions(
     address: str, supervision: Supervision, sessions: int, tag: str, in_flight: int
 ) -> None:
     """`sessions` sessions on each supervisee's record, one supervisee's after the other's."""
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with open_aio_channel(address) as channel:
         stub = supervision_grpc.SupervisionServiceStub(channel)
 
         async def fill(supervisee_id: str, supervisor_id: str) -> None:

@@ -24,6 +24,7 @@ from kafka.structs import TopicPartition
 from sqlalchemy.engine import make_url
 
 from infra.devstack import SERVICES, Stack, database_url_variable
+from tests.bench.workloads import BENCH_SIGNING_KEY
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SCHEMA_PREFIX = "continuum_bench_"
@@ -113,6 +114,7 @@ class BenchStack:
             broker_port=0,
             echo=False,
             extra_env=env,
+            signing_key=BENCH_SIGNING_KEY,
         )
         return self.stack.start_broker()
 

@@ -17,12 +17,14 @@ parameters, random) to a call, with the issue's target for its p99 where it sets
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import grpc
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from continuum.compliance.v1 import compliance_service_pb2 as compliance
@@ -31,10 +33,24 @@ from continuum.referral.v1 import referral_service_pb2 as referral
 from continuum.referral.v1 import referral_service_pb2_grpc as referral_grpc
 from continuum.supervision.v1 import supervision_service_pb2 as supervision
 from continuum.supervision.v1 import supervision_service_pb2_grpc as supervision_grpc
+from infra.grpc.client import bearer_metadata
+from infra.security.policy import Role
+from infra.security.tokens import SigningKey
 
 T = TypeVar("T")
 
-METADATA = (("x-actor", "bench-staff-app"),)
+# The bench's stacks verify tokens with this key's JWKS. It is derived from a fixed seed so the
+# load clients, each its own process, mint tokens the stack accepts without being handed one;
+# it signs nothing outside the bench's own throw-away stacks.
+BENCH_SIGNING_KEY = SigningKey(
+    "bench-1", Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"continuum-bench").digest())
+)
+# One token for the whole run: the services verify it once and then find it in their cache.
+METADATA = bearer_metadata(
+    BENCH_SIGNING_KEY.mint(
+        "bench-staff-app", (Role.ADMINISTRATOR,), lifetime=dt.timedelta(hours=24)
+    )
+)
 # A call that takes longer than this is counted as DEADLINE_EXCEEDED.
 CALL_TIMEOUT_S = 30.0
 TRACK = "TX-LPC-ASSOCIATE"

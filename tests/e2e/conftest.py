@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from infra.devstack import SERVICES, Stack, database_url_variable
-from tests.e2e.support import Stubs, stubs_for
+from tests.e2e.support import SIGNING_KEY, Stubs, stubs_for
 from tests.scenarios.demo import Addresses, StaffApp
 
 # The services' clocks run their timers (service-level checks, expiry reminders) every second.
@@ -49,6 +49,7 @@ def running_stack(data_dir: Path, extra_env: Mapping[str, str] | None = None) ->
         broker_port=0,
         echo=False,
         extra_env=dict(extra_env or {}),
+        signing_key=SIGNING_KEY,
     )
     try:
         stack.start_broker()
@@ -111,7 +112,7 @@ def backend_stack(
 
 @pytest.fixture(scope="session")
 def app(stack: Stack) -> Iterator[StaffApp]:
-    staff = StaffApp(Addresses(**stack.addresses))
+    staff = StaffApp(Addresses(**stack.addresses), tokens=stack.token)
     yield staff
     staff.close()
 

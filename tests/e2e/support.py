@@ -20,8 +20,32 @@ from continuum.referral.v1 import referral_service_pb2_grpc as referral_grpc
 from continuum.supervision.v1 import competency_service_pb2_grpc as competency_grpc
 from continuum.supervision.v1 import consultation_service_pb2_grpc as consultation_grpc
 from continuum.supervision.v1 import supervision_service_pb2_grpc as supervision_grpc
+from infra.grpc.client import bearer_metadata, open_channel
+from infra.security.policy import Role
+from infra.security.tokens import SigningKey
 
 T = TypeVar("T")
+
+SIGNING_KEY = SigningKey.generate(kid="e2e-1")
+"""Signs the end-to-end tests' tokens; every stack they start verifies with its JWKS."""
+
+STAFF = "e2e-staff"
+"""Who the stubs call as, unless a call names someone else with `acting_as`."""
+
+
+def token(
+    subject: str = STAFF,
+    roles: tuple[str, ...] = (Role.ADMINISTRATOR,),
+    sites: tuple[str, ...] = (),
+) -> str:
+    return SIGNING_KEY.mint(subject, roles, sites)
+
+
+def acting_as(
+    actor: str, roles: tuple[str, ...] = (Role.ADMINISTRATOR,), sites: tuple[str, ...] = ()
+) -> tuple[tuple[str, str], ...]:
+    """The metadata of a call made as `actor`: a token whose subject is them."""
+    return bearer_metadata(token(actor, roles, sites))
 
 
 def eventually(probe: Callable[[], T], done: Callable[[T], bool], timeout: float = 60) -> T:
@@ -63,8 +87,10 @@ class Stubs:
 
 
 @contextmanager
-def stubs_for(addresses: Mapping[str, str]) -> Iterator[Stubs]:
-    channels = {name: grpc.insecure_channel(address) for name, address in addresses.items()}
+def stubs_for(addresses: Mapping[str, str], bearer: str | None = None) -> Iterator[Stubs]:
+    """Stubs calling as `bearer` (by default the tests' staff, an administrator)."""
+    caller = token() if bearer is None else bearer
+    channels = {name: open_channel(address, token=caller) for name, address in addresses.items()}
     try:
         yield Stubs(
             supervision=supervision_grpc.SupervisionServiceStub(channels["supervision"]),

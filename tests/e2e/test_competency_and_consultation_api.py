@@ -19,8 +19,9 @@ from continuum.supervision.v1 import supervision_service_pb2 as supervision
 from contracts.events import CompetencyEvaluated, ConsultationLogged, EvaluationAcknowledged
 from contracts.topics import SUPERVISION_EVENTS
 from infra.devstack import Stack
+from infra.grpc.client import open_channel
 from infra.messaging.cloudevents import IncomingEvent, decode
-from tests.e2e.support import invalid_field, unique
+from tests.e2e.support import acting_as, invalid_field, token, unique
 from tests.scenarios.demo import AUSTIN, StaffApp
 
 pytestmark = pytest.mark.e2e
@@ -28,12 +29,12 @@ pytestmark = pytest.mark.e2e
 TRACK = "TX-LPC-ASSOCIATE"
 SUPERVISOR = "sup-eval-e2e"
 APA = ("professionalism", "relational", "science", "application", "education", "systems")
-METADATA = (("x-actor", SUPERVISOR),)
+METADATA = acting_as(SUPERVISOR)
 
 
 @pytest.fixture(scope="module")
 def channel(stack: Stack) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(stack.addresses["supervision"]) as chan:
+    with open_channel(stack.addresses["supervision"], token=token()) as chan:
         yield chan
 
 
@@ -176,7 +177,7 @@ def test_an_evaluation_is_signed_acknowledged_read_and_published_without_its_nar
             supervisee_id=supervisee,
             acknowledged_on="2026-10-05",
         ),
-        metadata=(("x-actor", supervisee),),
+        metadata=acting_as(supervisee),
         timeout=10,
     )
     read = evaluations.GetEvaluation(

@@ -17,12 +17,13 @@ from continuum.compliance.v1 import credential_service_pb2_grpc as pb_grpc
 from contracts.events import LicenseExpired
 from contracts.topics import COMPLIANCE_EVENTS
 from infra.devstack import Stack
+from infra.grpc.client import open_channel
 from infra.messaging.cloudevents import decode
-from tests.e2e.support import eventually, invalid_field, unique
+from tests.e2e.support import acting_as, eventually, invalid_field, token, unique
 
 pytestmark = pytest.mark.e2e
 
-METADATA = (("x-actor", "e2e-credentialing"),)
+METADATA = acting_as("e2e-credentialing")
 ACTIVE = pb.CREDENTIAL_LICENSE_STATUS_ACTIVE
 SUSPENDED = pb.CREDENTIAL_LICENSE_STATUS_SUSPENDED
 EXPIRED = pb.CREDENTIAL_LICENSE_STATUS_EXPIRED
@@ -31,7 +32,7 @@ REVOKED = pb.CREDENTIAL_LICENSE_STATUS_REVOKED
 
 @pytest.fixture(scope="module")
 def registry(stack: Stack) -> Iterator[pb_grpc.CredentialServiceStub]:
-    with grpc.insecure_channel(stack.addresses["compliance"]) as channel:
+    with open_channel(stack.addresses["compliance"], token=token()) as channel:
         yield pb_grpc.CredentialServiceStub(channel)
 
 

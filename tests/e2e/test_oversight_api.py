@@ -18,8 +18,7 @@ from continuum.compliance.v1 import compliance_service_pb2 as standing_pb
 from continuum.compliance.v1 import oversight_service_pb2 as pb
 from contracts import events as ev
 from infra.devstack import Stack
-from infra.grpc.metadata import outgoing_metadata
-from tests.e2e.support import Stubs, eventually, invalid_field, unique
+from tests.e2e.support import Stubs, acting_as, eventually, invalid_field, unique
 from tests.e2e.test_compliance_standing import (
     MONTHLY_MINIMUM,
     associate_in_march,
@@ -35,7 +34,7 @@ OFFICER = "officer-e2e"
 
 
 def as_officer(actor: str = OFFICER) -> tuple[tuple[str, str], ...]:
-    return outgoing_metadata(actor=actor)
+    return acting_as(actor)
 
 
 def resolve(stubs: Stubs, actor: str = OFFICER, **fields: Any) -> pb.ResolveVerdictResponse:
@@ -238,4 +237,4 @@ def test_the_officer_is_named_by_a_staff_id(stubs: Stubs) -> None:
         )
     )
 
-    assert invalid_field(error) == "x-actor"
+    assert invalid_field(error) == "actor"

@@ -13,11 +13,11 @@ from coaching.domain.policy import engagement_id_for_referral
 from continuum.coaching.v1 import coaching_service_pb2 as coaching
 from continuum.referral.v1 import referral_service_pb2 as pb
 from referral.domain import referral_id_for
-from tests.e2e.support import Stubs, eventually, invalid_field, unique
+from tests.e2e.support import Stubs, acting_as, eventually, invalid_field, unique
 
 pytestmark = pytest.mark.e2e
 
-METADATA = (("x-actor", "coordinator-e2e"),)
+METADATA = acting_as("coordinator-e2e")
 TIMEOUT = 10
 
 

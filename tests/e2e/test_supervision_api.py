@@ -23,11 +23,11 @@ from contracts.topics import COMPLIANCE_EVENTS, SUPERVISION_EVENTS
 from infra.devstack import Stack
 from infra.eventstore import EventMetadata, OutboxMessage
 from infra.messaging.cloudevents import MalformedMessage, decode, encode
-from tests.e2e.support import Stubs, invalid_field, unique
+from tests.e2e.support import Stubs, acting_as, invalid_field, unique
 
 pytestmark = pytest.mark.e2e
 
-ACTOR = (("x-actor", "coordinator-e2e"),)
+ACTOR = acting_as("coordinator-e2e")
 AUSTIN, MIAMI = "site-austin", "site-miami"
 TX, FL = "TX-LPC-ASSOCIATE", "FL-RMHCI"
 IN_PERSON, VIDEO = pb.SESSION_MODALITY_IN_PERSON, pb.SESSION_MODALITY_VIDEO

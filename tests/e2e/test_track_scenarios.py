@@ -24,12 +24,12 @@ from continuum.compliance.v1 import compliance_service_pb2 as views
 from continuum.compliance.v1 import credential_service_pb2 as cred
 from continuum.supervision.v1 import supervision_service_pb2 as pb
 from infra.devstack import Stack
-from tests.e2e.support import Stubs, eventually, stubs_for, unique
+from tests.e2e.support import Stubs, acting_as, eventually, stubs_for, unique
 from tests.scenarios.tracks import SCENARIOS, Seen, TrackScenario, differences, rule_statuses
 
 pytestmark = pytest.mark.e2e
 
-ACTOR = (("x-actor", "coordinator-e2e-tracks"),)
+ACTOR = acting_as("coordinator-e2e-tracks")
 MODALITIES = [pb.SESSION_MODALITY_IN_PERSON, pb.SESSION_MODALITY_VIDEO, pb.SESSION_MODALITY_PHONE]
 
 

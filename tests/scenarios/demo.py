@@ -47,6 +47,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -70,6 +71,9 @@ from continuum.supervision.v1 import consultation_service_pb2 as consultation
 from continuum.supervision.v1 import consultation_service_pb2_grpc as consultation_grpc
 from continuum.supervision.v1 import supervision_service_pb2 as supervision
 from continuum.supervision.v1 import supervision_service_pb2_grpc as supervision_grpc
+from infra.grpc.client import bearer_metadata, open_channel
+from infra.security.policy import Role
+from infra.security.tokens import development_key
 
 T = TypeVar("T")
 
@@ -203,9 +207,20 @@ class StaffApp:
     raises, unless `keep_going` is set: then it is reported, tallied, and answers None.
     """
 
-    def __init__(self, addresses: Addresses, actor: str = "demo-coordinator") -> None:
+    def __init__(
+        self,
+        addresses: Addresses,
+        actor: str = "demo-coordinator",
+        *,
+        tokens: Callable[[str], str],
+    ) -> None:
+        # Each staff member calls with a token of their own (`tokens(actor)`), so the actor
+        # every event records is the one the token names.
+        self._tokens = tokens
+        self._bearers: dict[str, tuple[tuple[str, str], ...]] = {}
+        # A call that names no one else goes as `actor`, by the channel's token.
         self._channels = {
-            name: grpc.insecure_channel(getattr(addresses, name))
+            name: open_channel(getattr(addresses, name), token=tokens(actor))
             for name in ("supervision", "coaching", "referral", "compliance")
         }
         self.supervision = supervision_grpc.SupervisionServiceStub(self._channels["supervision"])
@@ -217,10 +232,17 @@ class StaffApp:
         self.credentials = credential_grpc.CredentialServiceStub(self._channels["compliance"])
         self.oversight = oversight_grpc.OversightServiceStub(self._channels["compliance"])
         self.actor = actor
-        self.metadata = (("x-actor", actor),)
+        self.metadata = self.acting_as(actor)
         self.tally = Tally()
         self.keep_going = False
         self.calls = Calls(self)
+
+    def acting_as(self, actor: str) -> tuple[tuple[str, str], ...]:
+        """The metadata of a call made as `actor`: their bearer token."""
+        bearer = self._bearers.get(actor)
+        if bearer is None:
+            bearer = self._bearers[actor] = bearer_metadata(self._tokens(actor))
+        return bearer
 
     def close(self) -> None:
         for channel in self._channels.values():
@@ -228,7 +250,7 @@ class StaffApp:
 
     def send(self, rpc: str, method: Any, request: Any, actor: str | None = None) -> Any:
         try:
-            reply = method(request, metadata=(("x-actor", actor or self.actor),), timeout=10)
+            reply = method(request, metadata=self.acting_as(actor or self.actor), timeout=10)
         except grpc.RpcError as error:
             if not self.keep_going or error.code() == grpc.StatusCode.UNAVAILABLE:
                 raise
@@ -354,9 +376,15 @@ class StaffApp:
         )
 
 
+def development_tokens() -> Callable[[str], str]:
+    """Tokens signed by the development key `make run` keeps in its data folder."""
+    key = development_key(Path(os.environ.get("CONTINUUM_DATA_DIR", ".data")) / "security")
+    return lambda actor: key.mint(actor, (Role.ADMINISTRATOR,))
+
+
 @contextmanager
 def staff_app(addresses: Addresses) -> Iterator[StaffApp]:
-    app = StaffApp(addresses)
+    app = StaffApp(addresses, tokens=development_tokens())
     try:
         yield app
     finally:

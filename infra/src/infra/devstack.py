@@ -7,11 +7,16 @@ server with its own SQLite file under one data folder. Ctrl-C stops everything c
 The embedded broker keeps nothing across restarts. The event stores do, so on a fresh embedded
 broker every service re-publishes its log and every consumer, being idempotent, skips what it
 already applied: stopping and starting again loses nothing and counts nothing twice.
+
+Callers authenticate with bearer tokens: the stack creates a development signing key and its
+JWKS under `<data>/security` once, points the services at that JWKS, and mints the tokens its
+clients use (`python -m infra.security.tokens mint ...` mints more with the same key).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -26,8 +31,17 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from contracts.topics import ALL_TOPICS
+from infra.grpc.client import open_channel
 from infra.messaging.admin import ensure_topics, wait_for_broker
 from infra.messaging.broker import EmbeddedBroker
+from infra.security.policy import Role
+from infra.security.tokens import (
+    DEFAULT_AUDIENCE,
+    DEFAULT_ISSUER,
+    JWKS_FILE,
+    SigningKey,
+    development_key,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +80,29 @@ class Stack:
     _broker: EmbeddedBroker | None = None
     _processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _republish: bool = False
+    signing_key: SigningKey | None = None
+    """Signs the stack's development tokens; created under `<data>/security` when not given."""
+
+    @property
+    def security_dir(self) -> Path:
+        return self.data_dir / "security"
+
+    def key(self) -> SigningKey:
+        """The development signing key, its JWKS written where the services read it."""
+        if self.signing_key is None:
+            self.signing_key = development_key(self.security_dir)
+        self.security_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (self.security_dir / JWKS_FILE).write_text(json.dumps(self.signing_key.jwks()))
+        return self.signing_key
+
+    def token(
+        self,
+        subject: str,
+        roles: tuple[str, ...] = (Role.ADMINISTRATOR,),
+        sites: tuple[str, ...] = (),
+    ) -> str:
+        """A development token for `subject` (by default an administrator of every site)."""
+        return self.key().mint(subject, roles, sites)
 
     @property
     def embedded(self) -> bool:
@@ -93,6 +130,11 @@ class Stack:
         env.setdefault(
             database_url_variable(service), f"sqlite:///{self.data_dir / service}.sqlite"
         )
+        self.key()
+        env["CONTINUUM_JWKS"] = str(self.security_dir / JWKS_FILE)
+        # The stack's own key mints its clients' tokens: their issuer and audience are these.
+        env["CONTINUUM_TOKEN_ISSUER"] = DEFAULT_ISSUER
+        env["CONTINUUM_TOKEN_AUDIENCE"] = DEFAULT_AUDIENCE
         env["CONTINUUM_REPUBLISH_ON_START"] = "1" if self._republish else "0"
         env["PYTHONUNBUFFERED"] = "1"
         return env
@@ -112,7 +154,8 @@ class Stack:
     def wait_until_serving(self, service: str, timeout: float = 60) -> None:
         spec = next(s for s in SERVICES if s.name == service)
         deadline = time.monotonic() + timeout
-        with grpc.insecure_channel(self.addresses[service]) as channel:
+        # Health checks answer without a token, as Kubernetes probes need.
+        with open_channel(self.addresses[service]) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             while True:
                 process = self._processes.get(service)
@@ -212,6 +255,12 @@ def main() -> None:
         print("Continuum is up:", flush=True)
         for spec in SERVICES:
             print(f"  {spec.name:<12} gRPC {addresses[spec.name]}", flush=True)
+        stack.key()
+        print(
+            f"  development tokens: signed by {stack.security_dir}; mint one with\n"
+            "    python -m infra.security.tokens mint --subject ID --role ROLE --site SITE",
+            flush=True,
+        )
         print("Ctrl-C stops everything.", flush=True)
         while not stopping.wait(0.5):
             for service, code in stack.exited():

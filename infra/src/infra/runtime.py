@@ -34,6 +34,15 @@ from infra.messaging.cloudevents import IncomingEvent
 from infra.messaging.consumer import Subscription
 from infra.messaging.publisher import KafkaPublisher
 from infra.outbox import OutboxRelay, republish_log
+from infra.security.guard import Guard
+from infra.security.policy import UnguardedRpc
+from infra.security.relations import Relations
+from infra.security.tokens import (
+    DEFAULT_AUDIENCE,
+    DEFAULT_ISSUER,
+    TokenVerifier,
+    key_set,
+)
 from infra.telemetry import TelemetryHandle, current_trace_headers, setup_telemetry
 from infra.timers import Timer, run_timer
 
@@ -55,6 +64,10 @@ class PlatformSettings(BaseSettings):
     # How many streams' states the command runner keeps between commands (least recently used
     # go first): the working set of records being changed, read again only when it moved.
     continuum_state_cache_streams: int = Field(default=4096, ge=0)
+    # Where the keys that verify callers' bearer tokens are published: a JWKS file or URL.
+    continuum_jwks: str | None = None
+    continuum_token_issuer: str = DEFAULT_ISSUER
+    continuum_token_audience: str = DEFAULT_AUDIENCE
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +104,23 @@ def rule_packs_at_start() -> RulePacks:
         return rule_packs()
     except RulePackError as error:
         raise StartupRefused(str(error)) from error
+
+
+def verifier_at_start(platform: PlatformSettings) -> TokenVerifier:
+    """What verifies every caller: the configured JWKS. Without one the service refuses to
+    start rather than answer anonymous callers."""
+    if not platform.continuum_jwks:
+        raise StartupRefused(
+            "CONTINUUM_JWKS is not set: no key can verify callers' tokens "
+            "(a JWKS file path or URL, as the identity provider publishes it)"
+        )
+    try:
+        keys = key_set(platform.continuum_jwks)
+    except (OSError, ValueError) as error:
+        raise StartupRefused(f"CONTINUUM_JWKS {platform.continuum_jwks}: {error}") from error
+    return TokenVerifier(
+        keys, issuer=platform.continuum_token_issuer, audience=platform.continuum_token_audience
+    )
 
 
 def utcnow() -> dt.datetime:
@@ -149,6 +179,8 @@ class ServiceParts:
     grpc: Sequence[ServiceBinding[Any]]
     subscriptions: Sequence[Subscription] = field(default_factory=tuple)
     timers: Sequence[Timer] = field(default_factory=tuple)
+    # The service's answers about its records, for the policy's relationship checks.
+    relations: Relations | None = None
 
 
 async def run_service(
@@ -159,6 +191,7 @@ async def run_service(
     compose: Callable[[Runtime], ServiceParts],
 ) -> None:
     """Runs one service until SIGTERM or SIGINT, then stops it in reverse order."""
+    verifier = verifier_at_start(settings.platform)
     telemetry = setup_telemetry(f"continuum-{settings.name}")
     db = Database.from_url(settings.database_url, migrations)
     if telemetry.exports_traces:
@@ -191,7 +224,12 @@ async def run_service(
     # leave behind, not every object the service started with (a projection rebuilding from
     # the log spent a tenth of its time collecting).
     gc.freeze()
-    server = GrpcServer(settings.grpc_address, parts.grpc, telemetry=telemetry)
+    server = GrpcServer(
+        settings.grpc_address,
+        parts.grpc,
+        telemetry=telemetry,
+        guard=Guard(verifier, relations=parts.relations),
+    )
     relay = OutboxRelay(db, publisher, relay_id=f"{settings.name}-relay")
     stopping = asyncio.Event()
     uninstall = install_signal_handlers(asyncio.get_running_loop(), stopping.set)
@@ -234,6 +272,6 @@ def main(service: str, default_port: int, run: Callable[[ServiceSettings], Any])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         asyncio.run(run(load_settings(service, default_port)))
-    except StartupRefused as refused:
+    except (StartupRefused, UnguardedRpc) as refused:
         log.critical("%s refused to start: %s", service, refused)
         raise SystemExit(2) from None

@@ -17,12 +17,36 @@ from continuum.supervision.v1 import supervision_service_pb2 as pb
 from continuum.supervision.v1 import supervision_service_pb2_grpc as pb_grpc
 from infra.ddd import AlreadyRecorded, InvalidInput, NotFound, RuleViolated
 from infra.eventstore.model import ConcurrencyError
+from infra.grpc.client import open_aio_channel
 from infra.grpc.metadata import call_context
 from infra.grpc.server import GrpcServer, ServiceBinding
+from infra.security.guard import Guard
+from infra.security.policy import Role
+from infra.security.tokens import SigningKey, verifier_for
 from infra.telemetry import TelemetryHandle, current_trace_headers
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["SupervisionService"].full_name
 LEAKED_SECRET = "db password is hunter2"
+SIGNING_KEY = SigningKey.generate(kid="grpc-tests")
+CALLER = "sup-1"
+
+
+@pytest.fixture
+def signing_key() -> SigningKey:
+    """Signs the tests' tokens; the server's guard verifies with its JWKS."""
+    return SIGNING_KEY
+
+
+@pytest.fixture
+def caller_token() -> str:
+    """A token naming CALLER, an administrator: the platform's policy admits every call."""
+    return SIGNING_KEY.mint(CALLER, (Role.ADMINISTRATOR,))
+
+
+@pytest.fixture
+def access_guard() -> Guard:
+    """Callers verified against the tests' signing key, the platform's policy applied."""
+    return Guard(verifier_for(SIGNING_KEY))
 
 
 class _Session(pydantic.BaseModel):
@@ -87,7 +111,9 @@ def servicer() -> ScriptedSupervision:
 
 
 @pytest.fixture
-def grpc_server(servicer: ScriptedSupervision, telemetry: TelemetryHandle) -> GrpcServer:
+def grpc_server(
+    servicer: ScriptedSupervision, telemetry: TelemetryHandle, access_guard: Guard
+) -> GrpcServer:
     """Not started: a test starts it, or uses `started_server`."""
     return GrpcServer(
         "127.0.0.1:0",
@@ -99,6 +125,7 @@ def grpc_server(servicer: ScriptedSupervision, telemetry: TelemetryHandle) -> Gr
             )
         ],
         telemetry=telemetry,
+        guard=access_guard,
     )
 
 
@@ -110,8 +137,8 @@ async def started_server(grpc_server: GrpcServer) -> AsyncIterator[GrpcServer]:
 
 
 @pytest.fixture
-async def channel(started_server: GrpcServer) -> AsyncIterator[grpc.aio.Channel]:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{started_server.port}") as chan:
+async def channel(started_server: GrpcServer, caller_token: str) -> AsyncIterator[grpc.aio.Channel]:
+    async with open_aio_channel(f"127.0.0.1:{started_server.port}", token=caller_token) as chan:
         yield chan
 
 

@@ -18,6 +18,7 @@ from opentelemetry.trace import SpanKind, format_trace_id
 
 from continuum.supervision.v1 import supervision_service_pb2 as pb
 from continuum.supervision.v1 import supervision_service_pb2_grpc as pb_grpc
+from infra.grpc.client import open_aio_channel
 from infra.grpc.metadata import outgoing_metadata
 from infra.grpc.server import (
     HEALTH_SERVICE_NAME,
@@ -26,6 +27,9 @@ from infra.grpc.server import (
     GrpcServer,
     ServiceBinding,
 )
+from infra.security.guard import Guard
+from infra.security.policy import Role, UnguardedRpc
+from infra.security.tokens import SigningKey
 from infra.telemetry import setup_telemetry
 
 pytestmark = pytest.mark.integration
@@ -96,7 +100,7 @@ async def test_a_server_span_covers_each_call_and_continues_the_callers_trace(
 ) -> None:
     caller_trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
     caller = f"00-{caller_trace_id}-00f067aa0ba902b7-01"
-    metadata = (*outgoing_metadata(actor="sup-1"), ("traceparent", caller))
+    metadata = (("traceparent", caller),)
 
     response = await stub.LogSession(pb.LogSessionRequest(), metadata=metadata, timeout=5)
 
@@ -133,17 +137,20 @@ async def test_health_checks_and_reflection_record_no_spans(
 
 
 @pytest.fixture
-async def spanless_stub(servicer: Any) -> AsyncIterator[Any]:
+async def spanless_stub(
+    servicer: Any, access_guard: Guard, caller_token: str
+) -> AsyncIterator[Any]:
     """A server whose telemetry keeps no span (no exporter, no sink), and a stub to it."""
     quiet = setup_telemetry("continuum-quiet", set_global=False)
     server = GrpcServer(
         "127.0.0.1:0",
         [ServiceBinding(SERVICE, servicer, pb_grpc.add_SupervisionServiceServicer_to_server)],
         telemetry=quiet,
+        guard=access_guard,
     )
     await server.start()
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        async with open_aio_channel(f"127.0.0.1:{server.port}", token=caller_token) as channel:
             yield pb_grpc.SupervisionServiceStub(channel)
     finally:
         await server.stop(grace=0)
@@ -154,7 +161,7 @@ async def test_where_no_span_is_kept_the_handler_runs_in_the_callers_trace(
     spanless_stub: Any,
 ) -> None:
     caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-    metadata = (*outgoing_metadata(actor="sup-1"), ("traceparent", caller))
+    metadata = (("traceparent", caller),)
 
     response = await spanless_stub.LogSession(pb.LogSessionRequest(), metadata=metadata, timeout=5)
 
@@ -165,9 +172,7 @@ async def test_where_no_span_is_kept_the_handler_runs_in_the_callers_trace(
 async def test_where_no_span_is_kept_a_call_without_trace_context_starts_none(
     spanless_stub: Any,
 ) -> None:
-    response = await spanless_stub.LogSession(
-        pb.LogSessionRequest(), metadata=outgoing_metadata(actor="sup-1"), timeout=5
-    )
+    response = await spanless_stub.LogSession(pb.LogSessionRequest(), metadata=(), timeout=5)
 
     assert response.session_id.split("|")[3] == ""
 
@@ -183,7 +188,7 @@ async def test_where_no_span_is_kept_errors_are_still_mapped_to_status_codes(
 
 
 async def test_the_call_context_travels_in_the_metadata(stub: Any) -> None:
-    metadata = outgoing_metadata(actor="sup-1", correlation_id="corr-7", site_id="site-austin")
+    metadata = outgoing_metadata(correlation_id="corr-7", site_id="site-austin")
 
     response = await stub.LogSession(pb.LogSessionRequest(), metadata=metadata, timeout=5)
 
@@ -341,3 +346,35 @@ async def _wait_for_port(server: GrpcServer) -> int:
         except RuntimeError:
             await asyncio.sleep(0.01)
     raise AssertionError("the server never bound its port")
+
+
+async def test_a_server_whose_policy_misses_an_rpc_refuses_to_start(
+    servicer: Any, access_guard: Guard
+) -> None:
+    without_void = {
+        method: rule
+        for method, rule in access_guard.policy.items()
+        if not method.endswith("/VoidSession")
+    }
+    server = GrpcServer(
+        "127.0.0.1:0",
+        [ServiceBinding(SERVICE, servicer, pb_grpc.add_SupervisionServiceServicer_to_server)],
+        guard=Guard(access_guard.verifier, without_void),
+    )
+
+    with pytest.raises(UnguardedRpc, match="VoidSession has no access rule"):
+        await server.start()
+
+
+async def test_a_call_refused_by_the_policy_never_reaches_the_servicer(
+    started_server: GrpcServer, signing_key: SigningKey
+) -> None:
+    supervisee = signing_key.mint("see-1", (Role.SUPERVISEE,))
+    async with open_aio_channel(f"127.0.0.1:{started_server.port}", token=supervisee) as chan:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await pb_grpc.SupervisionServiceStub(chan).SignAgreement(
+                pb.SignAgreementRequest(agreement_id="unexpected"), timeout=5
+            )
+
+    assert refused.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert "SignAgreement needs one of the roles" in str(refused.value.details())

@@ -1,8 +1,8 @@
 """Who is calling and on whose behalf: the identity and correlation a servicer reads from the
 call's metadata and records with the events it causes.
 
-The actor is taken on trust from `x-actor` until signed tokens arrive; `call_context` is the one
-seam where token verification will replace that.
+The caller is the Principal the server verified from the call's bearer token (see
+`infra.security.guard`); no header names the actor. Correlation and site travel as metadata.
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-ACTOR_KEY = "x-actor"
+from infra.security.principal import CURRENT_PRINCIPAL, Principal
+
+ACTOR_FIELD = "actor"
+"""What an invalid caller id is called in INVALID_ARGUMENT: the token's subject."""
 CORRELATION_ID_KEY = "x-correlation-id"
 SITE_ID_KEY = "x-site-id"
 
 ANONYMOUS = "anonymous"
-"""The actor of a call that names none."""
+"""The actor of a call no verified token names (a server run without a guard)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,8 @@ class CallContext:
     """Ties together everything one user action caused, across services; new when the caller
     sent none."""
     site_id: str | None
+    principal: Principal | None = None
+    """The verified caller; `actor` is its subject."""
 
 
 class HasInvocationMetadata(Protocol):
@@ -36,20 +41,23 @@ class HasInvocationMetadata(Protocol):
 
 
 def call_context(context: HasInvocationMetadata) -> CallContext:
-    """Reads the caller's identity and correlation from the call's metadata."""
+    """The verified caller of the RPC being handled, and the correlation from its metadata."""
     values = _text_values(context.invocation_metadata() or ())
+    principal = CURRENT_PRINCIPAL.get()
     return CallContext(
-        actor=values.get(ACTOR_KEY) or ANONYMOUS,
+        actor=ANONYMOUS if principal is None else principal.subject,
         correlation_id=values.get(CORRELATION_ID_KEY) or str(uuid.uuid4()),
         site_id=values.get(SITE_ID_KEY) or None,
+        principal=principal,
     )
 
 
 def outgoing_metadata(
-    *, actor: str, correlation_id: str | None = None, site_id: str | None = None
+    *, correlation_id: str | None = None, site_id: str | None = None
 ) -> tuple[tuple[str, str], ...]:
-    """The metadata a client sends so that `call_context` on the server reads these values."""
-    pairs = [(ACTOR_KEY, actor)]
+    """The metadata a client sends so that `call_context` on the server reads these values (the
+    caller itself travels as the channel's bearer token)."""
+    pairs: list[tuple[str, str]] = []
     if correlation_id is not None:
         pairs.append((CORRELATION_ID_KEY, correlation_id))
     if site_id is not None:

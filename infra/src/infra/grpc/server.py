@@ -36,6 +36,7 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from infra.grpc._handlers import UnaryBehavior, service_of, wrap_unary_response
 from infra.grpc.errors import map_errors
+from infra.security.guard import Guard
 from infra.telemetry import TelemetryHandle, context_from
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class GrpcServer:
         telemetry: TelemetryHandle | None = None,
         interceptors: Sequence[Any] = (),
         options: Sequence[tuple[str, Any]] = (),
+        guard: Guard | None = None,
     ) -> None:
         if not services:
             raise ValueError("a GrpcServer needs at least one service")
@@ -85,6 +87,7 @@ class GrpcServer:
         self._telemetry = telemetry
         self._extra_interceptors = tuple(interceptors)
         self._options = tuple(options)
+        self._guard = guard
         self._server: Any = None
         self._health: HealthServicer | None = None
         self._drain: _Drain | None = None
@@ -195,7 +198,13 @@ class GrpcServer:
         commands_handled = None if self._telemetry is None else self._telemetry.commands_handled
         adopt = not self._records_spans
 
+        guard = self._guard
+
         def wrap(behavior: UnaryBehavior) -> UnaryBehavior:
+            # The caller is verified and the policy applied before the servicer runs; a method
+            # the policy has no rule for raises here, at registration: the server does not start.
+            if guard is not None:
+                behavior = guard.around(method, behavior)
             inner = _in_callers_trace(behavior) if adopt else behavior
             # Error mapping outside the drain, so calls refused during shutdown are counted too.
             return map_errors(method, drain.guarded(inner), commands_handled)

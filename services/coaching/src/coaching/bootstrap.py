@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from coaching.adapters.publishing import translate
+from coaching.application.relations import CoachingRelations
 from coaching.entrypoints.consumers import ReferralConsumer
 from coaching.entrypoints.grpc_api import CoachingApi
 from continuum.coaching.v1 import coaching_service_pb2 as pb
@@ -36,6 +37,8 @@ def compose(runtime: Runtime) -> ServiceParts:
                 },
             )
         ],
+        # Which coach holds which engagement, at which site, for the access policy.
+        relations=CoachingRelations(runtime.runner),
     )
 
 

@@ -14,6 +14,7 @@ from infra.runtime import Runtime, ServiceParts, ServiceSettings, rule_packs_at_
 from supervision.adapters.publishing import translate
 from supervision.adapters.sessions_index import MIGRATIONS, SqlSessionsIndex
 from supervision.application.handlers import Supervision
+from supervision.application.relations import SupervisionRelations
 from supervision.domain import Tracks
 from supervision.entrypoints.consumers import CONSUMER_GROUP, TOPICS, LicenseConsumer
 from supervision.entrypoints.grpc_api import SupervisionApi
@@ -42,6 +43,8 @@ def compose(runtime: Runtime, packs: RulePacks | None = None) -> ServiceParts:
             # A supervisor's license standing, from the compliance service's credential registry.
             Subscription(runtime.broker, runtime.db, CONSUMER_GROUP, TOPICS, licenses.handlers())
         ],
+        # Whose sessions and supervisees these are, for the access policy.
+        relations=SupervisionRelations(runtime.runner),
     )
 
 

@@ -23,9 +23,13 @@ from infra.application import to_new_events
 from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database
 from infra.eventstore import EventMetadata, SqlEventStore, StreamAppend
+from infra.grpc.client import bearer_metadata, open_aio_channel
 from infra.grpc.metadata import outgoing_metadata
 from infra.grpc.server import GrpcServer
 from infra.schema import outbox
+from infra.security.guard import Guard
+from infra.security.policy import Role
+from infra.security.tokens import SigningKey, verifier_for
 from supervision.adapters.publishing_development import translate_development
 from supervision.domain import supervisee
 from supervision.domain.events import AgreementSigned, SuperviseeRegistered, SupervisionReceived
@@ -37,7 +41,10 @@ pytestmark = pytest.mark.integration
 NOW = dt.datetime(2026, 4, 15, 12, 0, tzinfo=dt.UTC)
 D = dt.date.fromisoformat
 APA = ("professionalism", "relational", "science", "application", "education", "systems")
-METADATA = outgoing_metadata(actor="sup-1", correlation_id="corr-eval")
+SIGNING_KEY = SigningKey.generate(kid="supervision-grpc")
+# The supervisor calls with their own token; the supervisee acknowledges with theirs.
+SUPERVISOR_TOKEN = SIGNING_KEY.mint("sup-1", (Role.SUPERVISOR,), ("site-a",))
+METADATA = (*bearer_metadata(SUPERVISOR_TOKEN), *outgoing_metadata(correlation_id="corr-eval"))
 
 
 @dataclass
@@ -59,10 +66,12 @@ async def served(make_database: DatabaseFactory) -> AsyncIterator[Served]:
             competency_binding(runner, lambda: NOW),
             consultation_binding(runner, lambda: NOW),
         ],
+        guard=Guard(verifier_for(SIGNING_KEY)),
     )
     await server.start()
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        address = f"127.0.0.1:{server.port}"
+        async with open_aio_channel(address, token=SUPERVISOR_TOKEN) as channel:
             yield Served(
                 db,
                 store,
@@ -155,7 +164,7 @@ async def test_an_evaluation_is_signed_read_acknowledged_and_published_without_i
         competency.AcknowledgeEvaluationRequest(
             evaluation_id="ev-1", supervisee_id="see-1", acknowledged_on="2026-04-03"
         ),
-        metadata=outgoing_metadata(actor="see-1"),
+        metadata=bearer_metadata(SIGNING_KEY.mint("see-1", (Role.SUPERVISEE,), ("site-a",))),
         timeout=10,
     )
     read = await served.competency.GetEvaluation(
@@ -220,6 +229,7 @@ async def test_refused_evaluations_answer_with_the_status_and_the_field(served: 
             competency.AcknowledgeEvaluationRequest(
                 evaluation_id="ev-1", supervisee_id="see-2", acknowledged_on="2026-04-03"
             ),
+            metadata=bearer_metadata(SIGNING_KEY.mint("see-2", (Role.SUPERVISEE,))),
             timeout=10,
         )
     )

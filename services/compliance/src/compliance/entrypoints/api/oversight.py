@@ -14,7 +14,7 @@ from continuum.compliance.v1 import oversight_service_pb2 as pb
 from continuum.compliance.v1 import oversight_service_pb2_grpc as pb_grpc
 from infra.application import CommandContext
 from infra.grpc.fields import date_field, id_field, optional_date
-from infra.grpc.metadata import ACTOR_KEY, call_context
+from infra.grpc.metadata import ACTOR_FIELD, call_context
 from infra.runtime import command_context
 
 
@@ -65,4 +65,4 @@ class OversightApi(pb_grpc.OversightServiceServicer):
         """The caller, an officer's staff id (from the call's metadata), and the command's
         context."""
         call = call_context(context)
-        return id_field(call.actor, ACTOR_KEY), command_context(call, self._clock())
+        return id_field(call.actor, ACTOR_FIELD), command_context(call, self._clock())

@@ -1,0 +1,36 @@
+"""What the access policy asks supervision about the records a request names by id: a
+session's site and people, a supervisee's home site and supervisors."""
+
+from __future__ import annotations
+
+from infra.commands import CommandRunner
+from infra.security.relations import RecordFacts
+from supervision.application.handlers import SESSION, SUPERVISEE
+
+
+class SupervisionRelations:
+    """The Relations port, answered from the service's own streams (through the runner's
+    cache, so a record being worked on is read once)."""
+
+    def __init__(self, runner: CommandRunner) -> None:
+        self._runner = runner
+
+    async def facts(self, kind: str, record_id: str) -> RecordFacts | None:
+        if kind == "session":
+            session, _ = await self._runner.state(SESSION, record_id)
+            if session.session is None:
+                return None
+            record = session.session
+            return RecordFacts(
+                record.site_id, frozenset({record.supervisor_id, *record.supervisee_ids})
+            )
+        if kind == "supervisee":
+            supervisee, _ = await self._runner.state(SUPERVISEE, record_id)
+            if supervisee.supervisee_id is None:
+                return None
+            supervisors = {agreement.supervisor_id for agreement in supervisee.agreements}
+            return RecordFacts(
+                None if supervisee.home is None else supervisee.home.site_id,
+                frozenset({record_id, *supervisors}),
+            )
+        return None
