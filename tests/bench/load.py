@@ -94,13 +94,22 @@ async def closed_loop(spec: Mapping[str, Any]) -> dict[str, Any]:
             await workload.iteration(index, seq, call)
             seq += 1
 
+    async def own_cpu() -> float:
+        # This client's CPU over the measured window only, warm-up left out, as the services'.
+        await _sleep_until(measure_from)
+        at_start = time.process_time()
+        await _sleep_until(measure_until)
+        return time.process_time() - at_start
+
     await _sleep_until(start_at)
+    cpu = asyncio.create_task(own_cpu())
     await asyncio.gather(*(worker(first + n) for n in range(count)))
     for channel in channels.values():
         await channel.close()
     return {
         "measured_from": measure_from,
         "measured_until": measure_until,
+        "cpu_s": await cpu,
         "operations": {rpc: op.to_wire() for rpc, op in operations.items()},
     }
 

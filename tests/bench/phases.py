@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import time
 import uuid
@@ -178,8 +179,11 @@ class Run:
         *,
         duration_s: float | None = None,
         during: Callable[[], Awaitable[Any]] | None = None,
+        processes: Mapping[str, int] | None = None,
     ) -> dict[str, Any]:
-        """One closed-loop level: `in_flight` workers spread over the load clients."""
+        """One closed-loop level: `in_flight` workers spread over the load clients. With
+        `processes` (name: pid), the level also says what CPU each of them, and the load
+        clients, spent per answered call over the measured window."""
         duration = duration_s if duration_s is not None else self.settings.duration_s
         if "tag" in params:
             # Every level records under ids of its own: a level never retries another's ids.
@@ -202,14 +206,25 @@ class Run:
             }
             for c in range(clients)
         ]
-        results = await run_clients(specs, self.workdir / "clients.log", during)
+        spent: dict[str, float] = {}
+
+        async def beside() -> None:
+            sampling = [] if processes is None else [cpu_spent(processes, warmup, duration, spent)]
+            await asyncio.gather(*sampling, *([during()] if during is not None else []))
+
+        warmup = self.settings.warmup_s
+        results = await run_clients(specs, self.workdir / "clients.log", beside)
         operations = merge_operations(r["operations"] for r in results)
-        return {
+        level: dict[str, Any] = {
             "in_flight": in_flight,
             "clients": clients,
             "duration_s": duration,
             "operations": {rpc: op.summary(duration) for rpc, op in sorted(operations.items())},
         }
+        if processes is not None:
+            spent["load clients"] = sum(r["cpu_s"] for r in results)
+            level["cpu"] = cpu_per_operation(spent, operations, duration)
+        return level
 
     async def levels(
         self,
@@ -218,12 +233,43 @@ class Run:
         params: Mapping[str, Any],
         in_flight: Sequence[int],
         label: str,
+        processes: Mapping[str, int] | None = None,
     ) -> list[dict[str, Any]]:
         results = []
         for n in in_flight:
             progress(f"{self.backend.name}/{label}: {n} in flight")
-            results.append(await self.measure(targets, workload, params, n))
+            results.append(await self.measure(targets, workload, params, n, processes=processes))
         return results
+
+
+async def cpu_spent(
+    processes: Mapping[str, int], warmup_s: float, duration_s: float, into: dict[str, float]
+) -> None:
+    """Each process's CPU seconds over the measured window (the clients start 0.2 s after
+    this is called, and measure after their warm-up)."""
+    await asyncio.sleep(0.2 + warmup_s)
+    first = {name: cpu_s(pid) for name, pid in processes.items()}
+    await asyncio.sleep(duration_s)
+    for name, pid in processes.items():
+        before, after = first[name], cpu_s(pid)
+        if before is not None and after is not None:
+            into[name] = after - before
+
+
+def cpu_per_operation(
+    spent: Mapping[str, float], operations: Mapping[str, Operation], duration_s: float
+) -> dict[str, Any]:
+    """What one answered call cost each process, in ms of CPU, and how many of the machine's
+    cores the level kept busy: a level that keeps them all busy is bound by the machine."""
+    answered = sum(len(op.latencies_s) for op in operations.values())
+    return {
+        "ms_per_call": {
+            name: round(seconds / answered * 1e3, 3) if answered else None
+            for name, seconds in sorted(spent.items())
+        },
+        "cores_busy": round(sum(spent.values()) / duration_s, 2),
+        "cores": os.cpu_count(),
+    }
 
 
 async def run_clients(
@@ -330,7 +376,12 @@ async def ceiling(run: Run) -> dict[str, Any]:
     async with run.stack("ceiling", ["supervision"]) as stack:
         params = {"service": "supervision", "grpc_service": GRPC_SERVICE["supervision"]}
         levels = await run.levels(
-            stack.addresses, "health", params, run.settings.in_flight, "ceiling"
+            stack.addresses,
+            "health",
+            params,
+            run.settings.in_flight,
+            "ceiling",
+            stack.processes(),
         )
     return {"what": "grpc.health.v1.Health/Check on the supervision server", "levels": levels}
 
@@ -347,7 +398,12 @@ async def log_session(run: Run) -> dict[str, Any]:
         await asyncio.to_thread(stack.stop_service, "compliance")
         params = {"pairs": supervision.pairs, "tag": run.ids("log-m")}
         levels = await run.levels(
-            stack.addresses, "log_session", params, run.settings.in_flight, "log_session"
+            stack.addresses,
+            "log_session",
+            params,
+            run.settings.in_flight,
+            "log_session",
+            stack.processes(),
         )
     return {
         "what": "LogSession, individual, one supervisor per supervisee",
@@ -362,7 +418,12 @@ async def register_supervisee(run: Run) -> dict[str, Any]:
     async with run.stack("register", ["supervision"]) as stack:
         params = {"tag": run.ids("reg")}
         levels = await run.levels(
-            stack.addresses, "register_supervisee", params, run.settings.in_flight, "register"
+            stack.addresses,
+            "register_supervisee",
+            params,
+            run.settings.in_flight,
+            "register",
+            stack.processes(),
         )
     return {"what": "RegisterSupervisee, a new supervisee per call", "levels": levels}
 
@@ -372,7 +433,12 @@ async def referral_step(run: Run) -> dict[str, Any]:
     async with run.stack("referral", ["referral"]) as stack:
         params = {"tag": run.ids("ref")}
         levels = await run.levels(
-            stack.addresses, "referral_step", params, run.settings.in_flight, "referral"
+            stack.addresses,
+            "referral_step",
+            params,
+            run.settings.in_flight,
+            "referral",
+            stack.processes(),
         )
     return {
         "what": "RaiseReferral (therapy to psychiatry) then AcceptReferral on it, per worker",
@@ -390,7 +456,13 @@ async def contention(run: Run) -> dict[str, Any]:
         await asyncio.to_thread(stack.stop_service, "compliance")
         params = {"pairs": supervision.pairs, "tag": run.ids("con-m")}
         progress(f"{run.backend.name}/contention: {s.contention_in_flight} in flight")
-        level = await run.measure(stack.addresses, "log_session", params, s.contention_in_flight)
+        level = await run.measure(
+            stack.addresses,
+            "log_session",
+            params,
+            s.contention_in_flight,
+            processes=stack.processes(),
+        )
     logged = level["operations"].get("LogSession", {"requests": 0, "status": {}})
     aborted = logged["status"].get("ABORTED", 0)
     return {
@@ -430,7 +502,13 @@ async def depth(run: Run) -> dict[str, Any]:
         for d, supervision in groups.items():
             progress(f"{run.backend.name}/depth: into {d} sessions, {s.depth_in_flight} in flight")
             params = {"pairs": supervision.pairs, "tag": run.ids(f"d{d}-m")}
-            level = await run.measure(stack.addresses, "log_session", params, s.depth_in_flight)
+            level = await run.measure(
+                stack.addresses,
+                "log_session",
+                params,
+                s.depth_in_flight,
+                processes=stack.processes(),
+            )
             logged = level["operations"].get("LogSession", {}).get("requests", 0)
             results.append(
                 {

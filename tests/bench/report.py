@@ -69,7 +69,19 @@ def _statuses(status: Mapping[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in others.items()) or "-"
 
 
+def _cpu(level: Mapping[str, Any]) -> tuple[str, str]:
+    """The level's CPU per answered call by process, and the cores it kept busy."""
+    cpu = level.get("cpu")
+    if not cpu:
+        return "-", "-"
+    per_call = ", ".join(
+        f"{name} {ms:.2f}" for name, ms in cpu["ms_per_call"].items() if ms is not None
+    )
+    return per_call or "-", f"{cpu['cores_busy']:.2f} of {cpu['cores']}"
+
+
 def _add_level(table: Table, phase: str, level: Mapping[str, Any]) -> None:
+    cpu, busy = _cpu(level)
     for rpc, op in level["operations"].items():
         latency = op["latency_ms"]
         table.add_row(
@@ -83,6 +95,8 @@ def _add_level(table: Table, phase: str, level: Mapping[str, Any]) -> None:
             _ms(latency["p99"]),
             _ms(latency["max"]),
             _statuses(op["status"]),
+            cpu,
+            busy,
         )
 
 
@@ -107,6 +121,8 @@ def render(document: Mapping[str, Any], console: Console | None = None) -> None:
         for column in ("p50 ms", "p90 ms", "p99 ms", "max ms"):
             table.add_column(column, justify="right")
         table.add_column("not OK")
+        table.add_column("CPU ms per call")
+        table.add_column("cores busy", justify="right")
         for phase in LEVEL_PHASES:
             for level in phases.get(phase, {}).get("levels", []):
                 _add_level(table, phase, level)

@@ -166,6 +166,12 @@ class BenchStack:
         assert self.stack is not None
         return {s: pid for s in self.services if (pid := self.stack.pid(s)) is not None}
 
+    def processes(self) -> dict[str, int]:
+        """The services' and the embedded broker's process ids: whose CPU a level pays."""
+        assert self.stack is not None
+        broker = self.stack.broker_pid
+        return {**self.pids(), **({"broker": broker} if broker is not None else {})}
+
     def failed(self) -> list[str]:
         assert self.stack is not None
         return [f"{service} exited with {code}" for service, code in self.stack.exited()]

@@ -68,6 +68,14 @@ def assert_levels(phase: dict[str, Any], in_flight: list[int], *operations: str)
         assert_level(level, *operations)
 
 
+def assert_cpu(level: dict[str, Any], *processes: str) -> None:
+    """What each process spent per answered call: the services served, the load clients sent."""
+    cpu = level["cpu"]
+    for name in (*processes, "load clients"):
+        assert cpu["ms_per_call"][name] > 0, (name, cpu)
+    assert 0 < cpu["cores_busy"] <= cpu["cores"] + 0.5, cpu
+
+
 def test_given_the_smoke_mode_when_every_phase_runs_on_sqlite_then_the_document_has_every_figure(
     tmp_path: Path,
 ) -> None:
@@ -87,6 +95,9 @@ def test_given_the_smoke_mode_when_every_phase_runs_on_sqlite_then_the_document_
     assert_levels(phases["log_session"], in_flight, "LogSession")
     assert_levels(phases["register_supervisee"], in_flight, "RegisterSupervisee")
     assert_levels(phases["referral_step"], in_flight, "RaiseReferral", "AcceptReferral")
+    for level in phases["log_session"]["levels"]:
+        assert_cpu(level, "supervision", "broker")
+    assert_cpu(phases["referral_step"]["levels"][0], "referral")
 
     contention = phases["contention"]
     assert_level(contention["level"], "LogSession")

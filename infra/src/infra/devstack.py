@@ -212,6 +212,11 @@ class Stack:
         process = self._processes.get(service)
         return process.pid if process is not None and process.poll() is None else None
 
+    @property
+    def broker_pid(self) -> int | None:
+        """The embedded broker's process id, None when the stack uses another broker."""
+        return None if self._broker is None else self._broker.pid
+
     def exited(self) -> Iterator[tuple[str, int]]:
         for service, process in self._processes.items():
             if process.poll() is not None:

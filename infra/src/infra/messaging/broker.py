@@ -56,6 +56,11 @@ class EmbeddedBroker:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The broker's process id while it runs (for `make bench` to sample its CPU)."""
+        return self._process.pid if self.running and self._process is not None else None
+
     def start(self) -> EmbeddedBroker:
         """Starts the broker and returns once it answers Kafka requests."""
         if self._process is not None:
