@@ -59,6 +59,10 @@ class Rule:
     """The record the request names by id, whose site the caller must hold and, for the
     `related` roles, to which they must be a party (its service's Relations answer)."""
     related: frozenset[Role] = frozenset()
+    subjects: Mapping[str, str] = field(default_factory=dict)
+    """Of a read: the request fields naming whose records it shows, by subject kind
+    (supervisee, client, engagement, referral, supervisor, site...); every such read is
+    recorded in the service's access log."""
 
     def __post_init__(self) -> None:
         if self.write and Role.AUDITOR in self.roles:
@@ -88,6 +92,7 @@ def reads(
     own: Mapping[Role, str] | None = None,
     record: Record | None = None,
     related: tuple[Role, ...] = (),
+    subjects: Mapping[str, str] | None = None,
 ) -> Rule:
     return Rule(
         frozenset((*roles, Role.ADMINISTRATOR)),
@@ -96,6 +101,7 @@ def reads(
         dict(own or {}),
         record,
         frozenset(related),
+        dict(subjects or {}),
     )
 
 
@@ -114,6 +120,10 @@ _REFERRAL = "/continuum.referral.v1.ReferralService/"
 _COMPLIANCE = "/continuum.compliance.v1.ComplianceService/"
 _CREDENTIALS = "/continuum.compliance.v1.CredentialService/"
 _OVERSIGHT = "/continuum.compliance.v1.OversightService/"
+_ACCESS_LOG = "/continuum.audit.v1.AccessLogService/"
+
+_SUPERVISEE = {"supervisee": "supervisee_id"}
+_SITE = {"site": "site_id"}
 
 _COACHS_WORK = (
     "RaiseConcern",
@@ -166,38 +176,62 @@ POLICY: Mapping[str, Rule] = {
     ),
     _SUPERVISION + "ReopenMonth": writes(SV, OF, record=SUPERVISEE, related=(SV,)),
     _SUPERVISION + "GetSupervisee": reads(
-        SE, SV, RC, OF, AU, own={SE: "supervisee_id"}, record=SUPERVISEE, related=(SV,)
+        SE,
+        SV,
+        RC,
+        OF,
+        AU,
+        own={SE: "supervisee_id"},
+        record=SUPERVISEE,
+        related=(SV,),
+        subjects=_SUPERVISEE,
     ),
     _COMPETENCY + "RecordEvaluation": writes(SV, own={SV: "supervisor_id"}),
     _COMPETENCY + "AcknowledgeEvaluation": writes(SE, own={SE: "supervisee_id"}),
-    _COMPETENCY + "GetEvaluation": reads(SE, SV, OF, AU),
+    _COMPETENCY + "GetEvaluation": reads(SE, SV, OF, AU, subjects={"evaluation": "evaluation_id"}),
     _CONSULTATION + "LogConsultation": writes(SE, SV, site="site_id", own={SE: "clinician_id"}),
-    _CONSULTATION + "GetConsultation": reads(SE, SV, OF, AU),
+    _CONSULTATION + "GetConsultation": reads(
+        SE, SV, OF, AU, subjects={"consultation": "consultation_id"}
+    ),
     # Coaching: a coach works their own engagements.
     _COACHING + "OpenEngagement": writes(CO, RC, site="site_id", own={CO: "coach_id"}),
     **{_COACHING + rpc: writes(CO, record=ENGAGEMENT, related=(CO,)) for rpc in _COACHS_WORK},
-    _COACHING + "GetEngagement": reads(CO, RC, OF, AU, record=ENGAGEMENT, related=(CO,)),
+    _COACHING + "GetEngagement": reads(
+        CO, RC, OF, AU, record=ENGAGEMENT, related=(CO,), subjects={"engagement": "engagement_id"}
+    ),
     # Referrals: raised by whoever sees the need, moved along by the coordinators.
     _REFERRAL + "RaiseReferral": writes(RC, CO, SV, site="site_id"),
     **{_REFERRAL + rpc: writes(RC) for rpc in _REFERRAL_STEPS},
-    _REFERRAL + "GetReferral": reads(RC, CO, OF, AU),
-    _REFERRAL + "ListReferrals": reads(RC, OF, AU, site="site_id"),
+    _REFERRAL + "GetReferral": reads(RC, CO, OF, AU, subjects={"referral": "referral_id"}),
+    _REFERRAL + "ListReferrals": reads(RC, OF, AU, site="site_id", subjects=_SITE),
     # Compliance views: officers and auditors at their sites; a supervisee their own figures.
-    _COMPLIANCE + "GetSuperviseeHours": reads(SE, SV, OF, AU, own={SE: "supervisee_id"}),
-    _COMPLIANCE + "ListOpenReferrals": reads(RC, OF, AU, site="site_id"),
-    _COMPLIANCE + "GetSuperviseeRecord": reads(SE, SV, OF, AU, own={SE: "supervisee_id"}),
+    _COMPLIANCE + "GetSuperviseeHours": reads(
+        SE, SV, OF, AU, own={SE: "supervisee_id"}, subjects=_SUPERVISEE
+    ),
+    _COMPLIANCE + "ListOpenReferrals": reads(RC, OF, AU, site="site_id", subjects=_SITE),
+    _COMPLIANCE + "GetSuperviseeRecord": reads(
+        SE, SV, OF, AU, own={SE: "supervisee_id"}, subjects=_SUPERVISEE
+    ),
     _COMPLIANCE + "ListLicensesExpiring": reads(OF, AU),
-    _COMPLIANCE + "ListServiceLevelBreaches": reads(RC, OF, AU, site="site_id"),
-    _COMPLIANCE + "GetSuperviseeStanding": reads(SE, SV, OF, AU, own={SE: "supervisee_id"}),
-    _COMPLIANCE + "ListSiteSupervisees": reads(SV, OF, AU, site="site_id"),
+    _COMPLIANCE + "ListServiceLevelBreaches": reads(RC, OF, AU, site="site_id", subjects=_SITE),
+    _COMPLIANCE + "GetSuperviseeStanding": reads(
+        SE, SV, OF, AU, own={SE: "supervisee_id"}, subjects=_SUPERVISEE
+    ),
+    _COMPLIANCE + "ListSiteSupervisees": reads(SV, OF, AU, site="site_id", subjects=_SITE),
     _COMPLIANCE + "GetOrganizationOverview": reads(OF, AU),
-    _COMPLIANCE + "GetSupervisorStanding": reads(SV, OF, AU, own={SV: "supervisor_id"}),
-    _COMPLIANCE + "ListVerdicts": reads(OF, AU, site="site_id"),
+    _COMPLIANCE + "GetSupervisorStanding": reads(
+        SV, OF, AU, own={SV: "supervisor_id"}, subjects={"supervisor": "supervisor_id"}
+    ),
+    _COMPLIANCE + "ListVerdicts": reads(OF, AU, site="site_id", subjects=_SITE),
     # Credentials and the officers' decisions.
     **{_CREDENTIALS + rpc: writes(OF) for rpc in _LICENSE_STEPS},
-    _CREDENTIALS + "GetCredentials": reads(SE, SV, OF, AU, own={SE: "holder_id"}),
+    _CREDENTIALS + "GetCredentials": reads(
+        SE, SV, OF, AU, own={SE: "holder_id"}, subjects={"license holder": "holder_id"}
+    ),
     _OVERSIGHT + "ResolveVerdict": writes(OF),
     _OVERSIGHT + "RecordApprovedLeave": writes(OF),
+    # The access log every service keeps: officers read their sites' entries, auditors all.
+    _ACCESS_LOG + "ListAccess": reads(OF, AU),
 }
 
 
