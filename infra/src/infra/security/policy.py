@@ -311,8 +311,9 @@ def matrix_markdown(policy: Mapping[str, Rule] = POLICY) -> str:
     """The policy as the README shows it: one row per RPC, one column per role; `✓` may call,
     `own <field>` only with their own id in that field, `party` only when party to the record,
     blank refused; `site` names the request field whose site the caller must hold, `record`
-    the record whose site (as its service knows it) the caller must hold."""
-    header = ["RPC", "kind", "site", "record", *(str(role) for role in ROLE_COLUMNS)]
+    the record whose site (as its service knows it) the caller must hold, `audited` the
+    subjects (and their request fields) each call is recorded against in the access log."""
+    header = ["RPC", "kind", "site", "record", "audited", *(str(role) for role in ROLE_COLUMNS)]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for method in sorted(policy, key=lambda m: (m.rsplit("/", 1)[0].rsplit(".", 1)[-1], m)):
         rule = policy[method]
@@ -322,6 +323,7 @@ def matrix_markdown(policy: Mapping[str, Rule] = POLICY) -> str:
             "write" if rule.write else "read",
             rule.site_field or "",
             "" if rule.record is None else f"{rule.record.kind} ({rule.record.field})",
+            ", ".join(f"{kind} ({name})" for kind, name in rule.subjects.items()),
         ]
         for role in ROLE_COLUMNS:
             if role not in rule.roles:
