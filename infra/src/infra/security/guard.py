@@ -52,7 +52,7 @@ class Guard:
         """`behavior` admitted only to callers the policy lets call `method`; raises
         UnguardedRpc at once (the server does not start) when the policy has no rule for it."""
         rule = rule_for(method, self.policy)
-        verify = self.verifier.verify
+        verify = self.verifier.verify_call
         relations = self.relations if rule.record is not None else None
         audited = self.access_log if rule.subjects and not rule.write else None
 
@@ -65,7 +65,7 @@ class Guard:
                     raise InvalidToken(
                         "a bearer token is required (metadata 'authorization: Bearer <token>')"
                     )
-                principal = verify(token)
+                principal = await verify(token)
                 record_id = "" if rule.record is None else getattr(request, rule.record.field, "")
                 if relations is not None and record_id and needs_facts(rule, principal):
                     assert rule.record is not None
