@@ -111,6 +111,7 @@ RC, OF, AU = Role.REFERRAL_COORDINATOR, Role.COMPLIANCE_OFFICER, Role.AUDITOR
 SESSION = Record("session", "session_id")
 SUPERVISEE = Record("supervisee", "supervisee_id")
 ENGAGEMENT = Record("engagement", "engagement_id")
+REFERRAL = Record("referral", "referral_id")
 
 _SUPERVISION = "/continuum.supervision.v1.SupervisionService/"
 _COMPETENCY = "/continuum.supervision.v1.CompetencyService/"
@@ -201,8 +202,12 @@ POLICY: Mapping[str, Rule] = {
     ),
     # Referrals: raised by whoever sees the need, moved along by the coordinators.
     _REFERRAL + "RaiseReferral": writes(RC, CO, SV, site="site_id"),
-    **{_REFERRAL + rpc: writes(RC) for rpc in _REFERRAL_STEPS},
-    _REFERRAL + "GetReferral": reads(RC, CO, OF, AU, subjects={"referral": "referral_id"}),
+    # A coordinator moves along the referrals of their sites; a coach reads those they are
+    # party to (raised, or took a step of).
+    **{_REFERRAL + rpc: writes(RC, record=REFERRAL) for rpc in _REFERRAL_STEPS},
+    _REFERRAL + "GetReferral": reads(
+        RC, CO, OF, AU, record=REFERRAL, related=(CO,), subjects={"referral": "referral_id"}
+    ),
     _REFERRAL + "ListReferrals": reads(RC, OF, AU, site="site_id", subjects=_SITE),
     # Compliance views: officers and auditors at their sites; a supervisee their own figures.
     _COMPLIANCE + "GetSuperviseeHours": reads(
