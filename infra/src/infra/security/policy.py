@@ -211,16 +211,37 @@ POLICY: Mapping[str, Rule] = {
     _REFERRAL + "ListReferrals": reads(RC, OF, AU, site="site_id", subjects=_SITE),
     # Compliance views: officers and auditors at their sites; a supervisee their own figures.
     _COMPLIANCE + "GetSuperviseeHours": reads(
-        SE, SV, OF, AU, own={SE: "supervisee_id"}, subjects=_SUPERVISEE
+        SE,
+        SV,
+        OF,
+        AU,
+        own={SE: "supervisee_id"},
+        record=SUPERVISEE,
+        related=(SV,),
+        subjects=_SUPERVISEE,
     ),
     _COMPLIANCE + "ListOpenReferrals": reads(RC, OF, AU, site="site_id", subjects=_SITE),
     _COMPLIANCE + "GetSuperviseeRecord": reads(
-        SE, SV, OF, AU, own={SE: "supervisee_id"}, subjects=_SUPERVISEE
+        SE,
+        SV,
+        OF,
+        AU,
+        own={SE: "supervisee_id"},
+        record=SUPERVISEE,
+        related=(SV,),
+        subjects=_SUPERVISEE,
     ),
     _COMPLIANCE + "ListLicensesExpiring": reads(OF, AU),
     _COMPLIANCE + "ListServiceLevelBreaches": reads(RC, OF, AU, site="site_id", subjects=_SITE),
     _COMPLIANCE + "GetSuperviseeStanding": reads(
-        SE, SV, OF, AU, own={SE: "supervisee_id"}, subjects=_SUPERVISEE
+        SE,
+        SV,
+        OF,
+        AU,
+        own={SE: "supervisee_id"},
+        record=SUPERVISEE,
+        related=(SV,),
+        subjects=_SUPERVISEE,
     ),
     _COMPLIANCE + "ListSiteSupervisees": reads(SV, OF, AU, site="site_id", subjects=_SITE),
     _COMPLIANCE + "GetOrganizationOverview": reads(OF, AU),
