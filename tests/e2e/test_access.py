@@ -272,3 +272,32 @@ def test_a_coordinator_of_another_site_cannot_move_a_referral_along(stubs: Stubs
 
     assert code == grpc.StatusCode.PERMISSION_DENIED
     assert f"the site '{AUSTIN}' of referral '{request.referral_id}'" in details
+
+
+def test_in_compliance_a_supervisor_reads_only_their_own_supervisees_hours(stubs: Stubs) -> None:
+    supervisee, supervisor, _ = supervised(stubs)
+    hours = compliance.GetSuperviseeHoursRequest(supervisee_id=supervisee)
+    theirs = acting_as(supervisor, (Role.SUPERVISOR,), (AUSTIN,))
+    colleague = acting_as(unique("sup-colleague"), (Role.SUPERVISOR,), (AUSTIN,))
+
+    # Once compliance has projected the agreement, its supervisor is party to the supervisee.
+    def as_their_supervisor() -> compliance.GetSuperviseeHoursResponse | None:
+        try:
+            reply: compliance.GetSuperviseeHoursResponse = stubs.compliance.GetSuperviseeHours(
+                hours, metadata=theirs, timeout=10
+            )
+        except grpc.RpcError as refused:
+            if refused.code() != grpc.StatusCode.PERMISSION_DENIED:
+                raise
+            return None
+        return reply
+
+    read = eventually(as_their_supervisor, lambda view: view is not None)
+    assert read is not None
+    code, details = code_of(
+        lambda: stubs.compliance.GetSuperviseeHours(hours, metadata=colleague, timeout=10)
+    )
+
+    assert read.supervisee_id == supervisee
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert f"the caller is not a party to supervisee '{supervisee}'" in details
