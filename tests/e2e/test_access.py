@@ -10,6 +10,7 @@ import pytest
 
 from continuum.coaching.v1 import coaching_service_pb2 as coaching
 from continuum.compliance.v1 import compliance_service_pb2 as compliance
+from continuum.referral.v1 import referral_service_pb2 as referral
 from continuum.supervision.v1 import supervision_service_pb2 as pb
 from continuum.supervision.v1 import supervision_service_pb2_grpc as pb_grpc
 from infra.devstack import Stack
@@ -18,6 +19,7 @@ from infra.security.policy import Role
 from infra.security.tokens import SigningKey
 from tests.e2e.support import Stubs, acting_as, eventually, stubs_for, unique
 from tests.e2e.test_coaching_api import SITE, Coach, day
+from tests.e2e.test_referral_api import raise_request
 from tests.e2e.test_supervision_api import AUSTIN, log, session_request, supervised
 
 pytestmark = pytest.mark.e2e
@@ -229,3 +231,73 @@ def test_a_coach_works_only_their_own_engagements(stubs: Stubs) -> None:
     assert other_site[0] == grpc.StatusCode.PERMISSION_DENIED
     assert f"the site '{SITE}' of engagement '{engagement}'" in other_site[1]
     assert not held.already_recorded
+
+
+def test_a_coach_reads_only_the_referrals_they_raised(stubs: Stubs) -> None:
+    coach = unique("coach")
+    mine = acting_as(coach, (Role.COACH,), (AUSTIN,))
+    own = raise_request(site_id=AUSTIN, from_service=referral.SERVICE_COACHING)
+    stubs.referral.RaiseReferral(own, metadata=mine, timeout=10)
+    theirs = raise_request(site_id=AUSTIN)
+    stubs.referral.RaiseReferral(theirs, metadata=acting_as(unique("coord")), timeout=10)
+
+    read = stubs.referral.GetReferral(
+        referral.GetReferralRequest(referral_id=own.referral_id), metadata=mine, timeout=10
+    )
+    code, details = code_of(
+        lambda: stubs.referral.GetReferral(
+            referral.GetReferralRequest(referral_id=theirs.referral_id), metadata=mine, timeout=10
+        )
+    )
+
+    assert read.referral.referral_id == own.referral_id
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert f"the caller is not a party to referral '{theirs.referral_id}'" in details
+
+
+def test_a_coordinator_of_another_site_cannot_move_a_referral_along(stubs: Stubs) -> None:
+    request = raise_request(site_id=AUSTIN)
+    stubs.referral.RaiseReferral(request, metadata=acting_as(unique("coord")), timeout=10)
+    elsewhere = acting_as(unique("coord"), (Role.REFERRAL_COORDINATOR,), ("site-elsewhere",))
+
+    code, details = code_of(
+        lambda: stubs.referral.AcceptReferral(
+            referral.AcceptReferralRequest(
+                referral_id=request.referral_id, accepted_by="psychiatrist-e2e"
+            ),
+            metadata=elsewhere,
+            timeout=10,
+        )
+    )
+
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert f"the site '{AUSTIN}' of referral '{request.referral_id}'" in details
+
+
+def test_in_compliance_a_supervisor_reads_only_their_own_supervisees_hours(stubs: Stubs) -> None:
+    supervisee, supervisor, _ = supervised(stubs)
+    hours = compliance.GetSuperviseeHoursRequest(supervisee_id=supervisee)
+    theirs = acting_as(supervisor, (Role.SUPERVISOR,), (AUSTIN,))
+    colleague = acting_as(unique("sup-colleague"), (Role.SUPERVISOR,), (AUSTIN,))
+
+    # Once compliance has projected the agreement, its supervisor is party to the supervisee.
+    def as_their_supervisor() -> compliance.GetSuperviseeHoursResponse | None:
+        try:
+            reply: compliance.GetSuperviseeHoursResponse = stubs.compliance.GetSuperviseeHours(
+                hours, metadata=theirs, timeout=10
+            )
+        except grpc.RpcError as refused:
+            if refused.code() != grpc.StatusCode.PERMISSION_DENIED:
+                raise
+            return None
+        return reply
+
+    read = eventually(as_their_supervisor, lambda view: view is not None)
+    assert read is not None
+    code, details = code_of(
+        lambda: stubs.compliance.GetSuperviseeHours(hours, metadata=colleague, timeout=10)
+    )
+
+    assert read.supervisee_id == supervisee
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert f"the caller is not a party to supervisee '{supervisee}'" in details

@@ -34,6 +34,8 @@ from infra.messaging.cloudevents import IncomingEvent
 from infra.messaging.consumer import Subscription
 from infra.messaging.publisher import KafkaPublisher
 from infra.outbox import OutboxRelay, republish_log
+from infra.security.access_log import AccessRecorder, SqlAccessLog
+from infra.security.access_log_api import access_log_binding
 from infra.security.guard import Guard
 from infra.security.policy import UnguardedRpc
 from infra.security.relations import Relations
@@ -224,11 +226,14 @@ async def run_service(
     # leave behind, not every object the service started with (a projection rebuilding from
     # the log spent a tenth of its time collecting).
     gc.freeze()
+    # Every read of a subject's record is recorded in the service's own access log, which
+    # the service serves to compliance officers and auditors.
+    access_log = SqlAccessLog(db)
     server = GrpcServer(
         settings.grpc_address,
-        parts.grpc,
+        [*parts.grpc, access_log_binding(access_log)],
         telemetry=telemetry,
-        guard=Guard(verifier, relations=parts.relations),
+        guard=Guard(verifier, relations=parts.relations, access_log=AccessRecorder(access_log)),
     )
     relay = OutboxRelay(db, publisher, relay_id=f"{settings.name}-relay")
     stopping = asyncio.Event()

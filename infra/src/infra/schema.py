@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 
 from infra.db import Migration, UtcDateTime
+from infra.security import access_log
 
 metadata = MetaData()
 
@@ -113,4 +114,5 @@ INFRA_MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "infra", 2, "commands: each command's id, fingerprint and outcome", _create_commands_table
     ),
+    access_log.MIGRATION,
 )

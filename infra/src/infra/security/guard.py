@@ -4,12 +4,21 @@ what is missing), then the servicer run with the Principal as the current caller
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
 
+from infra.security.access_log import (
+    ANSWERED,
+    FAILED,
+    REFUSED,
+    AccessEntry,
+    AccessRecorder,
+    Subject,
+)
 from infra.security.policy import (
     POLICY,
     AccessDenied,
@@ -18,7 +27,7 @@ from infra.security.policy import (
     needs_facts,
     rule_for,
 )
-from infra.security.principal import CURRENT_PRINCIPAL
+from infra.security.principal import CURRENT_PRINCIPAL, Principal
 from infra.security.relations import RecordFacts, Relations
 from infra.security.tokens import InvalidToken, TokenVerifier
 
@@ -35,23 +44,28 @@ class Guard:
     relations: Relations | None = None
     """The service's answers about its records; without them, rules naming a record are
     judged by role and request fields only."""
+    access_log: AccessRecorder | None = None
+    """Where reads of subject-linked records are recorded; None records nothing (tests of
+    the policy alone)."""
 
     def around(self, method: str, behavior: Behavior) -> Behavior:
         """`behavior` admitted only to callers the policy lets call `method`; raises
         UnguardedRpc at once (the server does not start) when the policy has no rule for it."""
         rule = rule_for(method, self.policy)
-        verify = self.verifier.verify
+        verify = self.verifier.verify_call
         relations = self.relations if rule.record is not None else None
+        audited = self.access_log if rule.subjects and not rule.write else None
 
         async def guarded(request: Any, context: Any) -> Any:
+            principal: Principal | None = None
+            facts: RecordFacts | None = None
             try:
                 token = bearer_token(context.invocation_metadata() or ())
                 if token is None:
                     raise InvalidToken(
                         "a bearer token is required (metadata 'authorization: Bearer <token>')"
                     )
-                principal = verify(token)
-                facts: RecordFacts | None = None
+                principal = await verify(token)
                 record_id = "" if rule.record is None else getattr(request, rule.record.field, "")
                 if relations is not None and record_id and needs_facts(rule, principal):
                     assert rule.record is not None
@@ -67,13 +81,30 @@ class Guard:
             else:
                 refusal = None
             if refusal is not None:
+                if audited is not None and principal is not None:
+                    await audited.record(
+                        _entry(method, rule, principal, request, context, facts, REFUSED)
+                    )
                 # Aborted outside the except blocks, so the refusal carries no chained error.
                 await context.abort(*refusal)
+            assert principal is not None
             reset = CURRENT_PRINCIPAL.set(principal)
             try:
-                return await behavior(request, context)
+                reply = await behavior(request, context)
+            except BaseException:
+                if audited is not None:
+                    await audited.record(
+                        _entry(method, rule, principal, request, context, facts, FAILED)
+                    )
+                raise
             finally:
                 CURRENT_PRINCIPAL.reset(reset)
+            if audited is not None:
+                # Committed before the reply leaves: a record shown is a record logged.
+                await audited.record(
+                    _entry(method, rule, principal, request, context, facts, ANSWERED)
+                )
+            return reply
 
         return guarded
 
@@ -86,3 +117,41 @@ def bearer_token(metadata: Any) -> str | None:
                 return value[len(BEARER) :].strip() or None
             return None
     return None
+
+
+def _entry(
+    method: str,
+    rule: Rule,
+    principal: Principal,
+    request: Any,
+    context: Any,
+    facts: RecordFacts | None,
+    outcome: str,
+) -> AccessEntry:
+    subjects = tuple(
+        Subject(kind, value)
+        for kind, name in rule.subjects.items()
+        if (value := getattr(request, name, ""))
+    )
+    site = facts.site_id if facts is not None else None
+    if site is None and rule.site_field is not None:
+        site = getattr(request, rule.site_field, "") or None
+    # Imported here: infra.grpc's server imports this module.
+    from infra.grpc.metadata import CORRELATION_ID_KEY
+
+    correlation = ""
+    for key, value in context.invocation_metadata() or ():
+        if key == CORRELATION_ID_KEY and isinstance(value, str):
+            correlation = value
+            break
+    return AccessEntry(
+        at=dt.datetime.now(dt.UTC),
+        actor=principal.subject,
+        roles=tuple(sorted(principal.roles)),
+        rpc=method,
+        subjects=subjects,
+        outcome=outcome,
+        peer=str(context.peer() or ""),
+        correlation_id=correlation,
+        site_id=site,
+    )

@@ -59,6 +59,10 @@ class Rule:
     """The record the request names by id, whose site the caller must hold and, for the
     `related` roles, to which they must be a party (its service's Relations answer)."""
     related: frozenset[Role] = frozenset()
+    subjects: Mapping[str, str] = field(default_factory=dict)
+    """Of a read: the request fields naming whose records it shows, by subject kind
+    (supervisee, client, engagement, referral, supervisor, site...); every such read is
+    recorded in the service's access log."""
 
     def __post_init__(self) -> None:
         if self.write and Role.AUDITOR in self.roles:
@@ -88,6 +92,7 @@ def reads(
     own: Mapping[Role, str] | None = None,
     record: Record | None = None,
     related: tuple[Role, ...] = (),
+    subjects: Mapping[str, str] | None = None,
 ) -> Rule:
     return Rule(
         frozenset((*roles, Role.ADMINISTRATOR)),
@@ -96,6 +101,7 @@ def reads(
         dict(own or {}),
         record,
         frozenset(related),
+        dict(subjects or {}),
     )
 
 
@@ -105,6 +111,7 @@ RC, OF, AU = Role.REFERRAL_COORDINATOR, Role.COMPLIANCE_OFFICER, Role.AUDITOR
 SESSION = Record("session", "session_id")
 SUPERVISEE = Record("supervisee", "supervisee_id")
 ENGAGEMENT = Record("engagement", "engagement_id")
+REFERRAL = Record("referral", "referral_id")
 
 _SUPERVISION = "/continuum.supervision.v1.SupervisionService/"
 _COMPETENCY = "/continuum.supervision.v1.CompetencyService/"
@@ -114,6 +121,10 @@ _REFERRAL = "/continuum.referral.v1.ReferralService/"
 _COMPLIANCE = "/continuum.compliance.v1.ComplianceService/"
 _CREDENTIALS = "/continuum.compliance.v1.CredentialService/"
 _OVERSIGHT = "/continuum.compliance.v1.OversightService/"
+_ACCESS_LOG = "/continuum.audit.v1.AccessLogService/"
+
+_SUPERVISEE = {"supervisee": "supervisee_id"}
+_SITE = {"site": "site_id"}
 
 _COACHS_WORK = (
     "RaiseConcern",
@@ -166,38 +177,87 @@ POLICY: Mapping[str, Rule] = {
     ),
     _SUPERVISION + "ReopenMonth": writes(SV, OF, record=SUPERVISEE, related=(SV,)),
     _SUPERVISION + "GetSupervisee": reads(
-        SE, SV, RC, OF, AU, own={SE: "supervisee_id"}, record=SUPERVISEE, related=(SV,)
+        SE,
+        SV,
+        RC,
+        OF,
+        AU,
+        own={SE: "supervisee_id"},
+        record=SUPERVISEE,
+        related=(SV,),
+        subjects=_SUPERVISEE,
     ),
     _COMPETENCY + "RecordEvaluation": writes(SV, own={SV: "supervisor_id"}),
     _COMPETENCY + "AcknowledgeEvaluation": writes(SE, own={SE: "supervisee_id"}),
-    _COMPETENCY + "GetEvaluation": reads(SE, SV, OF, AU),
+    _COMPETENCY + "GetEvaluation": reads(SE, SV, OF, AU, subjects={"evaluation": "evaluation_id"}),
     _CONSULTATION + "LogConsultation": writes(SE, SV, site="site_id", own={SE: "clinician_id"}),
-    _CONSULTATION + "GetConsultation": reads(SE, SV, OF, AU),
+    _CONSULTATION + "GetConsultation": reads(
+        SE, SV, OF, AU, subjects={"consultation": "consultation_id"}
+    ),
     # Coaching: a coach works their own engagements.
     _COACHING + "OpenEngagement": writes(CO, RC, site="site_id", own={CO: "coach_id"}),
     **{_COACHING + rpc: writes(CO, record=ENGAGEMENT, related=(CO,)) for rpc in _COACHS_WORK},
-    _COACHING + "GetEngagement": reads(CO, RC, OF, AU, record=ENGAGEMENT, related=(CO,)),
+    _COACHING + "GetEngagement": reads(
+        CO, RC, OF, AU, record=ENGAGEMENT, related=(CO,), subjects={"engagement": "engagement_id"}
+    ),
     # Referrals: raised by whoever sees the need, moved along by the coordinators.
     _REFERRAL + "RaiseReferral": writes(RC, CO, SV, site="site_id"),
-    **{_REFERRAL + rpc: writes(RC) for rpc in _REFERRAL_STEPS},
-    _REFERRAL + "GetReferral": reads(RC, CO, OF, AU),
-    _REFERRAL + "ListReferrals": reads(RC, OF, AU, site="site_id"),
+    # A coordinator moves along the referrals of their sites; a coach reads those they are
+    # party to (raised, or took a step of).
+    **{_REFERRAL + rpc: writes(RC, record=REFERRAL) for rpc in _REFERRAL_STEPS},
+    _REFERRAL + "GetReferral": reads(
+        RC, CO, OF, AU, record=REFERRAL, related=(CO,), subjects={"referral": "referral_id"}
+    ),
+    _REFERRAL + "ListReferrals": reads(RC, OF, AU, site="site_id", subjects=_SITE),
     # Compliance views: officers and auditors at their sites; a supervisee their own figures.
-    _COMPLIANCE + "GetSuperviseeHours": reads(SE, SV, OF, AU, own={SE: "supervisee_id"}),
-    _COMPLIANCE + "ListOpenReferrals": reads(RC, OF, AU, site="site_id"),
-    _COMPLIANCE + "GetSuperviseeRecord": reads(SE, SV, OF, AU, own={SE: "supervisee_id"}),
+    _COMPLIANCE + "GetSuperviseeHours": reads(
+        SE,
+        SV,
+        OF,
+        AU,
+        own={SE: "supervisee_id"},
+        record=SUPERVISEE,
+        related=(SV,),
+        subjects=_SUPERVISEE,
+    ),
+    _COMPLIANCE + "ListOpenReferrals": reads(RC, OF, AU, site="site_id", subjects=_SITE),
+    _COMPLIANCE + "GetSuperviseeRecord": reads(
+        SE,
+        SV,
+        OF,
+        AU,
+        own={SE: "supervisee_id"},
+        record=SUPERVISEE,
+        related=(SV,),
+        subjects=_SUPERVISEE,
+    ),
     _COMPLIANCE + "ListLicensesExpiring": reads(OF, AU),
-    _COMPLIANCE + "ListServiceLevelBreaches": reads(RC, OF, AU, site="site_id"),
-    _COMPLIANCE + "GetSuperviseeStanding": reads(SE, SV, OF, AU, own={SE: "supervisee_id"}),
-    _COMPLIANCE + "ListSiteSupervisees": reads(SV, OF, AU, site="site_id"),
+    _COMPLIANCE + "ListServiceLevelBreaches": reads(RC, OF, AU, site="site_id", subjects=_SITE),
+    _COMPLIANCE + "GetSuperviseeStanding": reads(
+        SE,
+        SV,
+        OF,
+        AU,
+        own={SE: "supervisee_id"},
+        record=SUPERVISEE,
+        related=(SV,),
+        subjects=_SUPERVISEE,
+    ),
+    _COMPLIANCE + "ListSiteSupervisees": reads(SV, OF, AU, site="site_id", subjects=_SITE),
     _COMPLIANCE + "GetOrganizationOverview": reads(OF, AU),
-    _COMPLIANCE + "GetSupervisorStanding": reads(SV, OF, AU, own={SV: "supervisor_id"}),
-    _COMPLIANCE + "ListVerdicts": reads(OF, AU, site="site_id"),
+    _COMPLIANCE + "GetSupervisorStanding": reads(
+        SV, OF, AU, own={SV: "supervisor_id"}, subjects={"supervisor": "supervisor_id"}
+    ),
+    _COMPLIANCE + "ListVerdicts": reads(OF, AU, site="site_id", subjects=_SITE),
     # Credentials and the officers' decisions.
     **{_CREDENTIALS + rpc: writes(OF) for rpc in _LICENSE_STEPS},
-    _CREDENTIALS + "GetCredentials": reads(SE, SV, OF, AU, own={SE: "holder_id"}),
+    _CREDENTIALS + "GetCredentials": reads(
+        SE, SV, OF, AU, own={SE: "holder_id"}, subjects={"license holder": "holder_id"}
+    ),
     _OVERSIGHT + "ResolveVerdict": writes(OF),
     _OVERSIGHT + "RecordApprovedLeave": writes(OF),
+    # The access log every service keeps: officers read their sites' entries, auditors all.
+    _ACCESS_LOG + "ListAccess": reads(OF, AU),
 }
 
 
@@ -277,8 +337,9 @@ def matrix_markdown(policy: Mapping[str, Rule] = POLICY) -> str:
     """The policy as the README shows it: one row per RPC, one column per role; `✓` may call,
     `own <field>` only with their own id in that field, `party` only when party to the record,
     blank refused; `site` names the request field whose site the caller must hold, `record`
-    the record whose site (as its service knows it) the caller must hold."""
-    header = ["RPC", "kind", "site", "record", *(str(role) for role in ROLE_COLUMNS)]
+    the record whose site (as its service knows it) the caller must hold, `audited` the
+    subjects (and their request fields) each call is recorded against in the access log."""
+    header = ["RPC", "kind", "site", "record", "audited", *(str(role) for role in ROLE_COLUMNS)]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for method in sorted(policy, key=lambda m: (m.rsplit("/", 1)[0].rsplit(".", 1)[-1], m)):
         rule = policy[method]
@@ -288,6 +349,7 @@ def matrix_markdown(policy: Mapping[str, Rule] = POLICY) -> str:
             "write" if rule.write else "read",
             rule.site_field or "",
             "" if rule.record is None else f"{rule.record.kind} ({rule.record.field})",
+            ", ".join(f"{kind} ({name})" for kind, name in rule.subjects.items()),
         ]
         for role in ROLE_COLUMNS:
             if role not in rule.roles:

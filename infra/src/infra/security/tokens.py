@@ -14,6 +14,7 @@ call, and a signature check costs more than the rest of a small command's bookke
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import json
 import os
@@ -46,6 +47,10 @@ class InvalidToken(Exception):
 class KeySet(Protocol):
     """Where verification keys come from."""
 
+    remote: bool
+    """Whether finding a key may wait on the network (then it is looked up off the event
+    loop)."""
+
     def key_for(self, kid: str) -> jwt.PyJWK:
         """The key with this id; raises InvalidToken when there is none."""
         ...
@@ -57,6 +62,8 @@ def _by_kid(document: Mapping[str, Any]) -> dict[str, jwt.PyJWK]:
 
 class StaticKeySet:
     """The keys of a JWKS document held in memory."""
+
+    remote = False
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         self._keys = _by_kid(document)
@@ -71,6 +78,8 @@ class StaticKeySet:
 class FileKeySet:
     """The keys of a JWKS file, read once; read again when a token names an unknown kid (a
     rotated key)."""
+
+    remote = False
 
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -90,7 +99,10 @@ class FileKeySet:
 
 
 class UrlKeySet:
-    """The keys an identity provider publishes at a JWKS URL, cached by PyJWKClient."""
+    """The keys an identity provider publishes at a JWKS URL, cached by PyJWKClient, which
+    fetches them with blocking I/O: `TokenVerifier.verify_call` runs a lookup in a thread."""
+
+    remote = True
 
     def __init__(self, url: str, cache_seconds: int = 300) -> None:
         self._client = jwt.PyJWKClient(url, cache_keys=True, lifespan=cache_seconds)
@@ -137,6 +149,16 @@ class TokenVerifier:
             self._verified.clear()
         self._verified[token] = (expires, principal)
         return principal
+
+    async def verify_call(self, token: str) -> Principal:
+        """`verify` for a server's event loop: a known token at once; an unknown one, where
+        its key may have to be fetched, in a worker thread, so other calls go on meanwhile."""
+        known = self._verified.get(token)
+        if known is not None and known[0] > self._clock():
+            return known[1]
+        if self._keys.remote:
+            return await asyncio.to_thread(self.verify, token)
+        return self.verify(token)
 
     def _verify(self, token: str) -> tuple[float, Principal]:
         try:

@@ -6,6 +6,7 @@ from compliance.adapters import license_index, standing_store
 from compliance.adapters.license_index import SqlLicenseIndex
 from compliance.adapters.publishing import translate
 from compliance.adapters.read_model import MIGRATIONS, Projector, SqlProjectedFacts
+from compliance.adapters.relations import SqlComplianceRelations
 from compliance.adapters.standing_store import SqlStandingStore
 from compliance.application.credentials import CredentialRegistry
 from compliance.application.live_standing import LiveStanding
@@ -94,6 +95,8 @@ def compose(runtime: Runtime, packs: RulePacks | None = None) -> ServiceParts:
         subscriptions=consumers.subscriptions(
             runtime, projector, on_dead_letter=standing_store.record_unapplied
         ),
+        # Where each supervisee is and who supervises them, for the access policy.
+        relations=SqlComplianceRelations(runtime.db),
     )
 
 

@@ -18,6 +18,7 @@ from infra.timers import Timer
 from referral.adapters.publishing import translate
 from referral.adapters.records import MIGRATIONS, SqlReferralIndex
 from referral.application.handlers import Referrals, check_service_levels
+from referral.application.relations import ReferralRelations
 from referral.domain import DEFAULT_SERVICE_LEVELS, ServiceLevelPolicy
 from referral.entrypoints.consumers import ConcernConsumer
 from referral.entrypoints.grpc_api import ReferralApi
@@ -70,6 +71,8 @@ def compose(runtime: Runtime, policy: ServiceLevelPolicy | None = None) -> Servi
             )
         ],
         timers=[Timer(SERVICE_LEVEL_TIMER, service_levels)],
+        # Where each referral was raised and who is party to it, for the access policy.
+        relations=ReferralRelations(runtime.runner),
     )
 
 

@@ -1,0 +1,1 @@
+"""Generated from contracts/proto; do not edit."""
