@@ -126,6 +126,19 @@ _ACCESS_LOG = "/continuum.audit.v1.AccessLogService/"
 _SUPERVISEE = {"supervisee": "supervisee_id"}
 _SITE = {"site": "site_id"}
 
+# One supervisee's figures in compliance (hours, record, standing): the supervisee their own,
+# their supervisors, officers and auditors of the supervisee's site.
+_SUPERVISEE_FIGURES = reads(
+    SE,
+    SV,
+    OF,
+    AU,
+    own={SE: "supervisee_id"},
+    record=SUPERVISEE,
+    related=(SV,),
+    subjects=_SUPERVISEE,
+)
+
 _COACHS_WORK = (
     "RaiseConcern",
     "SetGoal",
@@ -210,39 +223,12 @@ POLICY: Mapping[str, Rule] = {
     ),
     _REFERRAL + "ListReferrals": reads(RC, OF, AU, site="site_id", subjects=_SITE),
     # Compliance views: officers and auditors at their sites; a supervisee their own figures.
-    _COMPLIANCE + "GetSuperviseeHours": reads(
-        SE,
-        SV,
-        OF,
-        AU,
-        own={SE: "supervisee_id"},
-        record=SUPERVISEE,
-        related=(SV,),
-        subjects=_SUPERVISEE,
-    ),
+    _COMPLIANCE + "GetSuperviseeHours": _SUPERVISEE_FIGURES,
     _COMPLIANCE + "ListOpenReferrals": reads(RC, OF, AU, site="site_id", subjects=_SITE),
-    _COMPLIANCE + "GetSuperviseeRecord": reads(
-        SE,
-        SV,
-        OF,
-        AU,
-        own={SE: "supervisee_id"},
-        record=SUPERVISEE,
-        related=(SV,),
-        subjects=_SUPERVISEE,
-    ),
+    _COMPLIANCE + "GetSuperviseeRecord": _SUPERVISEE_FIGURES,
     _COMPLIANCE + "ListLicensesExpiring": reads(OF, AU),
     _COMPLIANCE + "ListServiceLevelBreaches": reads(RC, OF, AU, site="site_id", subjects=_SITE),
-    _COMPLIANCE + "GetSuperviseeStanding": reads(
-        SE,
-        SV,
-        OF,
-        AU,
-        own={SE: "supervisee_id"},
-        record=SUPERVISEE,
-        related=(SV,),
-        subjects=_SUPERVISEE,
-    ),
+    _COMPLIANCE + "GetSuperviseeStanding": _SUPERVISEE_FIGURES,
     _COMPLIANCE + "ListSiteSupervisees": reads(SV, OF, AU, site="site_id", subjects=_SITE),
     _COMPLIANCE + "GetOrganizationOverview": reads(OF, AU),
     _COMPLIANCE + "GetSupervisorStanding": reads(
