@@ -2,15 +2,21 @@
 call's metadata and records with the events it causes.
 
 The actor is taken on trust from `x-actor` until signed tokens arrive; `call_context` is the one
-seam where token verification will replace that.
+seam where token verification will replace that. Whatever names the actor, it is an id
+(`contracts.fields.Id`), as every event's metadata and every consumer's store records it; a
+site is an id too, and a correlation id a short label. A value that is not is refused as
+INVALID_ARGUMENT naming the header.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from contracts.fields import check_id, check_label
+from infra.ddd import InvalidInput
 
 ACTOR_KEY = "x-actor"
 CORRELATION_ID_KEY = "x-correlation-id"
@@ -38,11 +44,30 @@ class HasInvocationMetadata(Protocol):
 def call_context(context: HasInvocationMetadata) -> CallContext:
     """Reads the caller's identity and correlation from the call's metadata."""
     values = _text_values(context.invocation_metadata() or ())
+    site_id = values.get(SITE_ID_KEY)
     return CallContext(
-        actor=values.get(ACTOR_KEY) or ANONYMOUS,
-        correlation_id=values.get(CORRELATION_ID_KEY) or str(uuid.uuid4()),
-        site_id=values.get(SITE_ID_KEY) or None,
+        actor=_checked(check_id, ACTOR_KEY, values.get(ACTOR_KEY) or ANONYMOUS),
+        correlation_id=_checked(
+            _correlation, CORRELATION_ID_KEY, values.get(CORRELATION_ID_KEY) or str(uuid.uuid4())
+        ),
+        site_id=_checked(check_id, SITE_ID_KEY, site_id) if site_id else None,
     )
+
+
+CORRELATION_ID_MAX_LENGTH = 64
+
+
+def _correlation(value: str) -> str:
+    if len(value) > CORRELATION_ID_MAX_LENGTH:
+        raise ValueError(f"must be at most {CORRELATION_ID_MAX_LENGTH} characters")
+    return check_label(value)
+
+
+def _checked(check: Callable[[str], str], key: str, value: str) -> str:
+    try:
+        return check(value)
+    except ValueError as error:
+        raise InvalidInput(key, str(error)) from None
 
 
 def outgoing_metadata(
