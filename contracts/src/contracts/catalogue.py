@@ -2,8 +2,8 @@
 version and meaning, rendered to `contracts/docs/events.md` for a newcomer to read.
 
 Each field's type is named by its kind (`contracts.fields`: Id, Label, Text, Date, ...), which
-says what values it admits. Who consumes what is declared here, once (`CONSUMERS`); a test composes each service and checks
-that its subscriptions handle exactly the events declared for it.
+says what values it admits. Who consumes what is declared here, once (`CONSUMERS`); a test
+composes each service and checks that its subscriptions handle exactly the events declared for it.
 """
 
 from __future__ import annotations

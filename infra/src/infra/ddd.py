@@ -58,8 +58,6 @@ class RuleViolated(DomainError):
     (gRPC FAILED_PRECONDITION)."""
 
 
-
-
 class Command(BaseModel):
     """A request to change a record. A malformed field is refused as InvalidInput naming the field
     as the API request names it, so a client can point at what to fix.
