@@ -51,7 +51,9 @@ def call_context(context: HasInvocationMetadata) -> CallContext:
     principal = CURRENT_PRINCIPAL.get()
     site_id = values.get(SITE_ID_KEY)
     return CallContext(
-        actor=_checked(check_id, ACTOR_FIELD, ANONYMOUS if principal is None else principal.subject),
+        actor=_checked(
+            check_id, ACTOR_FIELD, ANONYMOUS if principal is None else principal.subject
+        ),
         correlation_id=_checked(
             _correlation, CORRELATION_ID_KEY, values.get(CORRELATION_ID_KEY) or str(uuid.uuid4())
         ),
