@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StringConstraints
 
 from contracts.schemas import breaking_changes, review, stale
 
@@ -107,3 +107,34 @@ def test_a_required_field_becoming_optional_breaks_consumers_that_rely_on_it() -
 
     problems = _breaks(OptionalMinutes)
     assert "field 'minutes' is no longer required" in problems
+
+
+def test_a_bound_added_to_a_field_is_compatible() -> None:
+    class Bounded(BaseModel):
+        session_id: Annotated[str, StringConstraints(max_length=64, pattern=r"^[a-z0-9-]+$")]
+        format: Literal["individual", "group"]
+        date: dt.date
+        minutes: Annotated[int, Field(ge=0, le=2**31 - 1)]
+        note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+    assert _breaks(Bounded) == []
+
+
+def test_a_bound_loosened_or_removed_breaks_consumers_that_relied_on_it() -> None:
+    class Tight(BaseModel):
+        session_id: Annotated[str, StringConstraints(max_length=64, pattern=r"^[a-z]+$")]
+        minutes: Annotated[int, Field(ge=0)]
+
+    class Loose(BaseModel):
+        session_id: Annotated[str, StringConstraints(max_length=200)]
+        minutes: int
+
+    problems = breaking_changes(
+        Tight.model_json_schema(mode="serialization"), Loose.model_json_schema(mode="serialization")
+    )
+
+    assert problems == [
+        "field 'minutes': minimum 0 was removed",
+        "field 'session_id': maxLength loosened from 64 to 200",
+        "field 'session_id': pattern '^[a-z]+$' was removed",
+    ]

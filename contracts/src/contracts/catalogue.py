@@ -1,8 +1,9 @@
 """The event catalogue: every published event, who produces it, who consumes it, its key,
 version and meaning, rendered to `contracts/docs/events.md` for a newcomer to read.
 
-Who consumes what is declared here, once (`CONSUMERS`); a test composes each service and checks
-that its subscriptions handle exactly the events declared for it.
+Each field's type is named by its kind (`contracts.fields`: Id, Label, Text, Date, ...), which
+says what values it admits. Who consumes what is declared here, once (`CONSUMERS`); a test
+composes each service and checks that its subscriptions handle exactly the events declared for it.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import inspect
 import sys
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from contracts import events as ev
 from contracts.events import EventContract, current_schemas
+from contracts.fields import Kind
 from contracts.topics import EVENT_TOPICS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -99,9 +101,15 @@ def key_field(event: type[EventContract]) -> str:
     return event.model_construct(None, **values).key()
 
 
-def type_name(annotation: Any) -> str:
+def type_name(annotation: Any, metadata: Iterable[Any] = ()) -> str:
+    """How the catalogue names a field's type: the kind of `contracts.fields` it is, if any."""
     origin = get_origin(annotation)
     args = get_args(annotation)
+    if origin is Annotated:
+        return type_name(args[0], annotation.__metadata__)
+    kind = next((item.name for item in metadata if isinstance(item, Kind)), None)
+    if kind is not None:
+        return kind
     if origin is Literal:
         return " \\| ".join(str(a) for a in args)
     if origin in (types.UnionType, typing.Union):
@@ -123,6 +131,9 @@ def render() -> str:
         "their order. Consumers ignore fields they do not know; an older version is upcast to",
         "the newest on read. Schema snapshots in `contracts/schemas/` guard compatibility.",
         "The AsyncAPI document of the same events is `asyncapi.json`.",
+        "A field's type names its kind (Id, Label, Reference, Month, Text, Date, Instant, Int32),",
+        "defined once in `contracts/src/contracts/fields.py`: what it admits is what every",
+        "consumer can store.",
         "",
     ]
     schemas = current_schemas()
@@ -151,7 +162,7 @@ def render() -> str:
                 lines += [" ".join(rest.split()), ""]
             lines += ["| field | type |", "| --- | --- |"]
             for name, field in event.model_fields.items():
-                lines.append(f"| `{name}` | {type_name(field.annotation)} |")
+                lines.append(f"| `{name}` | {type_name(field.annotation, field.metadata)} |")
             lines.append("")
     return "\n".join(lines)
 

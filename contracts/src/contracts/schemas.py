@@ -8,7 +8,12 @@ what the producer wrote before (the log is replayed):
 - no field is removed, and a required field stays required;
 - a new field has a default (is optional);
 - a field keeps its type, format and, for enumerations, exactly its set of values (a new value
-  would be refused by a consumer that validates against the old set).
+  would be refused by a consumer that validates against the old set);
+- a bound (a string's length or pattern, a number's range, a list's length) may be added or
+  tightened, never removed or loosened: a consumer built on the old schema must still accept
+  what the producer writes. A bound is what every consumer could store all along (a text
+  column refuses NUL, a `VARCHAR(64)` a longer id), so an old event outside a new bound was
+  one its consumers could not apply in the first place: they set it aside, as they still do.
 
 Anything else needs a new version of the event with an upcaster from the old one
 (`contracts.events.base.register_upcaster`), which gets a snapshot of its own.
@@ -32,6 +37,11 @@ SNAPSHOTS = Path(__file__).resolve().parents[2] / "schemas"
 
 Schema = Mapping[str, Any]
 _IGNORED_KEYS = frozenset({"title", "description", "default", "examples"})
+# Bound keyword -> which way is tighter: an upper bound may fall, a lower one rise; a pattern may
+# only appear.
+_UPPER_BOUNDS = frozenset({"maxLength", "maximum", "exclusiveMaximum", "maxItems"})
+_LOWER_BOUNDS = frozenset({"minLength", "minimum", "exclusiveMinimum", "minItems"})
+_BOUNDS = _UPPER_BOUNDS | _LOWER_BOUNDS | {"pattern"}
 
 
 def schema_of(event: type[EventContract]) -> dict[str, Any]:
@@ -57,6 +67,13 @@ def breaking_changes(old: Schema, new: Schema) -> list[str]:
         after = _shape(new_props[field], new)
         if before != after:
             problems.append(f"field {field!r} changed from {before} to {after}")
+        else:
+            problems.extend(
+                f"field {field!r}{where}: {problem}"
+                for where, problem in _loosened(
+                    _bounds(old_props[field], old), _bounds(new_props[field], new)
+                )
+            )
         if field in old_required and field not in new_required:
             problems.append(f"field {field!r} is no longer required")
     for field in sorted(new_required - old_required):
@@ -67,16 +84,53 @@ def breaking_changes(old: Schema, new: Schema) -> list[str]:
     return problems
 
 
+def _loosened(
+    old: Mapping[tuple[str, str], Any], new: Mapping[tuple[str, str], Any]
+) -> list[tuple[str, str]]:
+    """(where, what) for every bound of `old` that `new` removed or loosened."""
+    problems: list[tuple[str, str]] = []
+    for where, key in sorted(old.keys() | new.keys()):
+        before, after = old.get((where, key)), new.get((where, key))
+        if before == after or before is None:
+            continue  # unchanged, or added: tighter
+        if after is None:
+            problems.append((where, f"{key} {before!r} was removed"))
+        elif key == "pattern":
+            problems.append((where, f"pattern changed from {before!r} to {after!r}"))
+        elif (key in _UPPER_BOUNDS and after > before) or (key in _LOWER_BOUNDS and after < before):
+            problems.append((where, f"{key} loosened from {before!r} to {after!r}"))
+    return problems
+
+
+def _bounds(schema: Schema, root: Schema, where: str = "") -> dict[tuple[str, str], Any]:
+    """Every bound of a field's schema, by where it sits (alternatives in `_shape`'s order)."""
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        return _bounds(root.get("$defs", {})[ref.rsplit("/", 1)[-1]], root, where)
+    found = {(where, key): value for key, value in schema.items() if key in _BOUNDS}
+    for key, value in schema.items():
+        if key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+            ordered = sorted(value, key=lambda item: repr(_shape(item, root)))
+            for index, item in enumerate(ordered):
+                found |= _bounds(item, root, f"{where} {key}[{index}]")
+        elif key in ("items", "additionalProperties") and isinstance(value, Mapping):
+            found |= _bounds(value, root, f"{where} {key}")
+        elif key == "properties":
+            for name, prop in value.items():
+                found |= _bounds(prop, root, f"{where}.{name}")
+    return found
+
+
 def _shape(schema: Schema, root: Schema) -> Any:
-    """A field's type with names and prose stripped and references resolved: what a consumer's
-    validation depends on."""
+    """A field's type with names, prose and bounds stripped and references resolved: what a
+    consumer's validation depends on, bounds apart (`_bounds`)."""
     ref = schema.get("$ref")
     if isinstance(ref, str):
         name = ref.rsplit("/", 1)[-1]
         return _shape(root.get("$defs", {})[name], root)
     shape: dict[str, Any] = {}
     for key, value in sorted(schema.items()):
-        if key in _IGNORED_KEYS:
+        if key in _IGNORED_KEYS or key in _BOUNDS:
             continue
         if key in ("anyOf", "oneOf", "allOf", "prefixItems"):
             shape[key] = sorted((_shape(item, root) for item in value), key=repr)

@@ -8,18 +8,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, Protocol, Self
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     ModelWrapValidatorHandler,
     ValidationError,
     model_validator,
 )
+
+# The kinds of field (ids, labels, free text, dates, moments) are defined once, with the
+# published contracts, so that a command accepts only what the events it causes can carry.
+from contracts.fields import Id as Id
+from contracts.fields import check_id as check_id
 
 
 class DomainError(Exception):
@@ -53,20 +56,6 @@ class AlreadyRecorded(DomainError):
 class RuleViolated(DomainError):
     """The command is well formed but the record's state or a rule forbids it
     (gRPC FAILED_PRECONDITION)."""
-
-
-_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-
-
-def check_id(value: str) -> str:
-    """The value, if it is a well-formed id; ValueError saying what an id is otherwise."""
-    if not _ID.fullmatch(value):
-        raise ValueError("must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'")
-    return value
-
-
-# Ids are chosen by clients (a retry reuses them) and become part of stream ids and Kafka keys.
-Id = Annotated[str, AfterValidator(check_id)]
 
 
 class Command(BaseModel):

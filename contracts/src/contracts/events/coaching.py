@@ -7,10 +7,10 @@ stay inside the coaching service, and nothing here is ever a diagnosis or a trea
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from contracts.events.base import EventContract, register
+from contracts.fields import Date, Id, Int32
 from contracts.topics import COACHING_EVENTS
 
 __all__ = [
@@ -44,7 +44,7 @@ class _EngagementEvent(EventContract):
     """An event of one coaching engagement, keyed by its id."""
 
     topic = COACHING_EVENTS.name
-    engagement_id: str
+    engagement_id: Id
 
     def key(self) -> str:
         return self.engagement_id
@@ -58,14 +58,14 @@ class EngagementOpened(EventContract):
     version = 1
     topic = COACHING_EVENTS.name
 
-    engagement_id: str
-    client_id: str
-    coach_id: str
-    site_id: str
-    opened_on: dt.date
+    engagement_id: Id
+    client_id: Id
+    coach_id: Id
+    site_id: Id
+    opened_on: Date
     # Added compatibly (default). The referral to coaching that opened the engagement, when
     # therapy recommended coaching; None when a coach opened it.
-    referral_id: str | None = None
+    referral_id: Id | None = None
 
     def key(self) -> str:
         return self.engagement_id
@@ -79,12 +79,12 @@ class CoachingConcernRaised(EventContract):
     version = 1
     topic = COACHING_EVENTS.name
 
-    engagement_id: str
-    concern_id: str
-    client_id: str
-    site_id: str
+    engagement_id: Id
+    concern_id: Id
+    client_id: Id
+    site_id: Id
     urgency: ConcernUrgency
-    raised_on: dt.date
+    raised_on: Date
 
     def key(self) -> str:
         return self.engagement_id
@@ -97,9 +97,9 @@ class EngagementResumed(_EngagementEvent):
     name = "continuum.coaching.EngagementResumed"
     version = 1
 
-    concern_id: str
-    referral_id: str
-    resumed_on: dt.date
+    concern_id: Id
+    referral_id: Id
+    resumed_on: Date
 
 
 @register
@@ -110,7 +110,7 @@ class EngagementClosed(_EngagementEvent):
     version = 1
 
     outcome: EngagementOutcome
-    closed_on: dt.date
+    closed_on: Date
 
 
 @register
@@ -120,9 +120,9 @@ class CoachingGoalSet(_EngagementEvent):
     name = "continuum.coaching.CoachingGoalSet"
     version = 1
 
-    goal_id: str
-    set_on: dt.date
-    target_date: dt.date
+    goal_id: Id
+    set_on: Date
+    target_date: Date
 
 
 @register
@@ -132,10 +132,10 @@ class CoachingGoalRevised(_EngagementEvent):
     name = "continuum.coaching.CoachingGoalRevised"
     version = 1
 
-    goal_id: str
-    revision_id: str
-    revised_on: dt.date
-    target_date: dt.date
+    goal_id: Id
+    revision_id: Id
+    revised_on: Date
+    target_date: Date
 
 
 @register
@@ -145,8 +145,8 @@ class CoachingGoalAchieved(_EngagementEvent):
     name = "continuum.coaching.CoachingGoalAchieved"
     version = 1
 
-    goal_id: str
-    achieved_on: dt.date
+    goal_id: Id
+    achieved_on: Date
 
 
 @register
@@ -156,8 +156,8 @@ class CoachingGoalDropped(_EngagementEvent):
     name = "continuum.coaching.CoachingGoalDropped"
     version = 1
 
-    goal_id: str
-    dropped_on: dt.date
+    goal_id: Id
+    dropped_on: Date
 
 
 @register
@@ -167,10 +167,10 @@ class CoachingSessionHeld(_EngagementEvent):
     name = "continuum.coaching.CoachingSessionHeld"
     version = 1
 
-    session_id: str
-    date: dt.date
-    minutes: int
-    goal_ids: tuple[str, ...]
+    session_id: Id
+    date: Date
+    minutes: Int32
+    goal_ids: tuple[Id, ...]
 
 
 @register
@@ -180,10 +180,10 @@ class CoachingHomeworkAssigned(_EngagementEvent):
     name = "continuum.coaching.CoachingHomeworkAssigned"
     version = 1
 
-    homework_id: str
-    goal_id: str
-    assigned_on: dt.date
-    due_on: dt.date
+    homework_id: Id
+    goal_id: Id
+    assigned_on: Date
+    due_on: Date
 
 
 @register
@@ -193,8 +193,8 @@ class CoachingHomeworkCompleted(_EngagementEvent):
     name = "continuum.coaching.CoachingHomeworkCompleted"
     version = 1
 
-    homework_id: str
-    completed_on: dt.date
+    homework_id: Id
+    completed_on: Date
     # Done by its due date.
     on_time: bool
 
@@ -206,9 +206,9 @@ class CoachingHomeworkMissed(_EngagementEvent):
     name = "continuum.coaching.CoachingHomeworkMissed"
     version = 1
 
-    homework_id: str
-    due_on: dt.date
-    marked_on: dt.date
+    homework_id: Id
+    due_on: Date
+    marked_on: Date
 
 
 @register
@@ -218,6 +218,6 @@ class CoachingProgressNoteRecorded(_EngagementEvent):
     name = "continuum.coaching.CoachingProgressNoteRecorded"
     version = 1
 
-    note_id: str
-    written_on: dt.date
-    session_id: str | None
+    note_id: Id
+    written_on: Date
+    session_id: Id | None

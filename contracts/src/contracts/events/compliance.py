@@ -6,10 +6,10 @@ the supervisee they concern."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from contracts.events.base import EventContract, register
+from contracts.fields import Date, Id, Int32, Label, Text
 from contracts.topics import COMPLIANCE_EVENTS
 
 __all__ = [
@@ -35,14 +35,14 @@ ReminderDays = Literal[90, 60, 30, 0]
 
 class _CredentialEvent(EventContract):
     topic = COMPLIANCE_EVENTS.name
-    holder_id: str
+    holder_id: Id
 
     def key(self) -> str:
         return self.holder_id
 
 
 class _LicenseEvent(_CredentialEvent):
-    license_id: str
+    license_id: Id
 
 
 @register
@@ -53,12 +53,12 @@ class LicenseRecorded(_LicenseEvent):
     version = 1
 
     # The credential, for example "LPC", "LPC-ASSOCIATE", "LMFT", "AMFT".
-    kind: str
-    number: str
+    kind: Label
+    number: Label
     # The issuing state, as its two-letter code.
-    state: str
-    issued_on: dt.date
-    expires_on: dt.date
+    state: Label
+    issued_on: Date
+    expires_on: Date
 
 
 @register
@@ -68,8 +68,8 @@ class LicenseRenewed(_LicenseEvent):
     name = "continuum.compliance.LicenseRenewed"
     version = 1
 
-    renewed_on: dt.date
-    expires_on: dt.date
+    renewed_on: Date
+    expires_on: Date
 
 
 @register
@@ -79,8 +79,8 @@ class LicenseSuspended(_LicenseEvent):
     name = "continuum.compliance.LicenseSuspended"
     version = 1
 
-    effective_on: dt.date
-    reason: str
+    effective_on: Date
+    reason: Text
 
 
 @register
@@ -90,7 +90,7 @@ class LicenseReinstated(_LicenseEvent):
     name = "continuum.compliance.LicenseReinstated"
     version = 1
 
-    effective_on: dt.date
+    effective_on: Date
 
 
 @register
@@ -100,8 +100,8 @@ class LicenseRevoked(_LicenseEvent):
     name = "continuum.compliance.LicenseRevoked"
     version = 1
 
-    effective_on: dt.date
-    reason: str
+    effective_on: Date
+    reason: Text
 
 
 @register
@@ -111,7 +111,7 @@ class LicenseExpired(_LicenseEvent):
     name = "continuum.compliance.LicenseExpired"
     version = 1
 
-    expired_on: dt.date
+    expired_on: Date
 
 
 @register
@@ -121,9 +121,9 @@ class LicenseExpiryReminderDue(_LicenseEvent):
     name = "continuum.compliance.LicenseExpiryReminderDue"
     version = 1
 
-    expires_on: dt.date
+    expires_on: Date
     days_before: ReminderDays
-    due_on: dt.date
+    due_on: Date
 
 
 @register
@@ -133,18 +133,18 @@ class SupervisorDesignationRecorded(_CredentialEvent):
     name = "continuum.compliance.SupervisorDesignationRecorded"
     version = 1
 
-    designation_id: str
-    designation: str
-    state: str
-    granted_on: dt.date
-    expires_on: dt.date | None
-    training_hours: int
-    training_completed_on: dt.date
+    designation_id: Id
+    designation: Label
+    state: Label
+    granted_on: Date
+    expires_on: Date | None
+    training_hours: Int32
+    training_completed_on: Date
 
 
 class _OversightEvent(EventContract):
     topic = COMPLIANCE_EVENTS.name
-    supervisee_id: str
+    supervisee_id: Id
 
     def key(self) -> str:
         return self.supervisee_id
@@ -158,13 +158,13 @@ class VerdictResolved(_OversightEvent):
     name = "continuum.compliance.VerdictResolved"
     version = 1
 
-    resolution_id: str
-    verdict_id: str
+    resolution_id: Id
+    verdict_id: Id
     kind: ResolutionKind
-    reason: str
+    reason: Text
     # The officer's staff id.
-    resolved_by: str
-    on: dt.date
+    resolved_by: Id
+    on: Date
 
 
 @register
@@ -176,9 +176,9 @@ class LeaveApproved(_OversightEvent):
     name = "continuum.compliance.LeaveApproved"
     version = 1
 
-    leave_id: str
-    start: dt.date
-    end: dt.date
-    approved_by: str
-    reason: str
-    recorded_by: str
+    leave_id: Id
+    start: Date
+    end: Date
+    approved_by: Id
+    reason: Text
+    recorded_by: Id

@@ -7,10 +7,10 @@ Every event is keyed by the referral id, so a referral's events stay in order.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from contracts.events.base import EventContract, register
+from contracts.fields import Date, Id, Instant, Label, Reference
 from contracts.topics import REFERRAL_EVENTS
 
 __all__ = [
@@ -35,7 +35,7 @@ ServiceLevelTarget = Literal["acknowledgement", "scheduling"]
 
 class _ReferralEvent(EventContract):
     topic = REFERRAL_EVENTS.name
-    referral_id: str
+    referral_id: Id
 
     def key(self) -> str:
         return self.referral_id
@@ -48,26 +48,26 @@ class ReferralRaised(_ReferralEvent):
     name = "continuum.referral.ReferralRaised"
     version = 1
 
-    client_id: str
-    site_id: str
+    client_id: Id
+    site_id: Id
     from_service: CareService
     to_service: CareService
     urgency: Urgency
-    raised_on: dt.date
+    raised_on: Date
     # The record the referral came from, for example "coaching-concern/<concern id>".
-    source: str
+    source: Reference
     # Added compatibly (defaults).
     # When the referral was made; the service-level clock runs from here.
-    raised_at: dt.datetime | None = None
+    raised_at: Instant | None = None
     # The record at the referrer that waits on the outcome, for example
     # "coaching-engagement/<engagement id>"; feedback on completion goes back to it.
-    origin: str | None = None
+    origin: Reference | None = None
     # A reason code (for example "symptoms_returned"); free text stays in the referral service.
-    reason: str | None = None
-    raised_by: str | None = None
+    reason: Label | None = None
+    raised_by: Id | None = None
     # 42 CFR Part 2: a substance-use record travels only with the client's consent reference.
     substance_use_record: bool = False
-    consent_reference: str | None = None
+    consent_reference: Reference | None = None
 
 
 @register
@@ -77,15 +77,15 @@ class ReferralAccepted(_ReferralEvent):
     name = "continuum.referral.ReferralAccepted"
     version = 1
 
-    client_id: str
-    site_id: str
+    client_id: Id
+    site_id: Id
     from_service: CareService
     to_service: CareService
     # The clinician, coach or prescriber who accepted: the client's new contact there.
-    accepted_by: str
-    accepted_on: dt.date
-    source: str
-    origin: str | None
+    accepted_by: Id
+    accepted_on: Date
+    source: Reference
+    origin: Reference | None
 
 
 @register
@@ -95,9 +95,9 @@ class ReferralDeclined(_ReferralEvent):
     name = "continuum.referral.ReferralDeclined"
     version = 1
 
-    declined_by: str
-    declined_on: dt.date
-    reason: str
+    declined_by: Id
+    declined_on: Date
+    reason: Label
 
 
 @register
@@ -109,9 +109,9 @@ class ReferralRedirected(_ReferralEvent):
 
     from_to_service: CareService
     to_service: CareService
-    redirected_by: str
-    redirected_on: dt.date
-    reason: str
+    redirected_by: Id
+    redirected_on: Date
+    reason: Label
 
 
 @register
@@ -121,9 +121,9 @@ class ReferralScheduled(_ReferralEvent):
     name = "continuum.referral.ReferralScheduled"
     version = 1
 
-    appointment_on: dt.date
-    scheduled_by: str
-    scheduled_on: dt.date
+    appointment_on: Date
+    scheduled_by: Id
+    scheduled_on: Date
 
 
 @register
@@ -133,18 +133,18 @@ class ReferralCompleted(_ReferralEvent):
     name = "continuum.referral.ReferralCompleted"
     version = 1
 
-    client_id: str
+    client_id: Id
     from_service: CareService
     to_service: CareService
-    source: str
-    origin: str | None
-    completed_by: str
-    completed_on: dt.date
+    source: Reference
+    origin: Reference | None
+    completed_by: Id
+    completed_on: Date
     # An outcome code.
-    outcome: str
+    outcome: Label
     # Where the referrer reads the feedback ("referral-feedback/<referral id>", from the
     # referral service's GetReferral): the text is about the client, so it is not broadcast.
-    feedback: str
+    feedback: Reference
     recommendation: Recommendation
 
 
@@ -155,9 +155,9 @@ class ReferralClosedUnableToEngage(_ReferralEvent):
     name = "continuum.referral.ReferralClosedUnableToEngage"
     version = 1
 
-    attempts: tuple[dt.date, ...]
-    closed_by: str
-    closed_on: dt.date
+    attempts: tuple[Date, ...]
+    closed_by: Id
+    closed_on: Date
 
 
 @register
@@ -167,9 +167,9 @@ class ReferralCancelled(_ReferralEvent):
     name = "continuum.referral.ReferralCancelled"
     version = 1
 
-    cancelled_by: str
-    cancelled_on: dt.date
-    reason: str
+    cancelled_by: Id
+    cancelled_on: Date
+    reason: Label
 
 
 @register
@@ -182,9 +182,9 @@ class ReferralServiceLevelBreached(_ReferralEvent):
     name = "continuum.referral.ReferralServiceLevelBreached"
     version = 1
 
-    site_id: str
+    site_id: Id
     to_service: CareService
     urgency: Urgency
     target: ServiceLevelTarget
-    due_at: dt.datetime
-    detected_at: dt.datetime
+    due_at: Instant
+    detected_at: Instant

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from contracts.events.base import EventContract, register, register_upcaster
+from contracts.fields import Date, Id, Int32, Label, Month, Reference, Text
 from contracts.topics import SUPERVISION_EVENTS
 
 __all__ = [
@@ -65,7 +66,7 @@ class _SuperviseeEvent(EventContract):
     """Events about one supervisee's record, keyed (and so ordered) by supervisee."""
 
     topic = SUPERVISION_EVENTS.name
-    supervisee_id: str
+    supervisee_id: Id
 
     def key(self) -> str:
         return self.supervisee_id
@@ -75,7 +76,7 @@ class _SessionEvent(EventContract):
     """Events about one supervision session, keyed by session."""
 
     topic = SUPERVISION_EVENTS.name
-    session_id: str
+    session_id: Id
 
     def key(self) -> str:
         return self.session_id
@@ -88,11 +89,11 @@ class SuperviseeRegistered(_SuperviseeEvent):
     name = "continuum.supervision.SuperviseeRegistered"
     version = 1
 
-    credential_track: str
+    credential_track: Label
     # The provisional license, registration or permit number the board issued.
-    license_number: str
-    home_site_id: str
-    registered_on: dt.date
+    license_number: Label
+    home_site_id: Id
+    registered_on: Date
 
 
 @register
@@ -102,9 +103,9 @@ class SuperviseeTransferred(_SuperviseeEvent):
     name = "continuum.supervision.SuperviseeTransferred"
     version = 1
 
-    from_site_id: str
-    to_site_id: str
-    effective_on: dt.date
+    from_site_id: Id
+    to_site_id: Id
+    effective_on: Date
 
 
 @register
@@ -117,16 +118,16 @@ class AgreementSigned(_SuperviseeEvent):
     name = "continuum.supervision.AgreementSigned"
     version = 1
 
-    agreement_id: str
-    supervisor_id: str
-    site_id: str
-    credential_track: str
-    start_date: dt.date
+    agreement_id: Id
+    supervisor_id: Id
+    site_id: Id
+    credential_track: Label
+    start_date: Date
     # The last day the agreement is in force (inclusive).
-    end_date: dt.date
+    end_date: Date
     # Added compatibly (defaults): the agreed modalities and frequency, and board approval.
     modalities: tuple[SessionModality, ...] = ()
-    sessions_per_period: int | None = None
+    sessions_per_period: Int32 | None = None
     period: AgreementPeriod | None = None
     board_approval_required: bool = False
 
@@ -138,10 +139,10 @@ class AgreementApproved(_SuperviseeEvent):
     name = "continuum.supervision.AgreementApproved"
     version = 1
 
-    agreement_id: str
-    approved_on: dt.date
+    agreement_id: Id
+    approved_on: Date
     # The board's reference for the approval, for example a letter or portal number.
-    approval_reference: str
+    approval_reference: Reference
 
 
 @register
@@ -151,13 +152,13 @@ class AgreementAmended(_SuperviseeEvent):
     name = "continuum.supervision.AgreementAmended"
     version = 1
 
-    agreement_id: str
-    end_date: dt.date
+    agreement_id: Id
+    end_date: Date
     modalities: tuple[SessionModality, ...]
-    sessions_per_period: int | None
+    sessions_per_period: Int32 | None
     period: AgreementPeriod | None
-    reason: str
-    amended_by: str
+    reason: Text
+    amended_by: Id
 
 
 @register
@@ -167,10 +168,10 @@ class AgreementTerminated(_SuperviseeEvent):
     name = "continuum.supervision.AgreementTerminated"
     version = 1
 
-    agreement_id: str
-    terminated_on: dt.date
-    reason: str
-    terminated_by: str
+    agreement_id: Id
+    terminated_on: Date
+    reason: Text
+    terminated_by: Id
 
 
 @register
@@ -182,11 +183,11 @@ class SessionLoggedV1(_SessionEvent):
 
     format: SessionFormatV1
     modality: SessionModalityV1
-    date: dt.date
-    minutes: int
-    supervisor_id: str
-    supervisee_ids: tuple[str, ...]
-    site_id: str
+    date: Date
+    minutes: Int32
+    supervisor_id: Id
+    supervisee_ids: tuple[Id, ...]
+    site_id: Id
 
 
 @register
@@ -204,12 +205,12 @@ class SessionLogged(_SessionEvent):
     kind: SessionKind
     format: SessionFormat
     modality: SessionModality
-    date: dt.date
+    date: Date
     start_time: dt.time | None
-    minutes: int
-    supervisor_id: str
-    supervisee_ids: tuple[str, ...]
-    site_id: str
+    minutes: Int32
+    supervisor_id: Id
+    supervisee_ids: tuple[Id, ...]
+    site_id: Id
     techniques: tuple[Technique, ...]
     focus: tuple[Focus, ...]
 
@@ -232,14 +233,14 @@ class SessionAmended(_SessionEvent):
     kind: SessionKind
     format: SessionFormat
     modality: SessionModality
-    date: dt.date
+    date: Date
     start_time: dt.time | None
-    minutes: int
-    supervisee_ids: tuple[str, ...]
+    minutes: Int32
+    supervisee_ids: tuple[Id, ...]
     techniques: tuple[Technique, ...]
     focus: tuple[Focus, ...]
-    reason: str
-    amended_by: str
+    reason: Text
+    amended_by: Id
 
 
 @register
@@ -249,10 +250,10 @@ class SessionVoided(_SessionEvent):
     name = "continuum.supervision.SessionVoided"
     version = 1
 
-    supervisee_ids: tuple[str, ...]
-    date: dt.date
-    reason: str
-    voided_by: str
+    supervisee_ids: tuple[Id, ...]
+    date: Date
+    reason: Text
+    voided_by: Id
 
 
 @register
@@ -267,11 +268,11 @@ class SupervisorLapseMarked(_SessionEvent):
     name = "continuum.supervision.SupervisorLapseMarked"
     version = 1
 
-    supervisor_id: str
-    date: dt.date
-    license_id: str
+    supervisor_id: Id
+    date: Date
+    license_id: Id
     lapse: LicenseLapse
-    lapsed_since: dt.date
+    lapsed_since: Date
 
 
 @register
@@ -284,12 +285,12 @@ class PracticeHoursRecorded(_SuperviseeEvent):
     name = "continuum.supervision.PracticeHoursRecorded"
     version = 1
 
-    site_id: str
+    site_id: Id
     # The Monday the week starts on.
-    week_start: dt.date
-    direct_minutes: int
-    indirect_minutes: int
-    correction: str | None = None
+    week_start: Date
+    direct_minutes: Int32
+    indirect_minutes: Int32
+    correction: Text | None = None
 
 
 @register
@@ -300,9 +301,9 @@ class MonthSignedOff(_SuperviseeEvent):
     version = 1
 
     # "YYYY-MM".
-    month: str
-    supervisor_id: str
-    signed_on: dt.date
+    month: Month
+    supervisor_id: Id
+    signed_on: Date
 
 
 @register
@@ -312,17 +313,17 @@ class MonthReopened(_SuperviseeEvent):
     name = "continuum.supervision.MonthReopened"
     version = 1
 
-    month: str
-    reopened_by: str
-    reason: str
-    reopened_on: dt.date
+    month: Month
+    reopened_by: Id
+    reason: Text
+    reopened_on: Date
 
 
 class DomainScore(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    domain: str
-    score: int
+    domain: Label
+    score: Int32
 
 
 @register
@@ -336,22 +337,22 @@ class CompetencyEvaluated(_SuperviseeEvent):
     name = "continuum.supervision.CompetencyEvaluated"
     version = 1
 
-    evaluation_id: str
-    supervisor_id: str
-    framework: str
-    framework_version: str
-    scale_min: int
-    scale_max: int
+    evaluation_id: Id
+    supervisor_id: Id
+    framework: Label
+    framework_version: Label
+    scale_min: Int32
+    scale_max: Int32
     # A score below this is below expectations and requires a remediation plan.
-    expected_min: int
+    expected_min: Int32
     trigger: EvaluationTrigger
-    period_start: dt.date
-    period_end: dt.date
+    period_start: Date
+    period_end: Date
     scores: tuple[DomainScore, ...]
-    below_expectations: tuple[str, ...]
+    below_expectations: tuple[Label, ...]
     remediation_required: bool
-    evidence_session_ids: tuple[str, ...]
-    signed_on: dt.date
+    evidence_session_ids: tuple[Id, ...]
+    signed_on: Date
 
 
 @register
@@ -361,8 +362,8 @@ class EvaluationAcknowledged(_SuperviseeEvent):
     name = "continuum.supervision.EvaluationAcknowledged"
     version = 1
 
-    evaluation_id: str
-    acknowledged_on: dt.date
+    evaluation_id: Id
+    acknowledged_on: Date
 
 
 @register
@@ -377,13 +378,13 @@ class ConsultationLogged(EventContract):
     version = 1
     topic = SUPERVISION_EVENTS.name
 
-    consultation_id: str
-    clinician_id: str
-    consultant_id: str
+    consultation_id: Id
+    clinician_id: Id
+    consultant_id: Id
     consultant_kind: ConsultantKind
-    site_id: str
-    date: dt.date
-    minutes: int
+    site_id: Id
+    date: Date
+    minutes: Int32
 
     def key(self) -> str:
         return self.consultation_id

@@ -1,16 +1,19 @@
 """Reading request fields that proto3 cannot type: ids, ISO dates and times, enums with an
 UNSPECIFIED zero, and the empty string that stands for "not given".
 
-A bad value is InvalidInput naming the request's field, as every other validation error.
+A bad value is InvalidInput naming the request's field, as every other validation error. Dates
+and moments are held to the bounds of `contracts.fields` (1900-01-01..2199-12-31), so no query
+or command computes with a day Python's calendar or a database cannot hold.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+from contracts.fields import check_date, check_instant
 from infra.ddd import InvalidInput, check_id
 
 V = TypeVar("V")
@@ -23,9 +26,10 @@ def date_field(value: str, field: str, *, default: dt.date | None = None) -> dt.
             return default
         raise InvalidInput(field, "is required (an ISO date, YYYY-MM-DD)")
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(field, f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
+        raise InvalidInput(field, f"{_shown(value)} is not an ISO date (YYYY-MM-DD)") from None
+    return _checked(check_date, day, field)
 
 
 def timestamp_field(value: str, field: str, *, default: dt.datetime) -> dt.datetime:
@@ -37,11 +41,11 @@ def timestamp_field(value: str, field: str, *, default: dt.datetime) -> dt.datet
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(
-            field, f"{value!r} is not an RFC 3339 timestamp (YYYY-MM-DDTHH:MM:SSZ)"
+            field, f"{_shown(value)} is not an RFC 3339 timestamp (YYYY-MM-DDTHH:MM:SSZ)"
         ) from None
     if moment.tzinfo is None:
-        raise InvalidInput(field, f"{value!r} has no UTC offset (add Z or +HH:MM)")
-    return moment.astimezone(dt.UTC)
+        raise InvalidInput(field, f"{_shown(value)} has no UTC offset (add Z or +HH:MM)")
+    return _checked(check_instant, moment, field).astimezone(dt.UTC)
 
 
 def enum_field(value: int, field: str, choices: Mapping[Any, V]) -> V:
@@ -80,7 +84,7 @@ def time_field(value: str, field: str) -> dt.time | None:
         return None
     match = _HOURS_MINUTES.fullmatch(value)
     if match is None:
-        raise InvalidInput(field, f"{value!r} is not a time of day (HH:MM)")
+        raise InvalidInput(field, f"{_shown(value)} is not a time of day (HH:MM)")
     return dt.time(int(match[1]), int(match[2]))
 
 
@@ -90,3 +94,19 @@ def id_field(value: str, field: str) -> str:
         return check_id(value)
     except ValueError as error:
         raise InvalidInput(field, str(error)) from None
+
+
+def _checked(check: Callable[[V], V], value: V, field: str) -> V:
+    try:
+        return check(value)
+    except ValueError as error:
+        raise InvalidInput(field, str(error)) from None
+
+
+# A refused value is quoted back to the caller; a long one only in part, so that the reply
+# stays small whatever was sent.
+_SHOWN_MAX = 40
+
+
+def _shown(value: str) -> str:
+    return repr(value) if len(value) <= _SHOWN_MAX else f"{value[:_SHOWN_MAX]!r}..."

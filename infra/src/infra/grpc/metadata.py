@@ -3,15 +3,20 @@ call's metadata and records with the events it causes.
 
 The caller is the Principal the server verified from the call's bearer token (see
 `infra.security.guard`); no header names the actor. Correlation and site travel as metadata.
+The actor is an id (`contracts.fields.Id`), as every event's metadata and every consumer's store
+records it; a site is an id too, and a correlation id a short label. A value that is not is
+refused as INVALID_ARGUMENT naming the token's subject or the header.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from contracts.fields import check_id, check_label
+from infra.ddd import InvalidInput
 from infra.security.principal import CURRENT_PRINCIPAL, Principal
 
 ACTOR_FIELD = "actor"
@@ -44,12 +49,33 @@ def call_context(context: HasInvocationMetadata) -> CallContext:
     """The verified caller of the RPC being handled, and the correlation from its metadata."""
     values = _text_values(context.invocation_metadata() or ())
     principal = CURRENT_PRINCIPAL.get()
+    site_id = values.get(SITE_ID_KEY)
     return CallContext(
-        actor=ANONYMOUS if principal is None else principal.subject,
-        correlation_id=values.get(CORRELATION_ID_KEY) or str(uuid.uuid4()),
-        site_id=values.get(SITE_ID_KEY) or None,
+        actor=_checked(
+            check_id, ACTOR_FIELD, ANONYMOUS if principal is None else principal.subject
+        ),
+        correlation_id=_checked(
+            _correlation, CORRELATION_ID_KEY, values.get(CORRELATION_ID_KEY) or str(uuid.uuid4())
+        ),
+        site_id=_checked(check_id, SITE_ID_KEY, site_id) if site_id else None,
         principal=principal,
     )
+
+
+CORRELATION_ID_MAX_LENGTH = 64
+
+
+def _correlation(value: str) -> str:
+    if len(value) > CORRELATION_ID_MAX_LENGTH:
+        raise ValueError(f"must be at most {CORRELATION_ID_MAX_LENGTH} characters")
+    return check_label(value)
+
+
+def _checked(check: Callable[[str], str], key: str, value: str) -> str:
+    try:
+        return check(value)
+    except ValueError as error:
+        raise InvalidInput(key, str(error)) from None
 
 
 def outgoing_metadata(

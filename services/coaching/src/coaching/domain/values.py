@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints
+
+from contracts.fields import check_text
 
 # How soon therapy must act on a concern; the referral carries it over.
 ConcernUrgency = Literal["routine", "urgent"]
@@ -36,5 +38,13 @@ ConcernStatus = Literal["open", "settled"]
 
 # Free text a coach writes (goal terms, reasons, homework, note summaries). It stays inside the
 # coaching service: the published events carry ids, dates and statuses only.
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(check_text),
+]
+LongText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(check_text),
+]

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar, Self
 
-from pydantic import AwareDatetime, model_validator
+from pydantic import model_validator
 
+from contracts.fields import Instant
 from infra.ddd import Command, Id
 from referral.domain.errors import (
     OtherMustBeExplained,
@@ -61,7 +62,7 @@ class RaiseReferral(Command):
     origin: Reference | None = None
     raised_by: Actor | None = None
     # When the referral was made; None: now. The service-level clock runs from here.
-    raised_at: AwareDatetime | None = None
+    raised_at: Instant | None = None
     # The calendar day it was made; None: the day of raised_at as the caller wrote it (in the
     # caller's own UTC offset), or today.
     raised_on: dt.date | None = None

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, StringConstraints
 
+from contracts.fields import Id, check_text
+
 # The services a client is referred between. A referral "from supervision" is not a fifth
 # service: a supervisor who refers a supervisee's client refers them out of the supervisee's
 # therapy, so it is recorded from therapy, raised_by the supervisor, with a supervision record as
@@ -100,13 +102,20 @@ Reference = Annotated[str, AfterValidator(_check_reference)]
 SUPERVISION_SOURCE_PREFIX = "supervision-"
 
 # Who did something: the caller named in the call's metadata, or the person a request names.
-Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# An id, as every event's metadata and every consumer's store records who did something.
+Actor = Id
 # Words a person adds. They stay inside the referral service and are never published.
 NOTE_MAX = 500
 FEEDBACK_MAX = 2000
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_MAX)]
+Note = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_MAX),
+    AfterValidator(check_text),
+]
 Feedback = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=FEEDBACK_MAX)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=FEEDBACK_MAX),
+    AfterValidator(check_text),
 ]
 
 

@@ -15,10 +15,11 @@ import grpc
 
 from continuum.referral.v1 import referral_service_pb2 as pb
 from continuum.referral.v1 import referral_service_pb2_grpc as pb_grpc
+from contracts.fields import check_instant
 from infra.application import CommandContext
 from infra.commands import CommandRunner
 from infra.ddd import InvalidInput
-from infra.grpc.fields import date_field, enum_field, optional_date, optional_text
+from infra.grpc.fields import date_field, enum_field, id_field, optional_date, optional_text
 from infra.grpc.metadata import call_context
 from infra.runtime import command_context
 from referral.application import handlers
@@ -137,10 +138,13 @@ def instant_field(value: str, field: str) -> dt.datetime | None:
     try:
         instant = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(field, f"{value!r} is not an ISO 8601 instant") from None
+        raise InvalidInput(field, f"{value[:40]!r} is not an ISO 8601 instant") from None
     if instant.tzinfo is None:
         raise InstantMustCarryItsTimeZone(field)
-    return instant
+    try:
+        return check_instant(instant)
+    except ValueError as error:
+        raise InvalidInput(field, str(error)) from None
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str:
@@ -330,14 +334,15 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
     async def GetReferral(
         self, request: pb.GetReferralRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetReferralResponse:
-        state = await handlers.get_referral(request.referral_id, self._runner)
+        state = await handlers.get_referral(
+            id_field(request.referral_id, "referral_id"), self._runner
+        )
         return pb.GetReferralResponse(referral=referral_message(state))
 
     async def ListReferrals(
         self, request: pb.ListReferralsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListReferralsResponse:
-        if not request.site_id:
-            raise InvalidInput("site_id", "is required")
+        site_id = id_field(request.site_id, "site_id")
         status = (
             enum_field(request.status, "status", STATUSES)
             if request.status != pb.REFERRAL_STATUS_UNSPECIFIED
@@ -347,7 +352,7 @@ class ReferralApi(pb_grpc.ReferralServiceServicer):
         if not 1 <= limit <= MAX_LIST_LIMIT:
             raise InvalidInput("limit", f"{limit} is outside 1..{MAX_LIST_LIMIT}")
         states = await handlers.list_referrals(
-            request.site_id, status, limit, self._runner, self._referrals.index
+            site_id, status, limit, self._runner, self._referrals.index
         )
         return pb.ListReferralsResponse(referrals=[referral_message(s) for s in states])
 

@@ -21,6 +21,7 @@ from typing import Annotated, ClassVar, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
+from contracts.fields import Label, Text, check_label
 from infra.ddd import Command, Id
 from supervision.domain.errors import (
     AgreementFrequencyMustBeWithinBounds,
@@ -92,7 +93,7 @@ def _check_reason(field: str, reason: str) -> None:
 class RegisterSupervisee(Command):
     key_fields: ClassVar[tuple[str, ...]] = ("supervisee_id",)
     supervisee_id: Id
-    credential_track: str
+    credential_track: Label
     # The provisional license, registration or permit number the board issued.
     license_number: str
     home_site_id: Id
@@ -146,7 +147,7 @@ class SignAgreement(_AgreementTerms):
     site_id: Id
     # The agreement is on the supervisee's registered track; a request may name it, and then it
     # must be that one.
-    credential_track: str | None = None
+    credential_track: Label | None = None
     start_date: dt.date
 
     @model_validator(mode="after")
@@ -163,7 +164,7 @@ class ApproveAgreement(Command):
     supervisee_id: Id
     agreement_id: Id
     approved_on: dt.date
-    approval_reference: str
+    approval_reference: Annotated[str, AfterValidator(check_label)]
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -183,8 +184,8 @@ class AmendAgreement(_AgreementTerms):
 
     supervisee_id: Id
     agreement_id: Id
-    reason: str
-    actor: str
+    reason: Text
+    actor: Id
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -198,8 +199,8 @@ class TerminateAgreement(Command):
     agreement_id: Id
     # The last day the agreement is in force.
     terminated_on: dt.date
-    reason: str
-    actor: str
+    reason: Text
+    actor: Id
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -296,8 +297,8 @@ class AmendSession(_SessionFields):
     command_id: Id | None = None
 
     session_id: Id
-    reason: str
-    actor: str
+    reason: Text
+    actor: Id
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -310,8 +311,8 @@ class VoidSession(Command):
     # A session is voided once, for one reason: whoever asks it again asks the same.
     unfingerprinted_fields: ClassVar[frozenset[str]] = frozenset({"actor"})
     session_id: Id
-    reason: str
-    actor: str
+    reason: Text
+    actor: Id
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -330,7 +331,7 @@ class RecordPracticeHours(Command):
     direct_minutes: int
     indirect_minutes: int
     # Why a week already recorded is recorded again with other figures.
-    correction: str | None = None
+    correction: Text | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -372,8 +373,8 @@ class ReopenMonth(Command):
     command_id: Id | None = None
     supervisee_id: Id
     month: Month
-    reason: str
-    actor: str
+    reason: Text
+    actor: Id
     # None: the day it is decided.
     reopened_on: dt.date | None = None
 

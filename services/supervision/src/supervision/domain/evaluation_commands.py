@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import model_validator
+from pydantic import AfterValidator, model_validator
 
+from contracts.fields import check_text
 from infra.ddd import Command, Id
 from supervision.domain.evaluation_errors import (
     EvaluationMustCiteEvidence,
@@ -43,6 +44,10 @@ EvaluationTrigger = Literal["quarterly", "annual", "midterm", "final", "terminat
 MAX_TEXT_CHARACTERS = 4000
 
 
+# Free text of the evaluation: its characters are checked here, its length by the rules below.
+Narrative = Annotated[str, AfterValidator(check_text)]
+
+
 class RecordEvaluation(Command):
     """The supervisor's signed evaluation of a supervisee's competency over a period."""
 
@@ -60,9 +65,9 @@ class RecordEvaluation(Command):
     scores: tuple[DomainScore, ...]
     evidence_session_ids: tuple[Id, ...]
     # About the supervisee's practice; never published.
-    strengths: str
-    limitations: str
-    remediation_plan: str | None = None
+    strengths: Narrative
+    limitations: Narrative
+    remediation_plan: Narrative | None = None
     signed_on: dt.date
 
     @property

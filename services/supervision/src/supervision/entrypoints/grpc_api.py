@@ -20,6 +20,7 @@ from infra.grpc.fields import (
     date_field,
     enum_field,
     enum_list,
+    id_field,
     optional_date,
     optional_text,
     time_field,
@@ -328,8 +329,10 @@ class SupervisionApi(pb_grpc.SupervisionServiceServicer):
     async def GetSupervisee(
         self, request: pb.GetSuperviseeRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetSuperviseeResponse:
-        state = await handlers.get_supervisee(request.supervisee_id, self._runner)
-        return supervisee_reply(request.supervisee_id, state)
+        # Checked before anything reads it, and only the checked id is echoed back.
+        supervisee_id = id_field(request.supervisee_id, "supervisee_id")
+        state = await handlers.get_supervisee(supervisee_id, self._runner)
+        return supervisee_reply(supervisee_id, state)
 
 
 def supervisee_reply(supervisee_id: str, state: SuperviseeState) -> pb.GetSuperviseeResponse:

@@ -10,7 +10,7 @@ import grpc
 from continuum.supervision.v1 import competency_service_pb2 as pb
 from continuum.supervision.v1 import competency_service_pb2_grpc as pb_grpc
 from infra.commands import CommandRunner
-from infra.grpc.fields import date_field, enum_field
+from infra.grpc.fields import date_field, enum_field, id_field
 from infra.grpc.metadata import call_context
 from infra.grpc.server import ServiceBinding
 from infra.runtime import command_context
@@ -86,7 +86,9 @@ class CompetencyApi(pb_grpc.CompetencyServiceServicer):
     async def GetEvaluation(
         self, request: pb.GetEvaluationRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetEvaluationResponse:
-        state = await evaluations.get_evaluation(self._runner, request.evaluation_id)
+        state = await evaluations.get_evaluation(
+            self._runner, id_field(request.evaluation_id, "evaluation_id")
+        )
         return pb.GetEvaluationResponse(evaluation=_evaluation_message(state))
 
 

@@ -10,7 +10,7 @@ import grpc
 from continuum.supervision.v1 import consultation_service_pb2 as pb
 from continuum.supervision.v1 import consultation_service_pb2_grpc as pb_grpc
 from infra.commands import CommandRunner
-from infra.grpc.fields import date_field, enum_field
+from infra.grpc.fields import date_field, enum_field, id_field
 from infra.grpc.metadata import call_context
 from infra.grpc.server import ServiceBinding
 from infra.runtime import command_context
@@ -51,7 +51,9 @@ class ConsultationApi(pb_grpc.ConsultationServiceServicer):
     async def GetConsultation(
         self, request: pb.GetConsultationRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetConsultationResponse:
-        logged = await consultations.get_consultation(self._runner, request.consultation_id)
+        logged = await consultations.get_consultation(
+            self._runner, id_field(request.consultation_id, "consultation_id")
+        )
         return pb.GetConsultationResponse(
             consultation=pb.Consultation(
                 consultation_id=logged.consultation_id,

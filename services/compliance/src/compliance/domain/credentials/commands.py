@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Self
 
-from pydantic import BeforeValidator, model_validator
+from pydantic import AfterValidator, BeforeValidator, model_validator
 
 from compliance.domain.credentials.errors import (
     CredentialCodeMustBeWellFormed,
@@ -20,6 +20,7 @@ from compliance.domain.credentials.errors import (
     SupervisorTrainingMustPrecedeTheDesignation,
     TrainingHoursMustBeWithinBounds,
 )
+from contracts.fields import check_text
 from infra.ddd import Command, Id
 
 # The fifty states, the District of Columbia and the territories whose boards license clinicians.
@@ -46,7 +47,7 @@ def _trimmed(value: Any) -> Any:
 
 
 Code = Annotated[str, BeforeValidator(_normalized)]
-Reason = Annotated[str, BeforeValidator(_trimmed)]
+Reason = Annotated[str, BeforeValidator(_trimmed), AfterValidator(check_text)]
 
 
 def _check_state(state: str, field: str = "state") -> None:

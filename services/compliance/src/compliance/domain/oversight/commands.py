@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BeforeValidator, model_validator
+from pydantic import AfterValidator, BeforeValidator, model_validator
 
 from compliance.domain.oversight.errors import (
     DateMustBeWithinTheRecord,
@@ -20,6 +20,7 @@ from compliance.domain.oversight.errors import (
     ReasonMustBeWritten,
 )
 from compliance.domain.oversight.events import ResolutionKind
+from contracts.fields import check_text
 from infra.ddd import Command, Id
 
 REASON_MAX_CHARS = 2000
@@ -34,7 +35,7 @@ def _trimmed(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-Reason = Annotated[str, BeforeValidator(_trimmed)]
+Reason = Annotated[str, BeforeValidator(_trimmed), AfterValidator(check_text)]
 
 
 def _check_reason(reason: str) -> None:

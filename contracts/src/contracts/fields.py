@@ -1,0 +1,181 @@
+"""The kinds of field every request, command and published event is made of, defined once.
+
+A value a producer accepts must be one every consumer can store: on PostgreSQL a text column
+refuses the NUL character and a `VARCHAR(64)` anything longer, an `INTEGER` anything beyond 32
+bits, and Python's date arithmetic overflows outside the years 1 to 9999. So each kind is
+bounded, and the published event schemas (`contracts.events`), the services' commands and the
+gRPC field readers (`infra.grpc.fields`) all use these:
+
+| kind        | what it admits                                                                 |
+| ----------- | ------------------------------------------------------------------------------ |
+| `Id`        | 1 to 64 of A-Z, a-z, 0-9, `.`, `_`, `:`, `-` (stream ids, Kafka keys, actors)  |
+| `Label`     | a short name or code on one line: 1 to 64 characters, no control characters   |
+| `Reference` | a record elsewhere or a board's reference: 1 to 200 characters on one line    |
+| `Month`     | a calendar month, "YYYY-MM", within the date bounds                            |
+| `Text`      | free text a person typed: at most 2,000 characters, no NUL, no control         |
+|             | characters but newline and tab                                                 |
+| `Date`      | a calendar day from 1900-01-01 to 2199-12-31                                   |
+| `Instant`   | a timezone-aware moment within the same days (in its offset and in UTC)       |
+| `Int32`     | a whole number a 32-bit database column holds                                  |
+
+The date bounds leave room for the arithmetic the services do: the longest window any rule or
+query adds to a date (`MAX_WINDOW_DAYS`) cannot leave Python's calendar from inside them.
+
+Pure: the standard library and pydantic only, so that domains may use it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+
+ID_MAX_LENGTH = 64
+LABEL_MAX_LENGTH = 64
+REFERENCE_MAX_LENGTH = 200
+TEXT_MAX_LENGTH = 2000
+
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+# The longest span any query or rule adds to (or takes from) a date: ten years of days. From
+# any day within the bounds this stays inside Python's calendar (years 1 to 9999).
+MAX_WINDOW_DAYS = 3660
+
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+
+ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+_ID = re.compile(ID_PATTERN)
+# Newline and tab are how people lay text out; every other control character (and an unpaired
+# surrogate, which no encoding can store) is refused.
+_LAYOUT = frozenset("\n\t")
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """Names the kind of a field in its annotation, for the event catalogue and for the tests that
+    generate values of each kind; validation does not read it."""
+
+    name: str
+
+
+def check_id(value: str) -> str:
+    """The value, if it is a well-formed id; ValueError saying what an id is otherwise."""
+    if not _ID.fullmatch(value):
+        raise ValueError(
+            f"must be 1 to {ID_MAX_LENGTH} characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'"
+        )
+    return value
+
+
+def _unwanted(value: str, allowed: frozenset[str]) -> str | None:
+    """The first character of `value` no store keeps safely, if any."""
+    for character in value:
+        if character in allowed:
+            continue
+        if unicodedata.category(character) in ("Cc", "Cs"):
+            return character
+    return None
+
+
+def check_text(value: str) -> str:
+    """Free text without NUL or control characters (newline and tab are kept)."""
+    character = _unwanted(value, _LAYOUT)
+    if character is not None:
+        raise ValueError(
+            f"must not contain the control character U+{ord(character):04X} "
+            "(only newline and tab are allowed)"
+        )
+    return value
+
+
+def check_label(value: str) -> str:
+    """A name or code on one line: no control character at all."""
+    character = _unwanted(value, frozenset())
+    if character is not None:
+        raise ValueError(f"must not contain the control character U+{ord(character):04X}")
+    return value
+
+
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+
+
+def check_month(value: str) -> str:
+    """A calendar month as "YYYY-MM" whose days are within the date bounds."""
+    match = _MONTH.fullmatch(value)
+    if match is None or not EARLIEST_DATE.year <= int(match[1]) <= LATEST_DATE.year:
+        raise ValueError(
+            f"{value[:20]!r} is not a month (YYYY-MM) from "
+            f"{EARLIEST_DATE.year} to {LATEST_DATE.year}"
+        )
+    return value
+
+
+def check_date(value: dt.date) -> dt.date:
+    """A day within the bounds every store and the services' date arithmetic survive."""
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(
+            f"{value.isoformat()} is outside {EARLIEST_DATE.isoformat()}..{LATEST_DATE.isoformat()}"
+        )
+    return value
+
+
+def check_instant(value: dt.datetime) -> dt.datetime:
+    """A timezone-aware moment whose day, in its own offset and in UTC, is within the date
+    bounds; kept in its own offset (the day a caller meant is read from it). The local day is
+    checked first, so that converting cannot overflow (1 January of year 1 at +14:00 does)."""
+    if value.tzinfo is None:
+        raise ValueError("has no UTC offset (add Z or +HH:MM)")
+    check_date(value.date())
+    check_date(value.astimezone(dt.UTC).date())
+    return value
+
+
+# Ids are chosen by clients (a retry reuses them) and become part of stream ids and Kafka keys;
+# the actor who recorded an event is one too.
+Id = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": ID_PATTERN, "maxLength": ID_MAX_LENGTH}),
+    AfterValidator(check_id),
+    Kind("Id"),
+]
+
+# A credential track, a license kind, a framework's name: a short code or name on one line.
+Label = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=LABEL_MAX_LENGTH),
+    AfterValidator(check_label),
+    Kind("Label"),
+]
+
+# Where to find a record elsewhere ("coaching-concern/<id>"), or a board's reference for an
+# approval: a longer label.
+Reference = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=REFERENCE_MAX_LENGTH),
+    AfterValidator(check_label),
+    Kind("Reference"),
+]
+
+Month = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}),
+    AfterValidator(check_month),
+    Kind("Month"),
+]
+
+# What a person typed: a reason, a note, a correction. Services bound their own fields tighter
+# (with `check_text` after their bounds); a published event holds at most this.
+Text = Annotated[
+    str, StringConstraints(max_length=TEXT_MAX_LENGTH), AfterValidator(check_text), Kind("Text")
+]
+
+Date = Annotated[dt.date, AfterValidator(check_date), Kind("Date")]
+
+Instant = Annotated[AwareDatetime, AfterValidator(check_instant), Kind("Instant")]
+
+Int32 = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX), Kind("Int32")]
