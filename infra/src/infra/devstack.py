@@ -31,6 +31,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from contracts.topics import ALL_TOPICS
+from infra.db import private_file, private_folder
 from infra.grpc.client import open_channel
 from infra.messaging.admin import ensure_topics, wait_for_broker
 from infra.messaging.broker import EmbeddedBroker
@@ -109,7 +110,8 @@ class Stack:
         return self._broker is not None
 
     def start_broker(self) -> str:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # What the services keep there is behavioral-health data: its owner's only.
+        private_folder(self.data_dir)
         if self.bootstrap_servers is None:
             self._broker = EmbeddedBroker(
                 port=self.broker_port, log_file=self.data_dir / "broker.log"
@@ -140,7 +142,8 @@ class Stack:
         return env
 
     def start_service(self, service: str) -> None:
-        log = open(self.data_dir / f"{service}.log", "ab")  # noqa: SIM115 - owned by the child
+        # Owned by the child, which writes its output there (unless echoed).
+        log = private_file(self.data_dir / f"{service}.log").open("ab")
         process = subprocess.Popen(
             [sys.executable, "-m", service],
             env=self.env_for(service),
@@ -233,6 +236,8 @@ def _echo(service: str, stream: object, log: object) -> None:
 
 
 def main() -> None:
+    # Whatever the stack writes under the data folder is its owner's only.
+    os.umask(0o077)
     # On one machine the clocks tick every 5 s (service levels, expiry reminders), unless set.
     os.environ.setdefault("CONTINUUM_CLOCK_TICK_SECONDS", "5")
     data_dir = Path(os.environ.get("CONTINUUM_DATA_DIR", ".data")).resolve()
