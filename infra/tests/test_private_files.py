@@ -40,7 +40,11 @@ async def test_a_sqlite_database_and_the_folder_made_for_it_are_private(tmp_path
             await conn.execute(text("INSERT INTO notes VALUES ('kept private')"))
         async with db.read() as conn:  # a reader keeps the -wal and -shm in place
             files = sorted(p.name for p in folder.iterdir())
-            assert files == ["supervision.sqlite", "supervision.sqlite-shm", "supervision.sqlite-wal"]
+            assert files == [
+                "supervision.sqlite",
+                "supervision.sqlite-shm",
+                "supervision.sqlite-wal",
+            ]
             assert {name: mode(folder / name) for name in files} == dict.fromkeys(files, 0o600)
             await conn.execute(text("SELECT 1"))
     finally:

@@ -35,6 +35,12 @@ from infra.db import private_file, private_folder
 from infra.grpc.client import open_channel
 from infra.messaging.admin import ensure_topics, wait_for_broker
 from infra.messaging.broker import EmbeddedBroker
+from infra.messaging.security import (
+    PROTOCOL_VARIABLE,
+    KafkaSecuritySettings,
+    SecurityProtocol,
+    kafka_security,
+)
 from infra.security.policy import Role
 from infra.security.tokens import (
     DEFAULT_AUDIENCE,
@@ -120,14 +126,20 @@ class Stack:
             self.bootstrap_servers = self._broker.bootstrap_servers
             # A fresh embedded broker has none of the events the stores hold.
             self._republish = True
-        wait_for_broker(self.bootstrap_servers, timeout=30)
-        ensure_topics(self.bootstrap_servers, ALL_TOPICS)
+            security = None  # it listens on loopback, in plaintext
+        else:
+            # Another broker is reached as the services reach it (CONTINUUM_KAFKA_*).
+            security = kafka_security(KafkaSecuritySettings())
+        wait_for_broker(self.bootstrap_servers, timeout=30, security=security)
+        ensure_topics(self.bootstrap_servers, ALL_TOPICS, security=security)
         return self.bootstrap_servers
 
     def env_for(self, service: str) -> dict[str, str]:
         env = dict(os.environ)
         env.update(self.extra_env)
         env["KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap_servers or ""
+        if self.embedded:
+            env[PROTOCOL_VARIABLE] = SecurityProtocol.PLAINTEXT
         env[grpc_address_variable(service)] = self.addresses[service]
         env.setdefault(
             database_url_variable(service), f"sqlite:///{self.data_dir / service}.sqlite"
