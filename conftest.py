@@ -1,4 +1,5 @@
-"""Fixtures every test tier shares: the storage backends a storage test runs against.
+"""Fixtures every test tier shares: the storage backends a storage test runs against, and a
+certificate authority of the test's own for the TLS tests.
 
 SQLite always. PostgreSQL too when TEST_POSTGRES_URL is set (CI sets it; then a PostgreSQL test
 never skips: an unreachable server fails it), or else in a testcontainers PostgreSQL where a
@@ -7,13 +8,21 @@ Docker engine answers. Each PostgreSQL test gets a schema of its own, dropped af
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -110,3 +119,98 @@ async def make_database(
 async def database(make_database: DatabaseFactory) -> Database:
     """One migrated, empty database with the infra tables only, on each backend in turn."""
     return await make_database(())
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A certificate and its private key, PEM-encoded, and the files they were written to."""
+
+    certificate: bytes
+    private_key: bytes
+    certificate_file: Path
+    key_file: Path
+
+
+class CertificateAuthority:
+    """A certificate authority of the test's own, issuing TLS certificates into `folder`: for
+    servers (valid for 127.0.0.1 and localhost) and for clients."""
+
+    def __init__(self, folder: Path, name: str = "Continuum test CA") -> None:
+        self._folder = folder
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self._name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        now = dt.datetime.now(dt.UTC)
+        self.certificate = (
+            x509.CertificateBuilder()
+            .subject_name(self._name)
+            .issuer_name(self._name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(_usage(cert_sign=True), critical=True)
+            .sign(self._key, hashes.SHA256())
+        )
+        self.pem = self.certificate.public_bytes(serialization.Encoding.PEM)
+        self.file = folder / f"{name.replace(' ', '-').lower()}.pem"
+        self.file.write_bytes(self.pem)
+
+    def server(self, name: str = "localhost") -> Issued:
+        names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+        return self._issue(name, ExtendedKeyUsageOID.SERVER_AUTH, names)
+
+    def client(self, name: str = "staff-app") -> Issued:
+        return self._issue(name, ExtendedKeyUsageOID.CLIENT_AUTH, [x509.DNSName(name)])
+
+    def _issue(self, name: str, purpose: x509.ObjectIdentifier, names: list[Any]) -> Issued:
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = dt.datetime.now(dt.UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(self._name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([purpose]), critical=False)
+            .add_extension(_usage(digital_signature=True), critical=True)
+            .sign(self._key, hashes.SHA256())
+        )
+        issued = Issued(
+            certificate=certificate.public_bytes(serialization.Encoding.PEM),
+            private_key=key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+            certificate_file=self._folder / f"{name}.crt",
+            key_file=self._folder / f"{name}.key",
+        )
+        issued.certificate_file.write_bytes(issued.certificate)
+        issued.key_file.write_bytes(issued.private_key)
+        return issued
+
+
+def _usage(*, cert_sign: bool = False, digital_signature: bool = False) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+@pytest.fixture
+def certificate_authority(tmp_path: Path) -> CertificateAuthority:
+    """A fresh authority for the test, its certificates written under tmp_path."""
+    folder = tmp_path / "tls"
+    folder.mkdir()
+    return CertificateAuthority(folder)

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from continuum.compliance.v1 import compliance_service_pb2 as compliance
 from continuum.compliance.v1 import credential_service_pb2 as credential
 from continuum.supervision.v1 import supervision_service_pb2 as pb
-from contracts.events import SessionLogged
+from contracts.events import SessionLogged, SessionVoided
 from contracts.topics import SUPERVISION_EVENTS, dead_letter_topic
 from infra.devstack import Stack
 from infra.eventstore import EventMetadata, OutboxMessage
@@ -304,6 +304,36 @@ def test_a_malformed_message_is_dead_lettered_and_the_consumer_goes_on(
     supervisee = supervisee_with_agreement(app)
     app.log(unique("ses"), "sup-e2e", [supervisee], AUSTIN, dt.date(2026, 10, 8), 60)
     eventually(lambda: app.hours(supervisee), lambda v: v.total_minutes == 60)
+
+
+def test_an_event_compliance_cannot_read_leaves_its_typed_text_out_of_logs_and_dead_letters(
+    stack: Stack,
+) -> None:
+    assert stack.bootstrap_servers is not None
+    typed = f"disclosed a relapse {uuid.uuid4().hex[:8]}"
+    session = unique("ses")
+    void = OutboxMessage(
+        event_id=uuid.uuid4(),
+        topic=SUPERVISION_EVENTS.name,
+        key=session,
+        ce_type=SessionVoided.ce_type(),
+        source="/continuum/supervision",
+        subject=f"session-{session}",
+        occurred_at=dt.datetime.now(dt.UTC),
+        # Its date is not a date: compliance cannot read it by its contract.
+        data={"session_id": session, "supervisee_ids": ["see-1"], "date": "soon", "reason": typed},
+        metadata=EventMetadata(correlation_id="e2e"),
+    )
+    key, value, headers = encode(void)
+
+    asyncio.run(_produce(stack.bootstrap_servers, [(key, value, headers)]))
+
+    dead = asyncio.run(_dead_letters(stack.bootstrap_servers, "continuum.compliance", value, 60))
+    assert dead["dlt.reason"]
+    assert all(typed.encode() not in header for header in dead.values())
+    log = stack.data_dir / "compliance.log"
+    eventually(log.read_text, lambda text: str(void.event_id) in text)
+    assert typed not in log.read_text()
 
 
 def test_restarting_a_producer_republishes_its_log_and_nothing_counts_twice(

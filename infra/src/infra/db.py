@@ -3,15 +3,22 @@
 SQLite is the embedded default, PostgreSQL is production. On SQLite every write transaction
 starts with BEGIN IMMEDIATE: a deferred transaction that reads and then writes can fail at once
 with "database is locked" when another writer got in between, whatever the busy timeout.
+
+What a database holds is behavioral-health data: a SQLite file (and its -wal and -shm, which
+SQLite creates with the file's own mode) is readable by its owner only, in a folder of its own
+it creates as such; and no error of the engines carries the values of a statement
+(`hide_parameters`), so nothing a person typed reaches a log line or a dead letter's reason.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -34,6 +41,10 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 log = logging.getLogger(__name__)
+
+# The modes of what a service stores: its folder and its files, its owner's only.
+PRIVATE_FOLDER_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
 
 # An execution option: a transaction that only reads (on SQLite it takes no write lock).
 READ_ONLY = "continuum_read_only"
@@ -123,7 +134,9 @@ class Database:
                 args: dict[str, Any] = {"timeout": 30, "check_same_thread": False}
             else:
                 args = {} if self.schema is None else {"options": f"-csearch_path={self.schema}"}
-            self._blocking = create_engine(url, connect_args=args, pool_size=8, max_overflow=8)
+            self._blocking = create_engine(
+                url, connect_args=args, pool_size=8, max_overflow=8, hide_parameters=True
+            )
             if self.is_sqlite:
                 _take_over_sqlite_transactions(self._blocking)
         return self._blocking
@@ -134,10 +147,14 @@ class Database:
     ) -> Database:
         """schema (PostgreSQL only) puts every table in that schema, created on migrate."""
         url = normalize_url(url)
-        kwargs: dict[str, Any] = {}
+        # A statement's values never appear in an error's message (nor in what logs it).
+        kwargs: dict[str, Any] = {"hide_parameters": True}
         if url.startswith("sqlite"):
             # The busy timeout makes concurrent writers queue rather than fail.
             kwargs["connect_args"] = {"timeout": 30}
+            database = make_url(url).database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                private_sqlite_file(Path(database))
         elif schema is not None:
             kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
         return cls(create_async_engine(url, **kwargs), migrations, schema=schema)
@@ -177,6 +194,38 @@ class Database:
         if self._blocking is not None:
             self._blocking.dispose()
             self._blocking = None
+
+
+def private_folder(folder: Path) -> Path:
+    """`folder`, created if missing, readable and searchable by its owner only."""
+    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
+    folder.chmod(PRIVATE_FOLDER_MODE)
+    return folder
+
+
+def private_file(path: Path) -> Path:
+    """`path`, created empty if missing, readable and writable by its owner only: created so
+    (never readable by others for an instant), and tightened if it was made before."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(descriptor, PRIVATE_FILE_MODE)
+    finally:
+        os.close(descriptor)
+    return path
+
+
+def private_sqlite_file(path: Path) -> None:
+    """A SQLite database file its owner only can read, before SQLite opens it: SQLite gives
+    the -wal and -shm it creates the database file's mode. The folder is made private only
+    when this creates it (a database may live in a folder shared with other things); -wal and
+    -shm left by an earlier run are tightened too."""
+    if not path.parent.exists():
+        private_folder(path.parent)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            companion.chmod(PRIVATE_FILE_MODE)
 
 
 def _migrate(conn: Connection, migrations: Sequence[Migration]) -> None:

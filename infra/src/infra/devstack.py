@@ -31,9 +31,16 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from contracts.topics import ALL_TOPICS
+from infra.db import private_file, private_folder
 from infra.grpc.client import open_channel
 from infra.messaging.admin import ensure_topics, wait_for_broker
 from infra.messaging.broker import EmbeddedBroker
+from infra.messaging.security import (
+    PROTOCOL_VARIABLE,
+    KafkaSecuritySettings,
+    SecurityProtocol,
+    kafka_security,
+)
 from infra.security.policy import Role
 from infra.security.tokens import (
     DEFAULT_AUDIENCE,
@@ -109,7 +116,8 @@ class Stack:
         return self._broker is not None
 
     def start_broker(self) -> str:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # What the services keep there is behavioral-health data: its owner's only.
+        private_folder(self.data_dir)
         if self.bootstrap_servers is None:
             self._broker = EmbeddedBroker(
                 port=self.broker_port, log_file=self.data_dir / "broker.log"
@@ -118,14 +126,20 @@ class Stack:
             self.bootstrap_servers = self._broker.bootstrap_servers
             # A fresh embedded broker has none of the events the stores hold.
             self._republish = True
-        wait_for_broker(self.bootstrap_servers, timeout=30)
-        ensure_topics(self.bootstrap_servers, ALL_TOPICS)
+            security = None  # it listens on loopback, in plaintext
+        else:
+            # Another broker is reached as the services reach it (CONTINUUM_KAFKA_*).
+            security = kafka_security(KafkaSecuritySettings())
+        wait_for_broker(self.bootstrap_servers, timeout=30, security=security)
+        ensure_topics(self.bootstrap_servers, ALL_TOPICS, security=security)
         return self.bootstrap_servers
 
     def env_for(self, service: str) -> dict[str, str]:
         env = dict(os.environ)
         env.update(self.extra_env)
         env["KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap_servers or ""
+        if self.embedded:
+            env[PROTOCOL_VARIABLE] = SecurityProtocol.PLAINTEXT
         env[grpc_address_variable(service)] = self.addresses[service]
         env.setdefault(
             database_url_variable(service), f"sqlite:///{self.data_dir / service}.sqlite"
@@ -140,7 +154,8 @@ class Stack:
         return env
 
     def start_service(self, service: str) -> None:
-        log = open(self.data_dir / f"{service}.log", "ab")  # noqa: SIM115 - owned by the child
+        # Owned by the child, which writes its output there (unless echoed).
+        log = private_file(self.data_dir / f"{service}.log").open("ab")
         process = subprocess.Popen(
             [sys.executable, "-m", service],
             env=self.env_for(service),
@@ -233,6 +248,8 @@ def _echo(service: str, stream: object, log: object) -> None:
 
 
 def main() -> None:
+    # Whatever the stack writes under the data folder is its owner's only.
+    os.umask(0o077)
     # On one machine the clocks tick every 5 s (service levels, expiry reminders), unless set.
     os.environ.setdefault("CONTINUUM_CLOCK_TICK_SECONDS", "5")
     data_dir = Path(os.environ.get("CONTINUUM_DATA_DIR", ".data")).resolve()

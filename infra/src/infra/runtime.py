@@ -11,12 +11,14 @@ import asyncio
 import datetime as dt
 import gc
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from faststream.kafka import KafkaBroker
+from faststream.security import BaseSecurity
 from opentelemetry import trace
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from pydantic import Field
@@ -28,12 +30,20 @@ from infra.application import CommandContext
 from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database, Migration
 from infra.eventstore import EventMetadata, SqlEventStore, Translator
+from infra.exposure import Environment, insecure_start_reasons
 from infra.grpc.metadata import CallContext
 from infra.grpc.server import GrpcServer, ServiceBinding, install_signal_handlers
+from infra.grpc.tls import GrpcTlsSettings, ServerTls, TlsMisconfigured
 from infra.messaging.cloudevents import IncomingEvent
 from infra.messaging.consumer import Subscription
 from infra.messaging.publisher import KafkaPublisher
+from infra.messaging.security import (
+    KafkaSecurityMisconfigured,
+    KafkaSecuritySettings,
+    kafka_security,
+)
 from infra.outbox import OutboxRelay, republish_log
+from infra.redaction import configure_logging
 from infra.security.access_log import AccessRecorder, SqlAccessLog
 from infra.security.access_log_api import access_log_binding
 from infra.security.guard import Guard
@@ -70,6 +80,12 @@ class PlatformSettings(BaseSettings):
     continuum_jwks: str | None = None
     continuum_token_issuer: str = DEFAULT_ISSUER
     continuum_token_audience: str = DEFAULT_AUDIENCE
+    # Outside development an insecure start is refused (`infra.exposure`).
+    continuum_environment: Environment = Environment.DEVELOPMENT
+    # TLS on the gRPC port (CONTINUUM_GRPC_TLS_*) and the Kafka clients' TLS and SASL
+    # (CONTINUUM_KAFKA_*).
+    grpc_tls: GrpcTlsSettings = Field(default_factory=GrpcTlsSettings)
+    kafka_security: KafkaSecuritySettings = Field(default_factory=KafkaSecuritySettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +139,41 @@ def verifier_at_start(platform: PlatformSettings) -> TokenVerifier:
     return TokenVerifier(
         keys, issuer=platform.continuum_token_issuer, audience=platform.continuum_token_audience
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Transport:
+    """How the service's gRPC port and its Kafka clients are secured."""
+
+    grpc_tls: ServerTls | None
+    kafka_security: BaseSecurity | None
+
+
+def transport_at_start(settings: ServiceSettings) -> Transport:
+    """The gRPC TLS material and the Kafka security, read before the service opens anything.
+    Settings that cannot be used refuse the start, in any environment; an insecure exposure
+    refuses it outside development (`infra.exposure`) and is logged in development."""
+    platform = settings.platform
+    try:
+        transport = Transport(
+            platform.grpc_tls.server_tls(), kafka_security(platform.kafka_security)
+        )
+    except (TlsMisconfigured, KafkaSecurityMisconfigured) as error:
+        raise StartupRefused(str(error)) from error
+    reasons = insecure_start_reasons(
+        grpc_address_variable=f"{settings.name.upper()}_GRPC_ADDRESS",
+        grpc_address=settings.grpc_address,
+        grpc_tls=transport.grpc_tls,
+        bootstrap_servers=platform.kafka_bootstrap_servers,
+        kafka=platform.kafka_security,
+        jwks=platform.continuum_jwks,
+    )
+    environment = platform.continuum_environment
+    if reasons and environment is not Environment.DEVELOPMENT:
+        raise StartupRefused(f"CONTINUUM_ENVIRONMENT is {environment}: {'; '.join(reasons)}")
+    for reason in reasons:
+        log.warning("%s (refused outside development)", reason)
+    return transport
 
 
 def utcnow() -> dt.datetime:
@@ -193,6 +244,7 @@ async def run_service(
     compose: Callable[[Runtime], ServiceParts],
 ) -> None:
     """Runs one service until SIGTERM or SIGINT, then stops it in reverse order."""
+    transport = transport_at_start(settings)
     verifier = verifier_at_start(settings.platform)
     telemetry = setup_telemetry(f"continuum-{settings.name}")
     db = Database.from_url(settings.database_url, migrations)
@@ -216,8 +268,12 @@ async def run_service(
         queued = await republish_log(db, store, translate)
         log.info("%s: %d stored events queued to be published again", settings.name, queued)
 
+    # One broker connection publishes and consumes: every Kafka client of the service gets
+    # the same security.
     publisher = KafkaPublisher(
-        settings.platform.kafka_bootstrap_servers, client_id=f"continuum-{settings.name}"
+        settings.platform.kafka_bootstrap_servers,
+        client_id=f"continuum-{settings.name}",
+        security=transport.kafka_security,
     )
     runtime = Runtime(settings, telemetry, db, store, publisher.broker, runner)
     parts = compose(runtime)
@@ -233,6 +289,7 @@ async def run_service(
         settings.grpc_address,
         [*parts.grpc, access_log_binding(access_log)],
         telemetry=telemetry,
+        tls=transport.grpc_tls,
         guard=Guard(verifier, relations=parts.relations, access_log=AccessRecorder(access_log)),
     )
     relay = OutboxRelay(db, publisher, relay_id=f"{settings.name}-relay")
@@ -274,7 +331,10 @@ async def run_service(
 
 def main(service: str, default_port: int, run: Callable[[ServiceSettings], Any]) -> None:
     """The body of `python -m <service>`. A refused start exits with status 2 and its reason."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # What the service writes (SQLite files, whatever a library creates) is its owner's only,
+    # and its logs describe errors rather than quote them (`infra.redaction`).
+    os.umask(0o077)
+    configure_logging()
     try:
         asyncio.run(run(load_settings(service, default_port)))
     except (StartupRefused, UnguardedRpc) as refused:

@@ -16,6 +16,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from infra.redaction import redacted_traceback
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[dt.datetime], Awaitable[object]]
@@ -39,7 +41,12 @@ async def run_timer(
         try:
             result = await timer.job(clock())
             log.debug("%s ran: %s", timer.name, result)
-        except Exception:
-            log.exception("%s failed; trying again in %.0f s", timer.name, interval)
+        except Exception as error:
+            log.error(
+                "%s failed; trying again in %.0f s\n%s",
+                timer.name,
+                interval,
+                redacted_traceback(error),
+            )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), timeout=interval)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
@@ -20,9 +21,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, get_current_span
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contracts.events import SessionLogged
+from contracts.events import SessionLogged, SessionVoided
 from contracts.topics import Topic, dead_letter_topic
 from infra.db import Database, Migration
 from infra.eventstore.model import EventMetadata, OutboxMessage
@@ -38,6 +40,7 @@ from infra.messaging.consumer import (
     Subscription,
 )
 from infra.messaging.publisher import KafkaPublisher, PublishError
+from infra.redaction import describe, redacted_traceback
 
 pytestmark = pytest.mark.integration
 
@@ -386,8 +389,96 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_after_its_retries(
     [dead] = await read_topic(kafka_broker, setup.dead_letters.name, expected=1)
     assert dead.headers["dlt.attempts"] == str(QUICK_RETRIES.attempts)
     assert dead.headers["dlt.error.type"] == "builtins.RuntimeError"
-    assert dead.headers["dlt.reason"] == "projection bug"
+    # Named by its kind: a library's message may quote the event's values.
+    assert dead.headers["dlt.reason"] == "RuntimeError"
     assert await handled(db) == [(str(good.event_id), 2)]
+
+
+# What a person typed, in an event a consumer cannot apply: it must reach neither a log line,
+# nor a dead letter's headers, nor a span; only the dead letter's body (the copy to replay).
+TYPED = "the supervisee disclosed a relapse to the supervisor"
+
+
+async def _quote_the_event(conn: AsyncConnection, event: IncomingEvent) -> None:
+    raise ValueError(f"cannot apply a void whose reason is {event.data['reason']!r}")
+
+
+async def _read_by_its_contract(conn: AsyncConnection, event: IncomingEvent) -> None:
+    event.contract()  # the date is not a date: pydantic's error repeats the whole input
+
+
+async def _store_it_badly(conn: AsyncConnection, event: IncomingEvent) -> None:
+    # NOT NULL refused, on every backend, in a statement whose parameters hold the text.
+    await conn.execute(
+        text("INSERT INTO handled (event_id, n) VALUES (:event_id, :n)"),
+        {"event_id": event.data["reason"][:36], "n": None},
+    )
+
+
+@pytest.mark.parametrize(
+    ("handler", "reason"),
+    [
+        (_quote_the_event, "ValueError"),
+        (_read_by_its_contract, "ValidationError: date: date_from_datetime_parsing"),
+        (_store_it_badly, "IntegrityError"),
+    ],
+    ids=["a-message-quoting-it", "invalid-contract-data", "a-statement-holding-it"],
+)
+async def test_a_dead_letter_and_the_logs_name_the_failure_never_what_the_event_holds(
+    kafka_broker: KafkaBroker,
+    db: Database,
+    publisher: KafkaPublisher,
+    setup: Setup,
+    caplog: pytest.LogCaptureFixture,
+    handler: Handler,
+    reason: str,
+) -> None:
+    caplog.set_level(logging.INFO)  # what a service logs
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    void_type = SessionVoided.ce_type()
+    await consume(kafka_broker, db, setup, {void_type: handler}, tracer=provider.get_tracer("t"))
+    void = outbox(
+        setup.topic,
+        ce_type=void_type,
+        data={"session_id": "s-1", "supervisee_ids": ["see-1"], "date": "soon", "reason": TYPED},
+    )
+
+    await publisher.publish([void])
+
+    [dead] = await read_topic(kafka_broker, setup.dead_letters.name, expected=1)
+    assert dead.headers["dlt.reason"].startswith(reason)
+    assert dead.headers["dlt.event.id"] == str(void.event_id)
+    assert dead.headers["dlt.event.type"] == void_type
+    assert all(TYPED[:20] not in value for value in dead.headers.values())
+    assert TYPED.encode() in (dead.value or b"")  # the original, kept to be replayed
+    assert "dead-lettered" in caplog.text and str(void.event_id) in caplog.text
+    assert TYPED[:20] not in caplog.text
+    recorded = [
+        (event.attributes, span.status.description)
+        for span in spans.get_finished_spans()
+        for event in span.events
+    ]
+    assert recorded and TYPED[:20] not in repr(recorded)
+
+
+async def test_a_database_error_hides_its_parameters_and_is_described_by_its_kind(
+    db: Database,
+) -> None:
+    with pytest.raises(IntegrityError) as raised:
+        async with db.transaction() as conn:
+            await conn.execute(
+                text("INSERT INTO handled (event_id, n) VALUES (:event_id, :n)"),
+                {"event_id": TYPED[:36], "n": None},
+            )
+
+    assert "[SQL parameters hidden" in str(raised.value)
+    # PostgreSQL's own detail still shows the row ("Failing row contains ..."): what is said
+    # of the error outside the process is its kind.
+    assert describe(raised.value).startswith("IntegrityError")
+    assert TYPED[:20] not in describe(raised.value)
+    assert TYPED[:20] not in redacted_traceback(raised.value)
 
 
 class FlakyDatabase:

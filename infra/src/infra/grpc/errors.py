@@ -12,7 +12,8 @@ status themselves; `map_errors` (applied by the server to each of its services' 
 | AlreadyRecorded                     | ALREADY_EXISTS      | the error's message           |
 | RuleViolated, any other DomainError | FAILED_PRECONDITION | the error's message           |
 | ConcurrencyError                    | ABORTED             | generic: reload and retry     |
-| anything else                       | INTERNAL            | generic; the error is logged  |
+| anything else                       | INTERNAL            | generic; the error is logged, |
+|                                     |                     | described, never quoted       |
 
 Invalid arguments also carry a google.rpc.BadRequest with one field violation per field in the
 standard `grpc-status-details-bin` trailer, so clients can point at each field.
@@ -36,6 +37,7 @@ from opentelemetry.metrics import Counter
 from infra.ddd import AlreadyRecorded, DomainError, InvalidInput, NotFound, RuleViolated
 from infra.eventstore.model import ConcurrencyError
 from infra.grpc._handlers import UnaryBehavior, service_of, wrap_unary_response
+from infra.redaction import record_failure, redacted_traceback
 
 logger = logging.getLogger(__name__)
 
@@ -150,8 +152,11 @@ def map_errors(
             except Exception as error:
                 failure = to_rpc_failure(error)
                 if failure.code is grpc.StatusCode.INTERNAL:
-                    logger.exception("unexpected error while handling %s", method)
-                    trace.get_current_span().record_exception(error)
+                    # Its message may quote the request or a statement's values: described.
+                    logger.error(
+                        "unexpected error while handling %s\n%s", method, redacted_traceback(error)
+                    )
+                    record_failure(trace.get_current_span(), error, "internal error")
             code = failure.code
             # Aborting outside the except block keeps the original error out of the
             # AbortError's chain, hence out of anything that formats it.

@@ -1,6 +1,6 @@
 """The gRPC server every service runs: its own services plus health checking and reflection,
-errors mapped to status codes, a server span per RPC where spans are kept, and a graceful
-shutdown.
+errors mapped to status codes, a server span per RPC where spans are kept, TLS (mutual TLS
+when a client authority is given: `infra.grpc.tls`), and a graceful shutdown.
 
 What every call of the services goes through (refusal during shutdown, error mapping, the
 caller's trace context) wraps each method's behavior once, when it is registered: an
@@ -36,6 +36,7 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from infra.grpc._handlers import UnaryBehavior, service_of, wrap_unary_response
 from infra.grpc.errors import map_errors
+from infra.grpc.tls import ServerTls
 from infra.security.guard import Guard
 from infra.telemetry import TelemetryHandle, context_from
 
@@ -75,6 +76,7 @@ class GrpcServer:
         interceptors: Sequence[Any] = (),
         options: Sequence[tuple[str, Any]] = (),
         guard: Guard | None = None,
+        tls: ServerTls | None = None,
     ) -> None:
         if not services:
             raise ValueError("a GrpcServer needs at least one service")
@@ -88,6 +90,7 @@ class GrpcServer:
         self._extra_interceptors = tuple(interceptors)
         self._options = tuple(options)
         self._guard = guard
+        self._tls = tls
         self._server: Any = None
         self._health: HealthServicer | None = None
         self._drain: _Drain | None = None
@@ -127,7 +130,11 @@ class GrpcServer:
             binding.add_to_server(binding.servicer, registrar)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(self.service_names, server)
-        port: int = server.add_insecure_port(self._address)
+        port: int = (
+            server.add_insecure_port(self._address)
+            if self._tls is None
+            else server.add_secure_port(self._address, self._tls.credentials())
+        )
         if port == 0:
             raise RuntimeError(f"could not bind {self._address}")
         self._server = server
@@ -135,7 +142,12 @@ class GrpcServer:
         await server.start()
         for name in ("", *sorted(self._service_names)):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        logger.info("gRPC server listening on port %d: %s", port, ", ".join(self.service_names))
+        logger.info(
+            "gRPC server listening on port %d (%s): %s",
+            port,
+            "plaintext" if self._tls is None else "mutual TLS" if self._tls.mutual else "TLS",
+            ", ".join(self.service_names),
+        )
 
     async def stop(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
         """Shuts down gracefully (see the module docstring); calling it again waits for the

@@ -1,7 +1,9 @@
 """Topic administration with kafka-python: create the declared topics, wait for a broker.
 
 The functions block (kafka-python is synchronous); from async code run them with
-`asyncio.to_thread`. Topics are declared once in `contracts.topics`.
+`asyncio.to_thread`. Topics are declared once in `contracts.topics`. A secured cluster is
+reached with the process's `security` (`infra.messaging.security.kafka_security`), as every
+other Kafka client of ours is.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import kafka.errors
+from faststream.security import BaseSecurity
 from kafka.admin import KafkaAdminClient
 
 from contracts.topics import Topic
+from infra.messaging.security import client_options
 
 log = logging.getLogger(__name__)
 
@@ -22,16 +26,23 @@ CLIENT_ID = "continuum-admin"
 _TOPIC_ALREADY_EXISTS = kafka.errors.TopicAlreadyExistsError.errno
 
 
-def _admin(bootstrap: str, timeout_ms: int) -> Any:
+def _admin(bootstrap: str, timeout_ms: int, security: BaseSecurity | None) -> Any:
     return KafkaAdminClient(
         bootstrap_servers=bootstrap,
         client_id=CLIENT_ID,
         request_timeout_ms=timeout_ms,
         bootstrap_timeout_ms=timeout_ms,
+        **client_options(security),
     )
 
 
-def ensure_topics(bootstrap: str, topics: Iterable[Topic], *, timeout: float = 30.0) -> list[str]:
+def ensure_topics(
+    bootstrap: str,
+    topics: Iterable[Topic],
+    *,
+    timeout: float = 30.0,
+    security: BaseSecurity | None = None,
+) -> list[str]:
     """Creates every topic that does not exist yet, with its partitions and retention.ms, and
     returns the names it created. Existing topics are left as they are, so it is safe to run at
     every start-up and by several processes at once."""
@@ -39,7 +50,7 @@ def ensure_topics(bootstrap: str, topics: Iterable[Topic], *, timeout: float = 3
     if not wanted:
         return []
     timeout_ms = int(timeout * 1000)
-    admin = _admin(bootstrap, timeout_ms)
+    admin = _admin(bootstrap, timeout_ms, security)
     try:
         existing = _existing_partitions(admin, list(wanted))
         for name, partitions in existing.items():
@@ -94,7 +105,9 @@ def _existing_partitions(admin: Any, names: list[str]) -> dict[str, int]:
     }
 
 
-def wait_for_broker(bootstrap: str, timeout: float = 30.0) -> None:
+def wait_for_broker(
+    bootstrap: str, timeout: float = 30.0, *, security: BaseSecurity | None = None
+) -> None:
     """Blocks until a broker at `bootstrap` answers a metadata request; TimeoutError if none
     does within `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -107,7 +120,7 @@ def wait_for_broker(bootstrap: str, timeout: float = 30.0) -> None:
             )
         attempt_ms = max(100, int(min(remaining, 2.0) * 1000))
         try:
-            admin = _admin(bootstrap, attempt_ms)
+            admin = _admin(bootstrap, attempt_ms, security)
         except kafka.errors.KafkaError as exc:  # NoBrokersAvailable, timeouts
             last_error = exc
         else:

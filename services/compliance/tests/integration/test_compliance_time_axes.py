@@ -31,7 +31,7 @@ from conftest import DatabaseFactory
 from contracts import events as ev
 from contracts.rulepacks.model import RulePacks
 from infra.db import Database
-from infra.messaging.cloudevents import IncomingEvent
+from infra.messaging.cloudevents import IncomingEvent, MalformedMessage
 from infra.messaging.consumer import PermanentError
 from infra.schema import inbox
 
@@ -441,8 +441,8 @@ async def test_an_unreadable_message_naming_a_supervisee_makes_them_heard_of_and
         value=b'{"session_id": "s-x", "supervisee_ids": ["see-ghost"], "minutes": "sixty"}',
     )
     async with db.transaction() as conn:
-        await record_unapplied(conn, None, record, ValueError("not a CloudEvent"))
-        await record_unapplied(conn, None, record, ValueError("still not a CloudEvent"))
+        await record_unapplied(conn, None, record, MalformedMessage("not a CloudEvent"))
+        await record_unapplied(conn, None, record, MalformedMessage("still not a CloudEvent"))
 
     view = await supervisee_hours(SqlProjectedFacts(db), PACKS, "see-ghost", D("2026-12-31"), NOW)
 

@@ -75,5 +75,5 @@ class ReferralConsumer:
         try:
             await self._runner.run(RECORD, command, ctx, within=conn)
         except DomainError as refused:
-            # Delivering it again would decide the same: set it aside with the reason.
-            raise PermanentError(f"{type(refused).__name__}: {refused}") from refused
+            # Delivering it again would decide the same: set it aside with the rule it broke.
+            raise PermanentError.refusal(refused) from refused

@@ -45,4 +45,4 @@ class ConcernConsumer:
             )
         except DomainError as refused:
             # Delivering it again would decide the same: set it aside with the rule it broke.
-            raise PermanentError(f"{type(refused).__name__}: {refused}") from refused
+            raise PermanentError.refusal(refused) from refused

@@ -1,0 +1,187 @@
+"""Outside development a service refuses to start exposed insecurely, one sentence per reason
+naming the variable; in development it starts and says what production would refuse."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from infra.exposure import Environment, insecure_start_reasons, is_loopback
+from infra.grpc.tls import GrpcTlsSettings
+from infra.messaging.security import KafkaSecuritySettings, SecurityProtocol
+from infra.runtime import PlatformSettings, ServiceSettings, StartupRefused, transport_at_start
+from infra.security.tokens import JWKS_FILE, development_key
+
+pytestmark = pytest.mark.unit
+
+LOCAL = {
+    "grpc_address_variable": "REFERRAL_GRPC_ADDRESS",
+    "grpc_address": "127.0.0.1:50053",
+    "grpc_tls": None,
+    "bootstrap_servers": "127.0.0.1:9092",
+    "kafka": KafkaSecuritySettings(),
+    "jwks": None,
+}
+SASL_SSL = KafkaSecuritySettings(
+    security_protocol=SecurityProtocol.SASL_SSL,
+    sasl_username="referral",
+    sasl_password="a-long-random-password",  # type: ignore[arg-type]
+)
+
+
+@pytest.mark.parametrize(
+    ("address", "loopback"),
+    [
+        ("127.0.0.1:50051", True),
+        ("127.8.0.1:50051", True),
+        ("localhost:50051", True),
+        ("[::1]:50051", True),
+        ("unix:/run/continuum/supervision.sock", True),
+        ("0.0.0.0:50051", False),
+        ("[::]:50051", False),
+        (":50051", False),
+        ("10.0.4.7:50051", False),
+        ("supervision.continuum.svc:50051", False),
+    ],
+)
+def test_an_address_is_loopback_only_when_it_stays_on_the_machine(
+    address: str, loopback: bool
+) -> None:
+    assert is_loopback(address) is loopback
+
+
+def test_a_service_on_loopback_with_a_local_broker_exposes_nothing() -> None:
+    assert insecure_start_reasons(**LOCAL) == []
+
+
+def test_a_plaintext_port_on_every_interface_is_a_reason_naming_the_address_and_the_tls_files(
+    certificate_authority: Any,
+) -> None:
+    issued = certificate_authority.server()
+    tls = GrpcTlsSettings(cert_file=issued.certificate_file, key_file=issued.key_file)
+
+    reasons = insecure_start_reasons(**LOCAL | {"grpc_address": "0.0.0.0:50053"})
+    with_tls = insecure_start_reasons(
+        **LOCAL | {"grpc_address": "0.0.0.0:50053", "grpc_tls": tls.server_tls()}
+    )
+
+    assert reasons == [
+        "REFERRAL_GRPC_ADDRESS 0.0.0.0:50053 is not a loopback address and the port would be "
+        "plaintext: set CONTINUUM_GRPC_TLS_CERT_FILE and CONTINUUM_GRPC_TLS_KEY_FILE"
+    ]
+    assert with_tls == []
+
+
+@pytest.mark.parametrize("protocol", [SecurityProtocol.PLAINTEXT, SecurityProtocol.SASL_PLAINTEXT])
+def test_an_unencrypted_connection_to_a_broker_elsewhere_is_a_reason(
+    protocol: SecurityProtocol,
+) -> None:
+    kafka = KafkaSecuritySettings(
+        security_protocol=protocol,
+        sasl_username="referral",
+        sasl_password="a-long-random-password",  # type: ignore[arg-type]
+    )
+
+    [reason] = insecure_start_reasons(
+        **LOCAL | {"bootstrap_servers": "127.0.0.1:9092,kafka-1:9092", "kafka": kafka}
+    )
+
+    assert reason.startswith("KAFKA_BOOTSTRAP_SERVERS names kafka-1:9092, not a loopback address")
+    assert f"CONTINUUM_KAFKA_SECURITY_PROTOCOL is {protocol}" in reason
+    assert (
+        insecure_start_reasons(**LOCAL | {"bootstrap_servers": "kafka-1:9093", "kafka": SASL_SSL})
+        == []
+    )
+
+
+@pytest.mark.parametrize("password", ["", "changeme", "Password", " kafka "])
+def test_a_sasl_password_left_empty_or_at_a_placeholder_is_a_reason(password: str) -> None:
+    kafka = SASL_SSL.model_copy(update={"sasl_password": SecretStr(password)})
+
+    reasons = insecure_start_reasons(
+        **LOCAL | {"bootstrap_servers": "kafka-1:9093", "kafka": kafka}
+    )
+
+    assert reasons == ["CONTINUUM_KAFKA_SASL_PASSWORD is empty or a well-known default password"]
+
+
+def test_tokens_verified_by_the_development_stacks_key_are_a_reason(tmp_path: Path) -> None:
+    development_key(tmp_path / "security")  # the JWKS beside the key that signs its tokens
+    published = tmp_path / "idp" / JWKS_FILE
+    published.parent.mkdir()
+    published.write_text((tmp_path / "security" / JWKS_FILE).read_text())
+    beside = str(tmp_path / "security" / JWKS_FILE)
+
+    [reason] = insecure_start_reasons(**LOCAL | {"jwks": beside})
+
+    assert reason.startswith(f"CONTINUUM_JWKS {beside} lies beside the private key")
+    assert insecure_start_reasons(**LOCAL | {"jwks": str(published)}) == []
+    assert insecure_start_reasons(**LOCAL | {"jwks": "https://idp.example.org/jwks"}) == []
+
+
+def test_keys_fetched_over_plain_http_from_elsewhere_are_a_reason() -> None:
+    [reason] = insecure_start_reasons(**LOCAL | {"jwks": "http://idp.example.org/jwks"})
+
+    assert reason.startswith(
+        "CONTINUUM_JWKS http://idp.example.org/jwks is fetched over plain http"
+    )
+    assert insecure_start_reasons(**LOCAL | {"jwks": "http://127.0.0.1:8080/jwks"}) == []
+
+
+def _settings(environment: Environment, **platform: Any) -> ServiceSettings:
+    return ServiceSettings(
+        "referral",
+        "0.0.0.0:50053",
+        "sqlite:///unused.sqlite",
+        PlatformSettings(continuum_environment=environment, **platform),
+    )
+
+
+def test_in_production_an_insecure_start_is_refused_with_every_reason() -> None:
+    settings = _settings(Environment.PRODUCTION, kafka_bootstrap_servers="kafka-1:9092")
+
+    with pytest.raises(StartupRefused) as refused:
+        transport_at_start(settings)
+
+    said = str(refused.value)
+    assert said.startswith("CONTINUUM_ENVIRONMENT is production: REFERRAL_GRPC_ADDRESS 0.0.0.0")
+    assert "; KAFKA_BOOTSTRAP_SERVERS names kafka-1:9092" in said
+
+
+def test_in_development_an_insecure_start_goes_on_and_says_what_production_refuses(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+
+    transport = transport_at_start(_settings(Environment.DEVELOPMENT))
+
+    assert transport.grpc_tls is None and transport.kafka_security is None
+    assert "REFERRAL_GRPC_ADDRESS 0.0.0.0:50053 is not a loopback address" in caplog.text
+    assert "(refused outside development)" in caplog.text
+
+
+def test_settings_that_cannot_be_used_refuse_the_start_in_any_environment() -> None:
+    unusable = KafkaSecuritySettings(security_protocol=SecurityProtocol.SASL_SSL)
+
+    with pytest.raises(StartupRefused, match="CONTINUUM_KAFKA_SASL_USERNAME is not set"):
+        transport_at_start(_settings(Environment.DEVELOPMENT, kafka_security=unusable))
+
+
+def test_the_environment_and_the_transport_settings_are_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, certificate_authority: Any
+) -> None:
+    issued = certificate_authority.server()
+    monkeypatch.setenv("CONTINUUM_ENVIRONMENT", "production")
+    monkeypatch.setenv("CONTINUUM_GRPC_TLS_CERT_FILE", str(issued.certificate_file))
+    monkeypatch.setenv("CONTINUUM_GRPC_TLS_KEY_FILE", str(issued.key_file))
+    monkeypatch.setenv("CONTINUUM_KAFKA_SECURITY_PROTOCOL", "SSL")
+
+    platform = PlatformSettings()
+
+    assert platform.continuum_environment is Environment.PRODUCTION
+    assert platform.grpc_tls.cert_file == issued.certificate_file
+    assert platform.kafka_security.security_protocol is SecurityProtocol.SSL
