@@ -76,14 +76,7 @@ def writes(
     record: Record | None = None,
     related: tuple[Role, ...] = (),
 ) -> Rule:
-    return Rule(
-        frozenset((*roles, Role.ADMINISTRATOR)),
-        True,
-        site,
-        dict(own or {}),
-        record,
-        frozenset(related),
-    )
+    return _rule(roles, True, site, own, record, related, None)
 
 
 def reads(
@@ -94,9 +87,22 @@ def reads(
     related: tuple[Role, ...] = (),
     subjects: Mapping[str, str] | None = None,
 ) -> Rule:
+    return _rule(roles, False, site, own, record, related, subjects)
+
+
+def _rule(
+    roles: tuple[Role, ...],
+    write: bool,
+    site: str | None,
+    own: Mapping[Role, str] | None,
+    record: Record | None,
+    related: tuple[Role, ...],
+    subjects: Mapping[str, str] | None,
+) -> Rule:
+    # An administrator may call every RPC; each rule names the others.
     return Rule(
         frozenset((*roles, Role.ADMINISTRATOR)),
-        False,
+        write,
         site,
         dict(own or {}),
         record,
