@@ -484,6 +484,27 @@ async def test_a_reaction_rolled_back_with_its_caller_leaves_nothing_behind(sql:
     assert (ran.retry, ran.outcome) == (False, Total(total=1))
 
 
+async def test_reactions_in_one_transaction_see_what_the_earlier_ones_staged(
+    sql: Backend, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A consumer applies a batch in one transaction: the second event of a stream is decided
+    on the first one's append, at once, without conflicting with its own transaction."""
+    assert sql.db is not None
+    runner = sql.runner()
+    await runner.run(ADD, Add(tally_id="t-1", entry_id="e-0", n=1), CTX)
+
+    async with sql.db.transaction() as conn:
+        first = await runner.run(ADD, Add(tally_id="t-1", entry_id="e-1", n=1), CTX, within=conn)
+        second = await runner.run(ADD, Add(tally_id="t-1", entry_id="e-2", n=1), CTX, within=conn)
+
+    assert (first.outcome, second.outcome) == (Total(total=2), Total(total=3))
+    assert [e.version for e in await stream(sql, "tally-t-1")] == [1, 2, 3]
+    assert "conflicting" not in caplog.text
+    # What the committed transaction wrote is what the next command decides on.
+    after = await runner.run(ADD, Add(tally_id="t-1", entry_id="e-3", n=1), CTX)
+    assert after.outcome == Total(total=4)
+
+
 async def test_a_conflict_in_a_reaction_leaves_the_callers_transaction_usable(
     sql: Backend,
 ) -> None:

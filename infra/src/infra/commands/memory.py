@@ -41,7 +41,9 @@ class InMemoryUnitStore:
         self.tables: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self._lock = asyncio.Lock()
 
-    async def read(self, stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]:
+    async def read(
+        self, stream_id: str, *, after_version: int = 0, within: AsyncConnection | None = None
+    ) -> list[RecordedEvent]:
         return await self.events.read(stream_id, after_version=after_version)
 
     async def recorded(

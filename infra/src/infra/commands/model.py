@@ -133,8 +133,11 @@ class Committed:
 class UnitStore(Protocol):
     """Where units of work are committed, and what the runner reads back."""
 
-    async def read(self, stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]:
-        """A stream's committed events after a version, in order."""
+    async def read(
+        self, stream_id: str, *, after_version: int = 0, within: AsyncConnection | None = None
+    ) -> list[RecordedEvent]:
+        """A stream's committed events after a version, in order. `within`: as the caller's
+        open transaction sees them (with what it appended and has not committed yet)."""
         ...
 
     async def commit(self, unit: Unit, *, within: AsyncConnection | None = None) -> Committed:

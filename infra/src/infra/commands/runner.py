@@ -169,10 +169,17 @@ class _Read:
 class UnitOfWork:
     """One attempt at a command: the states it read, and what it stages to be recorded."""
 
-    def __init__(self, runner: CommandRunner, ctx: CommandContext, refresh: set[str]) -> None:
+    def __init__(
+        self,
+        runner: CommandRunner,
+        ctx: CommandContext,
+        refresh: set[str],
+        within: AsyncConnection | None = None,
+    ) -> None:
         self.ctx = ctx
         self._runner = runner
         self._refresh = refresh
+        self._within = within
         self._read: dict[str, _Read] = {}
         self._checks: dict[str, ReadCheck] = {}
         self._rows: list[IndexRow] = []
@@ -196,7 +203,10 @@ class UnitOfWork:
         read = self._read.get(stream_id)
         if read is None:
             state, version = await self._runner._load(
-                aggregate, stream_id, assume_new=new and stream_id not in self._refresh
+                aggregate,
+                stream_id,
+                assume_new=new and stream_id not in self._refresh,
+                within=self._within,
             )
             read = self._read[stream_id] = _Read(aggregate, state, version)
         return read.state  # type: ignore[no-any-return]
@@ -302,7 +312,7 @@ class CommandRunner:
         fingerprint = command.fingerprint() if key is not None else ""
         refresh: set[str] = set()
         for attempt in range(1, self._retry.attempts + 1):
-            uow = UnitOfWork(self, ctx, refresh)
+            uow = UnitOfWork(self, ctx, refresh, within)
             try:
                 outcome = await use_case.decide(uow, command)
             except DomainError as refused:
@@ -341,7 +351,7 @@ class CommandRunner:
                 earlier = await self.store.recorded(command_type, key or "", within=within)
                 if earlier is not None:
                     if earlier.fingerprint != fingerprint:
-                        await self._refuse_reuse(use_case, command, ctx, uow, earlier)
+                        await self._refuse_reuse(use_case, command, ctx, uow, earlier, within)
                     return self._answer(use_case, earlier, fingerprint, None)
                 streams = touched(unit)  # recorded and gone? decide again
             versions = uow._versions()
@@ -387,6 +397,7 @@ class CommandRunner:
         ctx: CommandContext,
         uow: UnitOfWork,
         earlier: CommandRecord,
+        within: AsyncConnection | None,
     ) -> None:
         """An identity taken by other content, found at commit (the decision took a stream to
         be new): decided once more on what the streams hold, so that the domain's own refusal
@@ -394,22 +405,32 @@ class CommandRunner:
         refresh = set(uow._versions())
         for stream_id in refresh:
             self._cache.mark_stale(stream_id, uow._versions()[stream_id])
-        await use_case.decide(UnitOfWork(self, ctx, refresh), command)
+        await use_case.decide(UnitOfWork(self, ctx, refresh, within), command)
         raise CommandIdMustNotBeReused(earlier.command_type, earlier.command_key)
 
     async def _load(
-        self, aggregate: Aggregate[S], stream_id: str, *, assume_new: bool
+        self,
+        aggregate: Aggregate[S],
+        stream_id: str,
+        *,
+        assume_new: bool,
+        within: AsyncConnection | None = None,
     ) -> tuple[S, int]:
+        """A stream's state: from the cache where it is current, else read on from the cache's
+        version. `within` a caller's transaction the read sees what that transaction appended
+        (a batch's earlier reactions), and the state is not cached, since the transaction may
+        still roll back; the streams it appended to were dropped from the cache on commit."""
         entry = self._cache.get(stream_id)
         if entry is not None and not entry.stale:
             return entry.state, entry.version
         if entry is None and assume_new:
             return aggregate.initial, 0
         base, after = (entry.state, entry.version) if entry is not None else (aggregate.initial, 0)
-        recorded = await self.store.read(stream_id, after_version=after)
+        recorded = await self.store.read(stream_id, after_version=after, within=within)
         state = aggregate.fold([aggregate.types.load(e.type, e.data) for e in recorded], base)
         version = recorded[-1].version if recorded else after
-        self._cache.put(stream_id, state, version)
+        if within is None:
+            self._cache.put(stream_id, state, version)
         return state, version
 
     async def state(self, aggregate: Aggregate[S], id: str) -> tuple[S, int]:

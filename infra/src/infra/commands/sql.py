@@ -99,15 +99,16 @@ class SqlUnitStore:
 
     # --- reading -----------------------------------------------------------------------------
 
-    async def read(self, stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]:
+    async def read(
+        self, stream_id: str, *, after_version: int = 0, within: AsyncConnection | None = None
+    ) -> list[RecordedEvent]:
+        if within is not None:
+            query = _stream_query(stream_id, after_version)
+            return [recorded_row(row) for row in await within.execute(query)]
         return await asyncio.to_thread(self._read, stream_id, after_version)
 
     def _read(self, stream_id: str, after_version: int) -> list[RecordedEvent]:
-        query = (
-            select(events)
-            .where(events.c.stream_id == stream_id, events.c.version > after_version)
-            .order_by(events.c.version)
-        )
+        query = _stream_query(stream_id, after_version)
         with self._reading() as conn:
             return [recorded_row(row) for row in conn.execute(query)]
 
@@ -467,3 +468,11 @@ def _cursor(conn: Connection) -> Any:
 def _identity(unit: Unit) -> tuple[str, str] | None:
     record = unit.record
     return None if record is None else (record.command_type, record.command_key)
+
+
+def _stream_query(stream_id: str, after_version: int) -> Any:
+    return (
+        select(events)
+        .where(events.c.stream_id == stream_id, events.c.version > after_version)
+        .order_by(events.c.version)
+    )
