@@ -1557,35 +1557,14 @@ class SqlFactsReader:
             for i in ids
         }
 
-    async def decisions(self, supervisee_id: str, known_at: dt.datetime) -> Decisions:
+    async def decisions(
+        self, supervisee_ids: Collection[str], known_at: dt.datetime
+    ) -> dict[str, Decisions]:
         conn = self._conn
-        leaves = await _rows(conn, approved_leaves, supervisee_id, known_at)
-        resolutions = await _rows(conn, verdict_resolutions, supervisee_id, known_at)
-        return Decisions(
-            leaves=tuple(
-                ApprovedLeave(
-                    start=r.start,
-                    end=r.end,
-                    approved_by=r.approved_by,
-                    reason=r.reason,
-                    recorded_at=r.recorded_at,
-                    source_event_id=r.source_event_id,
-                )
-                for r in leaves
-            ),
-            resolutions=tuple(
-                Resolution(
-                    verdict_id=r.verdict_id,
-                    kind=r.kind,
-                    reason=r.reason,
-                    by=r.resolved_by,
-                    on=r.on,
-                    recorded_at=r.recorded_at,
-                    source_event_id=r.source_event_id,
-                )
-                for r in resolutions
-            ),
-        )
+        ids = sorted(set(supervisee_ids))
+        leaves_of = await _of(conn, approved_leaves, ids, known_at)
+        resolutions_of = await _of(conn, verdict_resolutions, ids, known_at)
+        return {i: _decisions(leaves_of.get(i, ()), resolutions_of.get(i, ())) for i in ids}
 
     async def referrals_at(
         self, site_id: str, raised_by: dt.date, known_at: dt.datetime
@@ -1838,9 +1817,11 @@ class SqlProjectedFacts:
         async with self.snapshot() as read:
             return await read.supervisee_facts(supervisee_id, known_at)
 
-    async def decisions(self, supervisee_id: str, known_at: dt.datetime) -> Decisions:
+    async def decisions(
+        self, supervisee_ids: Collection[str], known_at: dt.datetime
+    ) -> dict[str, Decisions]:
         async with self.snapshot() as read:
-            return await read.decisions(supervisee_id, known_at)
+            return await read.decisions(supervisee_ids, known_at)
 
     async def referrals_at(
         self, site_id: str, raised_by: dt.date, known_at: dt.datetime
@@ -1925,13 +1906,6 @@ async def _of(
 ) -> defaultdict[str, list[Row[Any]]]:
     """The table's rows known at `known_at` of these supervisees, grouped by supervisee."""
     return await _by(conn, table, "supervisee_id", supervisee_ids, known_at)
-
-
-async def _rows(
-    conn: AsyncConnection, table: Table, supervisee_id: str, known_at: dt.datetime
-) -> list[Row[Any]]:
-    query = _select(table, known_at, table.c.supervisee_id == supervisee_id)
-    return list((await conn.execute(query)).all())
 
 
 async def _registrations(
@@ -2195,4 +2169,32 @@ def _evaluation(row: Row[Any], ack: Row[Any] | None) -> EvaluationFact:
         acknowledged_on=ack.acknowledged_on if ack else None,
         acknowledgement_recorded_at=ack.recorded_at if ack else None,
         acknowledgement_event_id=ack.source_event_id if ack else None,
+    )
+
+
+def _decisions(leaves: Sequence[Row[Any]], resolutions: Sequence[Row[Any]]) -> Decisions:
+    return Decisions(
+        leaves=tuple(
+            ApprovedLeave(
+                start=r.start,
+                end=r.end,
+                approved_by=r.approved_by,
+                reason=r.reason,
+                recorded_at=r.recorded_at,
+                source_event_id=r.source_event_id,
+            )
+            for r in leaves
+        ),
+        resolutions=tuple(
+            Resolution(
+                verdict_id=r.verdict_id,
+                kind=r.kind,
+                reason=r.reason,
+                by=r.resolved_by,
+                on=r.on,
+                recorded_at=r.recorded_at,
+                source_event_id=r.source_event_id,
+            )
+            for r in resolutions
+        ),
     )
