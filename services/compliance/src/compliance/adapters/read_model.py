@@ -1507,9 +1507,7 @@ def _tuple(value: Any) -> tuple[Any, ...]:
 
 
 def _figures_of(row: Row[Any], lists: _Lists) -> SessionFigures:
-    # The read model holds only what the projector wrote from validated events: the facts are
-    # built from its rows as they are, not validated a second time.
-    return SessionFigures.model_construct(
+    return SessionFigures(
         kind=row.kind,
         format=row.format,
         modality=row.modality,
@@ -2015,13 +2013,18 @@ async def _sessions(
     corrections = await _of_sessions(conn, session_corrections, supervisee_ids, known_at)
     marks = await _of_sessions(conn, session_lapse_marks, supervisee_ids, known_at)
     lists = _Lists()
-    return {
-        supervisee_id: tuple(
-            _session(row, corrections.get(row.session_id, ()), marks.get(row.session_id, ()), lists)
-            for row in of_one
-        )
-        for supervisee_id, of_one in rows.items()
-    }
+    names = tuple(c.name for c in _columns(supervision_sessions))
+    facts: dict[str, tuple[SupervisionSessionFact, ...]] = {}
+    for supervisee_id, of_one in rows.items():
+        built = []
+        for row in of_one:
+            r = dict(zip(names, row, strict=True))
+            session_id = r["session_id"]
+            built.append(
+                _session(r, corrections.get(session_id, ()), marks.get(session_id, ()), lists)
+            )
+        facts[supervisee_id] = tuple(built)
+    return facts
 
 
 async def _of_sessions(
@@ -2043,45 +2046,49 @@ async def _of_sessions(
 
 
 def _session(
-    row: Row[Any], corrections: Sequence[Row[Any]], marks: Sequence[Row[Any]], lists: _Lists
+    r: Mapping[str, Any], corrections: Sequence[Row[Any]], marks: Sequence[Row[Any]], lists: _Lists
 ) -> SupervisionSessionFact:
-    """The session's fact from its rows, built as they are (see `_figures_of`)."""
-    return SupervisionSessionFact.model_construct(
-        session_id=row.session_id,
-        supervisee_id=row.supervisee_id,
-        kind=row.kind,
-        format=row.format,
-        modality=row.modality,
-        date=row.date,
-        start_time=row.start_time,
-        minutes=row.minutes,
-        techniques=lists(row.techniques),
-        focus=lists(row.focus),
-        supervisor_id=row.supervisor_id,
-        site_id=row.site_id,
-        source_event_id=row.source_event_id,
-        recorded_at=row.recorded_at,
-        corrections=tuple(
-            SessionCorrection.model_construct(
-                change=c.change,
-                recorded_at=c.recorded_at,
-                by=c.actor,
-                reason=c.reason,
-                source_event_id=c.event_id,
-                amended_to=_figures_of(c, lists) if c.change == "amended" else None,
-            )
-            for c in corrections
-        ),
-        lapse_marks=tuple(
-            LapseMark.model_construct(
-                license_id=m.license_id,
-                lapse=m.lapse,
-                lapsed_since=m.lapsed_since,
-                recorded_at=m.recorded_at,
-                source_event_id=m.source_event_id,
-            )
-            for m in marks
-        ),
+    """The session's fact from its row (`r`, by column name: a Row's attribute access and its
+    `_fields` cost more than building the fact) and the rows of its corrections and marks.
+    Validated: pydantic's validation, in its core, costs less than `model_construct`."""
+    return SupervisionSessionFact(
+        session_id=r["session_id"],
+        supervisee_id=r["supervisee_id"],
+        kind=r["kind"],
+        format=r["format"],
+        modality=r["modality"],
+        date=r["date"],
+        start_time=r["start_time"],
+        minutes=r["minutes"],
+        techniques=lists(r["techniques"]),
+        focus=lists(r["focus"]),
+        supervisor_id=r["supervisor_id"],
+        site_id=r["site_id"],
+        source_event_id=r["source_event_id"],
+        recorded_at=r["recorded_at"],
+        corrections=tuple(_correction(c, lists) for c in corrections) if corrections else (),
+        lapse_marks=tuple(_lapse_mark(m) for m in marks) if marks else (),
+    )
+
+
+def _correction(c: Row[Any], lists: _Lists) -> SessionCorrection:
+    return SessionCorrection(
+        change=c.change,
+        recorded_at=c.recorded_at,
+        by=c.actor,
+        reason=c.reason,
+        source_event_id=c.event_id,
+        amended_to=_figures_of(c, lists) if c.change == "amended" else None,
+    )
+
+
+def _lapse_mark(m: Row[Any]) -> LapseMark:
+    return LapseMark(
+        license_id=m.license_id,
+        lapse=m.lapse,
+        lapsed_since=m.lapsed_since,
+        recorded_at=m.recorded_at,
+        source_event_id=m.source_event_id,
     )
 
 
