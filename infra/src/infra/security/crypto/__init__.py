@@ -5,10 +5,12 @@ destroying the subject's keys erases it from every copy (crypto-shredding).
   one more class of the same protocol);
 - `keys`: the `SubjectKeys` port, its errors and the keyring in memory;
 - `sql`: the keyring in a database (SQLite, PostgreSQL), shareable by several services;
+- `cache`: data keys kept in memory a short while in front of it;
 - `sealing`: `seal` and `unseal`, and the envelope a sealed value is written in;
 - `settings`: CONTINUUM_KEYRING_* and `open_keyring`.
 """
 
+from infra.security.crypto.cache import CachedSubjectKeys
 from infra.security.crypto.kek import (
     KeyEncryptionKey,
     KeyFileInvalid,
@@ -47,6 +49,7 @@ from infra.security.crypto.sql import KEYRING_MIGRATIONS, SqlSubjectKeys, keyrin
 
 __all__ = [
     "KEYRING_MIGRATIONS",
+    "CachedSubjectKeys",
     "DataKey",
     "Envelope",
     "Erased",
