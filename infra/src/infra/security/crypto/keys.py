@@ -2,12 +2,16 @@
 keyring held in memory.
 
 A subject (a client, a supervisee: an id, `contracts.fields.Id`) has data keys: 256 random bits
-each, numbered from 1, created on the subject's first use. A key is stored only wrapped by a
-key-encryption key (`kek.KeyEncryptionKey`), the subject and the key's number bound to it as
-associated data, so a wrapped key copied to another subject or number is refused. Destroying a
-subject's keys (crypto-shredding: the end of retention, or a consent revoked under 42 CFR
-Part 2) removes them for good and leaves a tombstone, so that no key is ever made for that
-subject again: whatever was sealed for them, in any store or topic copy, can no longer be read.
+each, numbered from 1, created on the subject's first use. Only key 1 is made today (a subject
+seals far fewer values than one AES-GCM key with random nonces may); the number, which every
+sealed value names, leaves room for rotating a subject's key without reading old values anew.
+
+A key is stored only wrapped by a key-encryption key (`kek.KeyEncryptionKey`), the subject and
+the key's number bound to it as associated data, so a wrapped key copied to another subject or
+number is refused. Destroying a subject's keys (crypto-shredding: the end of retention, or a
+consent revoked under 42 CFR Part 2) removes them for good and leaves a tombstone, so that no
+key is ever made for that subject again: whatever was sealed for them, in any store or topic
+copy, can no longer be read.
 """
 
 from __future__ import annotations

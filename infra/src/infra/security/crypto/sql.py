@@ -45,7 +45,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from infra.db import Database, Migration, UtcDateTime
-from infra.security.crypto.kek import KeyEncryptionKey
+from infra.security.crypto.kek import KeyEncryptionKey, KeyringError
 from infra.security.crypto.keys import (
     FIRST_KEY_ID,
     Clock,
@@ -139,7 +139,7 @@ class SqlSubjectKeys:
                 continue  # another keyring made it between our lock and our insert: read it
             if made:
                 return key
-        raise RuntimeError(f"no key could be made for subject {subject!r}")  # pragma: no cover
+        raise KeyringError(f"no key could be made for subject {subject!r}: the keyring is busy")
 
     async def _create(self, subject: str, wrapped: WrappedKey) -> bool:
         """Stores the subject's first key unless one exists; False when one did."""
