@@ -74,7 +74,8 @@ class Kind:
 @dataclass(frozen=True, slots=True)
 class Sensitive:
     """Marks a field, in its annotation, whose value must not travel or rest in clear: it is
-    sealed under its subject's key. `why` says what makes it so; validation does not read it."""
+    to be sealed under its subject's key. `why` says what makes it so; validation does not
+    read it."""
 
     why: str
 
