@@ -187,6 +187,10 @@ def transport_at_start(settings: ServiceSettings) -> Transport:
         )
     except (TlsMisconfigured, KafkaSecurityMisconfigured, AuthenticityMisconfigured) as error:
         raise StartupRefused(str(error)) from error
+    if transport.event_signer is not None and transport.event_verifier is not None:
+        contradiction = transport.event_verifier.contradiction(transport.event_signer)
+        if contradiction is not None:
+            raise StartupRefused(contradiction)
     reasons = insecure_start_reasons(
         grpc_address_variable=f"{settings.name.upper()}_GRPC_ADDRESS",
         grpc_address=settings.grpc_address,

@@ -263,3 +263,25 @@ def test_the_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPa
         signing_key_id="supervision-2027-01",
         keys_file=Path("/run/keys/event-keys.json"),
     )
+
+
+def test_a_key_set_that_gives_the_services_kid_to_another_key_is_a_contradiction(
+    tmp_path: Path,
+) -> None:
+    development_keyring(tmp_path, [SOURCE])
+    own = EventAuthenticitySettings(
+        signing_key_file=tmp_path / "supervision.pem",
+        signing_key_id="supervision-dev-1",
+        keys_file=tmp_path / "event-keys.json",
+    )
+    signer, verifier = own.signer(SOURCE), own.verifier()
+    assert signer is not None and verifier is not None
+    elsewhere = tmp_path / "elsewhere"
+    development_keyring(elsewhere, [SOURCE])  # another key under the same kid
+    other = EventAuthenticitySettings(keys_file=elsewhere / "event-keys.json").verifier()
+    assert other is not None
+
+    assert verifier.contradiction(signer) is None
+    said = other.contradiction(signer)
+    assert said is not None
+    assert said.startswith("CONTINUUM_EVENT_KEYS_FILE gives the kid supervision-dev-1 to another")

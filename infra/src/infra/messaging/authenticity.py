@@ -44,6 +44,7 @@ from typing import Any, Final
 
 import jwt
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -186,6 +187,10 @@ class ProducerKey:
         return {**public, "kid": self.kid, "alg": "EdDSA", "use": "sig", "source": self.source}
 
 
+def _raw(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
 def producer_key(source: str, key: SigningKey) -> ProducerKey:
     """The public half of a producer's signing key."""
     return ProducerKey(key.kid, source, key.private_key.public_key())
@@ -276,6 +281,21 @@ class EventVerifier:
 
     def __init__(self, keys: ProducerKeys) -> None:
         self._keys = keys
+
+    def contradiction(self, signer: EventSigner) -> str | None:
+        """Why the key set contradicts the signer's keys (a kid given to another key or source:
+        consumers would refuse what it signs); None when it does not."""
+        for source, signing_key in signer.keys.items():
+            known = self._keys.key_for(signing_key.kid)
+            if known is None:
+                continue
+            own = producer_key(source, signing_key)
+            if known.source != source or _raw(known.public_key) != _raw(own.public_key):
+                return (
+                    f"{KEYS_FILE_VARIABLE} gives the kid {signing_key.kid} to another key or "
+                    f"source than {SIGNING_KEY_FILE_VARIABLE}'s: consumers would refuse its events"
+                )
+        return None
 
     def verify(
         self,
