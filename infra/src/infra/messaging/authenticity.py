@@ -36,7 +36,6 @@ import base64
 import binascii
 import json
 import logging
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +47,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from infra.db import private_file, private_folder
 from infra.redaction import Disclosable
 from infra.security.tokens import SigningKey
 
@@ -235,9 +235,6 @@ class ProducerKeys:
     def key_for(self, kid: str) -> ProducerKey | None:
         return self._keys.get(kid)
 
-    def __iter__(self) -> Any:
-        return iter(self._keys.values())
-
 
 class ProducerKeysFile(ProducerKeys):
     """The keys of a JWKS file, read at start (a file that cannot be used refuses it); read
@@ -373,13 +370,6 @@ class EventKeyring:
         return EventVerifier(ProducerKeys(self.public_keys()))
 
 
-def _private_write(path: Path, content: bytes) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as out:
-        os.fchmod(out.fileno(), 0o600)
-        out.write(content)
-
-
 @dataclass(frozen=True, slots=True)
 class KeyFiles:
     """Where a keyring lies: a PEM per source in `folder`, and the public key set."""
@@ -405,9 +395,7 @@ class KeyFiles:
 def development_keyring(folder: Path, sources: Iterable[str]) -> EventKeyring:
     """The development stack's event keys under `folder` (0700): a private key per source
     (0600), created on first use and kept, and the public key set of all of them (0600)."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    folder.chmod(0o700)
-    files = KeyFiles(folder)
+    files = KeyFiles(private_folder(folder))
     keys: dict[str, SigningKey] = {}
     for source in sources:
         kid = f"{source.rsplit('/', 1)[-1]}-dev-1"
@@ -416,10 +404,10 @@ def development_keyring(folder: Path, sources: Iterable[str]) -> EventKeyring:
             keys[source] = SigningKey.from_pem(pem, kid)
         else:
             keys[source] = SigningKey(kid, Ed25519PrivateKey.generate())
-            _private_write(pem, keys[source].pem())
+            private_file(pem).write_bytes(keys[source].pem())
     keyring = EventKeyring(keys)
-    _private_write(
-        files.key_set_file, json.dumps(key_set_document(keyring.public_keys()), indent=2).encode()
+    private_file(files.key_set_file).write_text(
+        json.dumps(key_set_document(keyring.public_keys()), indent=2)
     )
     return keyring
 
