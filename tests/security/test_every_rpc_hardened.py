@@ -12,9 +12,6 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -26,19 +23,13 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import continuum
-from conftest import STORAGE_BACKENDS, database_factory
 from contracts.fields import INT32_MAX, INT32_MIN
-from infra.grpc.client import open_aio_channel
-from infra.security.policy import Role
-from infra.security.tokens import SigningKey, verifier_for
-from infra.telemetry import TelemetryHandle, setup_telemetry
-from tests.composed import SERVICES, Composed, composed, serving
+from tests.composed import SERVICES
 from tests.contracts.kinds import KINDS
+from tests.security.served import Served
 
 pytestmark = pytest.mark.integration
 
-KEY = SigningKey.generate(kid="hardened-input")
-ADMINISTRATOR = KEY.mint("admin-1", (Role.ADMINISTRATOR,), ())
 # What a refused request must not have written.
 RECORDS = frozenset({"events", "outbox", "commands"})
 NEVER = (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN)
@@ -142,30 +133,6 @@ def _values(field: FieldDescriptor, depth: int) -> st.SearchStrategy[Any]:
     else:
         raise TypeError(f"{field.full_name}: no values for its type {field.type}")
     return st.lists(one, max_size=3) if field.is_repeated else one
-
-
-@dataclass
-class Served:
-    service: Composed
-    channel: grpc.aio.Channel
-
-
-@pytest.fixture(scope="module")
-def telemetry() -> TelemetryHandle:
-    return setup_telemetry("continuum-test", set_global=False)
-
-
-@pytest.fixture(params=STORAGE_BACKENDS)
-async def served(
-    service: str, request: pytest.FixtureRequest, tmp_path: Path, telemetry: TelemetryHandle
-) -> AsyncIterator[Served]:
-    async with (
-        database_factory(request.param, request, tmp_path) as factory,
-        composed(service, factory, telemetry) as service_composed,
-        serving(service_composed, verifier_for(KEY)) as address,
-        open_aio_channel(address, token=ADMINISTRATOR) as channel,
-    ):
-        yield Served(service_composed, channel)
 
 
 def _path(method: MethodDescriptor) -> str:
