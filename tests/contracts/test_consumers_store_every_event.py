@@ -6,11 +6,11 @@ composed as it runs, on each storage backend, through its real subscription.
 
 The read model (compliance) stores every one of them. A service that reacts with a command of its
 own applies each, or refuses it by a rule of its domain (named in the dead letter); never does
-its storage fail (a value too long for a column, a NUL, a day out of the calendar)."""
+its storage fail (a value too long for a column, a NUL, a day out of the calendar). The columns'
+widths are checked without a database in `test_columns_hold_their_kinds`."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,7 +19,6 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from compliance.adapters.read_model import PROJECTORS
 from conftest import STORAGE_BACKENDS, database_factory
 from contracts.catalogue import CONSUMERS
 from contracts.events import EventContract
@@ -27,8 +26,8 @@ from contracts.fields import ID_MAX_LENGTH
 from infra.messaging.consumer import PermanentError
 from infra.redaction import error_kind
 from infra.telemetry import TelemetryHandle, setup_telemetry
-from tests.composed import NOW, Composed, composed
-from tests.contracts.kinds import kind_of, longest, models
+from tests.composed import Composed, composed
+from tests.contracts.kinds import kind_of, models
 
 pytestmark = pytest.mark.integration
 
@@ -119,24 +118,3 @@ async def _delivered_and_stored(consumer: Composed, event: EventContract) -> Non
         assert dead.error_type == REFUSED_BY_A_RULE, f"{event!r}: {dead}"
     else:
         assert await consumer.applied(event_id)
-
-
-@pytest.mark.parametrize("schema", list(PROJECTORS), ids=lambda e: e.__name__)
-def test_every_column_the_read_model_writes_holds_the_longest_value_of_its_field(
-    schema: type[EventContract],
-) -> None:
-    # given the event with every field at its longest
-    event = longest(schema)
-
-    # when the read model makes its rows
-    rows = PROJECTORS[schema](event, str(uuid.uuid4()), NOW)
-
-    # then no text is longer than its column
-    assert rows
-    too_narrow = [
-        f"{table.name}.{name} ({table.c[name].type}) for {len(value)} characters"
-        for table, row in rows
-        for name, value in row.items()
-        if isinstance(value, str) and (table.c[name].type.length or len(value)) < len(value)
-    ]
-    assert too_narrow == []
