@@ -70,14 +70,18 @@ class DatabaseFactory:
         self._created: list[Database] = []
         self._schemas: list[str] = []
 
-    async def __call__(self, migrations: Sequence[Migration] = ()) -> Database:
+    async def __call__(
+        self, migrations: Sequence[Migration] = (), *, infra_tables: bool = True
+    ) -> Database:
         if self._postgres_url is None:
             url = f"sqlite:///{self._tmp_path}/db-{len(self._created)}.sqlite"
-            db = Database.from_url(url, migrations)
+            db = Database.from_url(url, migrations, infra_tables=infra_tables)
         else:
             schema = f"t_{uuid.uuid4().hex[:16]}"
             self._schemas.append(schema)
-            db = Database.from_url(self._postgres_url, migrations, schema=schema)
+            db = Database.from_url(
+                self._postgres_url, migrations, schema=schema, infra_tables=infra_tables
+            )
         await db.migrate()
         self._created.append(db)
         return db

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from infra.devstack import SERVICES, Stack, database_url_variable
+from infra.security.tokens import SigningKey
 from tests.e2e.support import SIGNING_KEY, Stubs, stubs_for
 from tests.scenarios.demo import Addresses, StaffApp
 
@@ -40,7 +41,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_stack(data_dir: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[Stack]:
+def running_stack(
+    data_dir: Path,
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    signing_key: SigningKey | None = SIGNING_KEY,
+) -> Iterator[Stack]:
+    """The stack on free ports. `signing_key=None`: the stack's own development key, kept
+    under its data folder as `make run` keeps it."""
     patch = pytest.MonkeyPatch()
     patch.setenv("CONTINUUM_CLOCK_TICK_SECONDS", CLOCK_TICK_SECONDS)
     stack = Stack(
@@ -49,7 +57,7 @@ def running_stack(data_dir: Path, extra_env: Mapping[str, str] | None = None) ->
         broker_port=0,
         echo=False,
         extra_env=dict(extra_env or {}),
-        signing_key=SIGNING_KEY,
+        signing_key=signing_key,
     )
     try:
         stack.start_broker()

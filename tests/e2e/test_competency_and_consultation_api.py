@@ -21,6 +21,7 @@ from contracts.topics import SUPERVISION_EVENTS
 from infra.devstack import Stack
 from infra.grpc.client import open_channel
 from infra.messaging.cloudevents import IncomingEvent, decode
+from infra.security.policy import Role
 from tests.e2e.support import acting_as, invalid_field, token, unique
 from tests.scenarios.demo import AUSTIN, StaffApp
 
@@ -394,3 +395,55 @@ def test_an_unknown_consultation_is_not_found(
     )
 
     assert error.code() == grpc.StatusCode.NOT_FOUND
+
+
+# Who may read them: the people party to the record, and the officers of its site.
+
+
+def test_an_evaluation_is_read_by_its_supervisee_and_supervisor_and_refused_to_others(
+    app: StaffApp, evaluations: competency_grpc.CompetencyServiceStub
+) -> None:
+    supervisee, sessions = supervisee_with_sessions(app)
+    request = evaluation_request(supervisee, sessions)
+    evaluations.RecordEvaluation(request, metadata=METADATA, timeout=10)
+    get = competency.GetEvaluationRequest(evaluation_id=request.evaluation_id)
+
+    def read_as(caller: str, role: str, site: str = AUSTIN) -> competency.GetEvaluationResponse:
+        metadata = acting_as(caller, (role,), (site,))
+        return evaluations.GetEvaluation(get, metadata=metadata, timeout=10)
+
+    own = read_as(supervisee, Role.SUPERVISEE)
+    signer = read_as(SUPERVISOR, Role.SUPERVISOR)
+    officer = read_as("off-austin", Role.COMPLIANCE_OFFICER)
+    another_supervisee = refused(lambda: read_as(unique("see"), Role.SUPERVISEE))
+    another_supervisor = refused(lambda: read_as(unique("sup"), Role.SUPERVISOR))
+    officer_elsewhere = refused(lambda: read_as("off-dallas", Role.COMPLIANCE_OFFICER, "dallas"))
+
+    assert own.evaluation.evaluation_id == signer.evaluation.evaluation_id == request.evaluation_id
+    assert officer.evaluation.supervisee_id == supervisee
+    for denied in (another_supervisee, another_supervisor):
+        assert denied.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert f"not a party to evaluation '{request.evaluation_id}'" in str(denied.details())
+    assert officer_elsewhere.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert f"the site '{AUSTIN}' of evaluation" in str(officer_elsewhere.details())
+
+
+def test_a_consultation_is_read_by_its_clinicians_and_refused_to_others(
+    consultations: consultation_grpc.ConsultationServiceStub,
+) -> None:
+    request = consultation_request()
+    consultations.LogConsultation(request, metadata=METADATA, timeout=10)
+    get = consultation.GetConsultationRequest(consultation_id=request.consultation_id)
+
+    def read_as(caller: str, role: str, site: str = AUSTIN) -> object:
+        metadata = acting_as(caller, (role,), (site,))
+        return consultations.GetConsultation(get, metadata=metadata, timeout=10)
+
+    read_as(request.clinician_id, Role.SUPERVISEE)
+    read_as(request.consultant_id, Role.SUPERVISOR)
+    stranger = refused(lambda: read_as(unique("clin"), Role.SUPERVISEE))
+    elsewhere = refused(lambda: read_as(request.clinician_id, Role.SUPERVISEE, "dallas"))
+
+    assert stranger.code() == elsewhere.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert f"not a party to consultation '{request.consultation_id}'" in str(stranger.details())
+    assert f"the site '{AUSTIN}' of consultation" in str(elsewhere.details())

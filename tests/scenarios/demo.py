@@ -43,7 +43,7 @@ import os
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -72,7 +72,7 @@ from continuum.supervision.v1 import consultation_service_pb2_grpc as consultati
 from continuum.supervision.v1 import supervision_service_pb2 as supervision
 from continuum.supervision.v1 import supervision_service_pb2_grpc as supervision_grpc
 from infra.grpc.client import bearer_metadata, open_channel
-from infra.security.policy import Role
+from infra.security.policy import Role, rule_for
 from infra.security.tokens import development_key
 
 T = TypeVar("T")
@@ -137,6 +137,26 @@ APIS: tuple[tuple[ModuleType, str], ...] = (
     (compliance, "ComplianceService"),
     (oversight, "OversightService"),
 )
+
+
+# Each RPC by its request's type (every RPC has a request type of its own).
+RPC_OF_REQUEST: dict[str, str] = {
+    method.input_type.full_name: f"/{service.full_name}/{method.name}"
+    for messages, name in APIS
+    for service in (messages.DESCRIPTOR.services_by_name[name],)
+    for method in service.methods
+}
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of the staff as their token names them: what they do, and where."""
+
+    roles: tuple[Role, ...]
+    sites: tuple[str, ...]
+
+
+Roster = Mapping[str, Member]
 
 
 def command_rpcs() -> list[str]:
@@ -213,10 +233,13 @@ class StaffApp:
         actor: str = "demo-coordinator",
         *,
         tokens: Callable[[str], str],
+        roster: Roster | None = None,
     ) -> None:
         # Each staff member calls with a token of their own (`tokens(actor)`), so the actor
-        # every event records is the one the token names.
+        # every event records is the one the token names. With a roster, a call that names no
+        # one goes as the member the access policy lets make it (see `caller`).
         self._tokens = tokens
+        self._roster = roster
         self._bearers: dict[str, tuple[tuple[str, str], ...]] = {}
         # A call that names no one else goes as `actor`, by the channel's token.
         self._channels = {
@@ -236,6 +259,12 @@ class StaffApp:
         self.tally = Tally()
         self.keep_going = False
         self.calls = Calls(self)
+        # Who works each record the policy lets only its party change (an engagement's coach).
+        self._workers: dict[str, str] = {}
+
+    def works(self, record_id: str, member: str) -> None:
+        """`member` makes the changes to `record_id` (the coach of an engagement)."""
+        self._workers[record_id] = member
 
     def acting_as(self, actor: str) -> tuple[tuple[str, str], ...]:
         """The metadata of a call made as `actor`: their bearer token."""
@@ -248,9 +277,34 @@ class StaffApp:
         for channel in self._channels.values():
             channel.close()
 
+    def caller(self, request: Any) -> str:
+        """Who on the roster makes this call: for a change, the member the request names who
+        may make it (the supervisor logging their session, the supervisee recording their
+        hours); else, and for a read, the staff's coordinator or its compliance officer, as
+        the policy admits (the default actor without a roster)."""
+        if self._roster is None:
+            return self.actor
+        rule = rule_for(RPC_OF_REQUEST[request.DESCRIPTOR.full_name])
+        allowed = rule.roles - {Role.ADMINISTRATOR}
+        named = [
+            value
+            for field_, value in request.ListFields()
+            if isinstance(value, str) and field_.name.endswith("_id")
+        ]
+        if rule.record is not None:
+            worker = self._workers.get(getattr(request, rule.record.field, ""))
+            named = [worker, *named] if worker is not None else named
+        candidates = [*named, self.actor, OFFICER] if rule.write else [self.actor, OFFICER]
+        for person in candidates:
+            member = self._roster.get(person)
+            if member is not None and allowed & set(member.roles):
+                return person
+        return self.actor
+
     def send(self, rpc: str, method: Any, request: Any, actor: str | None = None) -> Any:
         try:
-            reply = method(request, metadata=self.acting_as(actor or self.actor), timeout=10)
+            caller = actor or self.caller(request)
+            reply = method(request, metadata=self.acting_as(caller), timeout=10)
         except grpc.RpcError as error:
             if not self.keep_going or error.code() == grpc.StatusCode.UNAVAILABLE:
                 raise
@@ -261,10 +315,14 @@ class StaffApp:
             self.tally.count(rpc, reply.already_recorded)
         return reply
 
+    def ask(self, method: Callable[..., T], request: Any) -> T:
+        """A stub's call, made by whoever on the staff makes it (see `caller`)."""
+        return method(request, metadata=self.acting_as(self.caller(request)), timeout=10)
+
     def lookup(self, method: Callable[..., T], request: Any) -> T | None:
         """A read that may find nothing yet: None on NOT_FOUND (for polling)."""
         try:
-            return method(request, metadata=self.metadata, timeout=10)
+            return self.ask(method, request)
         except grpc.RpcError as error:
             if error.code() == grpc.StatusCode.NOT_FOUND:
                 return None
@@ -344,6 +402,7 @@ class StaffApp:
     def open_engagement(
         self, engagement_id: str, client: str, coach: str, site: str, opened_on: str
     ) -> bool:
+        self.works(engagement_id, coach)
         reply = self.calls.coaching.OpenEngagement(
             engagement_id=engagement_id,
             client_id=client,
@@ -376,15 +435,24 @@ class StaffApp:
         )
 
 
-def development_tokens() -> Callable[[str], str]:
-    """Tokens signed by the development key `make run` keeps in its data folder."""
+def development_tokens(roster: Roster) -> Callable[[str], str]:
+    """Each member's token, with their roles and sites, signed by the development key `make
+    run` keeps in its data folder."""
     key = development_key(Path(os.environ.get("CONTINUUM_DATA_DIR", ".data")) / "security")
-    return lambda actor: key.mint(actor, (Role.ADMINISTRATOR,))
+
+    def token(actor: str) -> str:
+        member = roster.get(actor)
+        if member is None:
+            raise LookupError(f"{actor} is not on the demo's staff roster (see `staff()`)")
+        return key.mint(actor, member.roles, member.sites)
+
+    return token
 
 
 @contextmanager
 def staff_app(addresses: Addresses) -> Iterator[StaffApp]:
-    app = StaffApp(addresses, tokens=development_tokens())
+    roster = staff()
+    app = StaffApp(addresses, tokens=development_tokens(roster), roster=roster)
     try:
         yield app
     finally:
@@ -825,8 +893,9 @@ class Expected:
         missing = []
         for who in TRACK_OF:
             try:
-                record = view.GetSuperviseeRecord(
-                    compliance.GetSuperviseeRecordRequest(supervisee_id=who), timeout=10
+                record = app.ask(
+                    view.GetSuperviseeRecord,
+                    compliance.GetSuperviseeRecordRequest(supervisee_id=who),
                 )
             except grpc.RpcError as error:
                 if error.code() != grpc.StatusCode.NOT_FOUND:
@@ -860,18 +929,22 @@ class Expected:
             }
             missing += [f"{who}: {k} {shown[k]} " for k in expected if shown[k] != expected[k]]
         for site in SITES:
-            opened = view.ListOpenReferrals(compliance.ListOpenReferralsRequest(site_id=site))
+            opened = app.ask(
+                view.ListOpenReferrals, compliance.ListOpenReferralsRequest(site_id=site)
+            )
             shown_open = {r.referral_id: r.status for r in opened.referrals}
             if shown_open != self.open_referrals[site]:
                 missing.append(f"{site}: open referrals {shown_open}")
-            late = view.ListServiceLevelBreaches(
-                compliance.ListServiceLevelBreachesRequest(site_id=site)
+            late = app.ask(
+                view.ListServiceLevelBreaches,
+                compliance.ListServiceLevelBreachesRequest(site_id=site),
             )
             shown_late = {r.referral_id: len(r.breaches) for r in late.referrals}
             if shown_late != self.breaches[site]:
                 missing.append(f"{site}: service-level breaches {shown_late}")
-        soon = view.ListLicensesExpiring(
-            compliance.ListLicensesExpiringRequest(within_days=EXPIRING_WITHIN_DAYS)
+        soon = app.ask(
+            view.ListLicensesExpiring,
+            compliance.ListLicensesExpiringRequest(within_days=EXPIRING_WITHIN_DAYS),
         )
         ids = {x.license_id for x in soon.licenses} | {x.designation_id for x in soon.designations}
         if ids != self.expiring:
@@ -884,9 +957,8 @@ class Expected:
 
 def reminders(app: StaffApp, holder_id: str, license_id: str) -> list[str]:
     """The expiry reminders the registry's clock recorded for a license."""
-    held = app.credentials.GetCredentials(
-        credential.GetCredentialsRequest(holder_id=holder_id), timeout=10
-    )
+    asked = credential.GetCredentialsRequest(holder_id=holder_id)
+    held = app.ask(app.credentials.GetCredentials, asked)
     return [
         f"{r.days_before}-day reminder due {r.due_on}"
         for lic in held.licenses
@@ -898,6 +970,41 @@ def reminders(app: StaffApp, holder_id: str, license_id: str) -> list[str]:
 # --- what a compliance officer decides once the months are on the record ------------------------
 
 OFFICER = "officer-hale"
+COORDINATOR = "demo-coordinator"
+
+
+def staff() -> dict[str, Member]:
+    """The demo's staff, each with the roles and sites their token carries: the referral
+    coordinator and the compliance officer of both sites; each supervisor and supervisee at
+    the sites of their agreements (and a supervisee's home); the coaches at theirs; and the
+    intake of the therapy, psychiatry and substance-use teams, who take referrals in and
+    close them."""
+    both = tuple(SITES)
+    sites: dict[str, set[str]] = defaultdict(set)
+    for agreement in (*AGREEMENTS, NGUYEN_IN_SACRAMENTO):
+        sites[agreement.supervisor].add(agreement.site)
+        sites[agreement.supervisee].add(agreement.site)
+    for person in SUPERVISEES:
+        sites[person.supervisee_id].add(person.site)
+    supervisees = {person.supervisee_id for person in SUPERVISEES}
+    roster = {
+        COORDINATOR: Member((Role.REFERRAL_COORDINATOR,), both),
+        OFFICER: Member((Role.COMPLIANCE_OFFICER,), both),
+        "coach-lee": Member((Role.COACH,), (AUSTIN,)),
+        "coach-silva": Member((Role.COACH,), (SACRAMENTO,)),
+        **{
+            intake: Member((Role.REFERRAL_COORDINATOR,), both)
+            for intake in ("th-nakamura", "psy-moreno", "con-ibarra")
+        },
+    }
+    for person, held in sites.items():
+        role = Role.SUPERVISEE if person in supervisees else Role.SUPERVISOR
+        roster[person] = Member((role,), tuple(sorted(held)))
+    for lic in LICENSES:
+        roster.setdefault(lic.holder, Member((Role.SUPERVISOR,), both))
+    return roster
+
+
 # Patel's extended leave in May, approved in writing by her supervisor: Texas's monthly minimum
 # is suspended for a month of leave (TX1).
 LEAVE = {
@@ -1499,8 +1606,8 @@ class Story:
         )
 
     def referral_from(self, site: str, source: str) -> referral.Referral | None:
-        listed = self.app.referral.ListReferrals(
-            referral.ListReferralsRequest(site_id=site, limit=500), timeout=10
+        listed = self.app.ask(
+            self.app.referral.ListReferrals, referral.ListReferralsRequest(site_id=site, limit=500)
         )
         return next((r for r in listed.referrals if r.source == source), None)
 
@@ -1672,6 +1779,7 @@ class Story:
 
         # The engagement the accepted referral to coaching opened, read back from coaching.
         engagement_id = engagement_id_for_referral(to_coaching)
+        self.app.works(engagement_id, "coach-silva")
         opened = eventually(
             self.app,
             f"coaching to open an engagement for {to_coaching}",

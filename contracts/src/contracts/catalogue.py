@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from contracts import events as ev
 from contracts.events import EventContract, current_schemas
-from contracts.fields import Kind
+from contracts.fields import Kind, sensitive_fields
 from contracts.topics import EVENT_TOPICS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -133,7 +133,10 @@ def render() -> str:
         "The AsyncAPI document of the same events is `asyncapi.json`.",
         "A field's type names its kind (Id, Label, Reference, Month, Text, Date, Instant, Int32),",
         "defined once in `contracts/src/contracts/fields.py`: what it admits is what every",
-        "consumer can store.",
+        "consumer can store. A sensitive field holds free text a person typed, or what",
+        "identifies a person (`Sensitive`, in the same file): it is to travel and rest only",
+        "sealed under its subject's key (`infra.security.crypto`), which the services do not",
+        "do yet.",
         "",
     ]
     schemas = current_schemas()
@@ -161,8 +164,10 @@ def render() -> str:
             if rest:
                 lines += [" ".join(rest.split()), ""]
             lines += ["| field | type |", "| --- | --- |"]
+            sensitive = sensitive_fields(event)
             for name, field in event.model_fields.items():
-                lines.append(f"| `{name}` | {type_name(field.annotation, field.metadata)} |")
+                kind = type_name(field.annotation, field.metadata)
+                lines.append(f"| `{name}` | {kind}{', sensitive' if name in sensitive else ''} |")
             lines.append("")
     return "\n".join(lines)
 

@@ -21,6 +21,12 @@ gRPC field readers (`infra.grpc.fields`) all use these:
 The date bounds leave room for the arithmetic the services do: the longest window any rule or
 query adds to a date (`MAX_WINDOW_DAYS`) cannot leave Python's calendar from inside them.
 
+A field marked `Sensitive` holds what must not travel or rest in clear: free text a person
+typed (every `Text`), and what identifies a person or their records elsewhere (`LicenseNumber`,
+a board's approval reference, a consent reference). `sensitive_fields` lists them for any
+schema, read from the annotations; such a value is to be sealed under its subject's key
+(`infra.security.crypto`), so that destroying the key erases it from every copy.
+
 Pure: the standard library and pydantic only, so that domains may use it.
 """
 
@@ -28,11 +34,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import types
+import typing
 import unicodedata
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints
 
 ID_MAX_LENGTH = 64
 LABEL_MAX_LENGTH = 64
@@ -61,6 +69,19 @@ class Kind:
     generate values of each kind; validation does not read it."""
 
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sensitive:
+    """Marks a field, in its annotation, whose value must not travel or rest in clear: it is
+    to be sealed under its subject's key. `why` says what makes it so; validation does not
+    read it."""
+
+    why: str
+
+
+# What every Text is; a field of another kind is marked with its own reason.
+TYPED_BY_A_PERSON = Sensitive("free text a person typed")
 
 
 def check_id(value: str) -> str:
@@ -171,7 +192,26 @@ Month = Annotated[
 # What a person typed: a reason, a note, a correction. Services bound their own fields tighter
 # (with `check_text` after their bounds); a published event holds at most this.
 Text = Annotated[
-    str, StringConstraints(max_length=TEXT_MAX_LENGTH), AfterValidator(check_text), Kind("Text")
+    str,
+    StringConstraints(max_length=TEXT_MAX_LENGTH),
+    AfterValidator(check_text),
+    Kind("Text"),
+    TYPED_BY_A_PERSON,
+]
+
+# A license, registration or permit number a board issued: public registers list it with its
+# holder's name, so it identifies the person.
+LicenseNumber = Annotated[Label, Sensitive("a license number identifies its holder")]
+
+# A board's reference for an approval (a letter or portal number): it finds the approval, and
+# the person approved, in the board's records.
+ApprovalReference = Annotated[
+    Reference, Sensitive("a board's approval reference identifies the person approved")
+]
+
+# Where a client's signed consent is filed (42 CFR Part 2): it leads to the client's records.
+ConsentReference = Annotated[
+    Reference, Sensitive("a consent reference leads to the client's consent and records")
 ]
 
 Date = Annotated[dt.date, AfterValidator(check_date), Kind("Date")]
@@ -179,3 +219,42 @@ Date = Annotated[dt.date, AfterValidator(check_date), Kind("Date")]
 Instant = Annotated[AwareDatetime, AfterValidator(check_instant), Kind("Instant")]
 
 Int32 = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX), Kind("Int32")]
+
+
+def sensitivity(annotation: Any) -> Sensitive | None:
+    """The Sensitive mark of a field's type, looking through optional values and lists."""
+    if get_origin(annotation) is Annotated:
+        marks = [m for m in annotation.__metadata__ if isinstance(m, Sensitive)]
+        return marks[0] if marks else sensitivity(get_args(annotation)[0])
+    if get_origin(annotation) in (types.UnionType, typing.Union, tuple, list):
+        marks = [m for m in map(sensitivity, get_args(annotation)) if m is not None]
+        return marks[0] if marks else None
+    return None
+
+
+def sensitive_fields(schema: type[BaseModel]) -> dict[str, Sensitive]:
+    """Every sensitive field of `schema` by its path (`reason`; `scores[].note` inside a list
+    of models), in declaration order."""
+    found: dict[str, Sensitive] = {}
+    for name, field in schema.model_fields.items():
+        mark = next((m for m in field.metadata if isinstance(m, Sensitive)), None)
+        mark = mark or sensitivity(field.annotation)
+        if mark is not None:
+            found[name] = mark
+        for model, suffix in _models_in(field.annotation):
+            for path, inner in sensitive_fields(model).items():
+                found[f"{name}{suffix}.{path}"] = inner
+    return found
+
+
+def _models_in(annotation: Any, suffix: str = "") -> list[tuple[type[BaseModel], str]]:
+    """The models a field's type holds, with the path suffix that reaches into each."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [(annotation, suffix)]
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _models_in(get_args(annotation)[0], suffix)
+    inner = f"{suffix}[]" if origin in (tuple, list) else suffix
+    if origin in (types.UnionType, typing.Union, tuple, list):
+        return [m for arg in get_args(annotation) for m in _models_in(arg, inner)]
+    return []

@@ -112,10 +112,14 @@ class Database:
         migrations: Sequence[Migration] = (),
         *,
         schema: str | None = None,
+        infra_tables: bool = True,
     ) -> None:
         self.engine = engine
         self.schema = schema
         self._migrations = list(migrations)
+        # A service's database has the event store, outbox, inbox and commands; a database
+        # that is not a service's (the keyring) has only its own migrations' tables.
+        self._infra_tables = infra_tables
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._blocking: Engine | None = None
         if self.is_sqlite:
@@ -143,9 +147,15 @@ class Database:
 
     @classmethod
     def from_url(
-        cls, url: str, migrations: Sequence[Migration] = (), *, schema: str | None = None
+        cls,
+        url: str,
+        migrations: Sequence[Migration] = (),
+        *,
+        schema: str | None = None,
+        infra_tables: bool = True,
     ) -> Database:
-        """schema (PostgreSQL only) puts every table in that schema, created on migrate."""
+        """schema (PostgreSQL only) puts every table in that schema, created on migrate;
+        without `infra_tables`, only `migrations` are applied (a database no service owns)."""
         url = normalize_url(url)
         # A statement's values never appear in an error's message (nor in what logs it).
         kwargs: dict[str, Any] = {"hide_parameters": True}
@@ -157,7 +167,12 @@ class Database:
                 private_sqlite_file(Path(database))
         elif schema is not None:
             kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
-        return cls(create_async_engine(url, **kwargs), migrations, schema=schema)
+        return cls(
+            create_async_engine(url, **kwargs),
+            migrations,
+            schema=schema,
+            infra_tables=infra_tables,
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -186,8 +201,9 @@ class Database:
         if self.schema is not None and not self.is_sqlite:
             async with self.engine.connect() as conn, conn.begin():
                 await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+        migrations = [*(INFRA_MIGRATIONS if self._infra_tables else ()), *self._migrations]
         async with self.transaction() as conn:
-            await conn.run_sync(lambda sync: _migrate(sync, [*INFRA_MIGRATIONS, *self._migrations]))
+            await conn.run_sync(lambda sync: _migrate(sync, migrations))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -10,7 +10,9 @@ already applied: stopping and starting again loses nothing and counts nothing tw
 
 Callers authenticate with bearer tokens: the stack creates a development signing key and its
 JWKS under `<data>/security` once, points the services at that JWKS, and mints the tokens its
-clients use (`python -m infra.security.tokens mint ...` mints more with the same key).
+clients use (`python -m infra.security.tokens mint ...` mints more with the same key). Beside
+it, once, the development key-encryption key of the keyring (`keyring.kek`, 0600), which the
+services are pointed at with the keyring database `<data>/keyring.sqlite`, unless set.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ from infra.messaging.security import (
     KafkaSecuritySettings,
     SecurityProtocol,
     kafka_security,
+)
+from infra.security.crypto.kek import development_key_file
+from infra.security.crypto.settings import (
+    KEK_FILE_VARIABLE,
+    KEYRING_DATABASE_FILE,
+    URL_VARIABLE,
 )
 from infra.security.policy import Role
 from infra.security.tokens import (
@@ -150,6 +158,10 @@ class Stack:
         env["CONTINUUM_TOKEN_ISSUER"] = DEFAULT_ISSUER
         env["CONTINUUM_TOKEN_AUDIENCE"] = DEFAULT_AUDIENCE
         env["CONTINUUM_REPUBLISH_ON_START"] = "1" if self._republish else "0"
+        # The keyring the services share, unless another is configured.
+        if not env.get(KEK_FILE_VARIABLE):
+            env[KEK_FILE_VARIABLE] = str(development_key_file(self.security_dir))
+        env.setdefault(URL_VARIABLE, f"sqlite:///{self.data_dir / KEYRING_DATABASE_FILE}")
         env["PYTHONUNBUFFERED"] = "1"
         return env
 

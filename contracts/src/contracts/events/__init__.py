@@ -15,6 +15,7 @@ from contracts.events.base import (
     current_schemas,
     current_type,
     parse,
+    sensitive_event_fields,
 )
 from contracts.events.coaching import *  # noqa: F403
 from contracts.events.compliance import *  # noqa: F403
@@ -29,6 +30,7 @@ __all__ = [
     "current_schemas",
     "current_type",
     "parse",
+    "sensitive_event_fields",
     *coaching.__all__,
     *compliance.__all__,
     *referral.__all__,

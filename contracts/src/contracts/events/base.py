@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from contracts.fields import sensitive_fields
+
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -79,3 +81,10 @@ def parse(ce_type: str, data: Mapping[str, Any]) -> EventContract:
     if schema is None:
         raise UnknownEventType(ce_type)
     return schema.model_validate(payload)
+
+
+def sensitive_event_fields() -> dict[str, tuple[str, ...]]:
+    """The sensitive fields (`contracts.fields.Sensitive`) of every registered event type that
+    has any, by type: what a producer is to seal before publishing."""
+    found = {ce_type: tuple(sensitive_fields(schema)) for ce_type, schema in REGISTRY.items()}
+    return {ce_type: paths for ce_type, paths in sorted(found.items()) if paths}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from contracts.events.base import EventContract, register
-from contracts.fields import Date, Id, Int32, Label, Text
+from contracts.fields import Date, Id, Int32, Label, LicenseNumber, Text
 from contracts.topics import COMPLIANCE_EVENTS
 
 __all__ = [
@@ -54,7 +54,7 @@ class LicenseRecorded(_LicenseEvent):
 
     # The credential, for example "LPC", "LPC-ASSOCIATE", "LMFT", "AMFT".
     kind: Label
-    number: Label
+    number: LicenseNumber
     # The issuing state, as its two-letter code.
     state: Label
     issued_on: Date

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 from contracts.events.base import EventContract, register
-from contracts.fields import Date, Id, Instant, Label, Reference
+from contracts.fields import ConsentReference, Date, Id, Instant, Label, Reference
 from contracts.topics import REFERRAL_EVENTS
 
 __all__ = [
@@ -67,7 +67,7 @@ class ReferralRaised(_ReferralEvent):
     raised_by: Id | None = None
     # 42 CFR Part 2: a substance-use record travels only with the client's consent reference.
     substance_use_record: bool = False
-    consent_reference: Reference | None = None
+    consent_reference: ConsentReference | None = None
 
 
 @register

@@ -13,7 +13,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events.base import EventContract, register, register_upcaster
-from contracts.fields import Date, Id, Int32, Label, Month, Reference, Text
+from contracts.fields import (
+    ApprovalReference,
+    Date,
+    Id,
+    Int32,
+    Label,
+    LicenseNumber,
+    Month,
+    Text,
+)
 from contracts.topics import SUPERVISION_EVENTS
 
 __all__ = [
@@ -97,7 +106,7 @@ class SuperviseeRegistered(_SuperviseeEvent):
 
     credential_track: Label
     # The provisional license, registration or permit number the board issued.
-    license_number: Label
+    license_number: LicenseNumber
     home_site_id: Id
     registered_on: Date
 
@@ -148,7 +157,7 @@ class AgreementApproved(_SuperviseeEvent):
     agreement_id: Id
     approved_on: Date
     # The board's reference for the approval, for example a letter or portal number.
-    approval_reference: Reference
+    approval_reference: ApprovalReference
 
 
 @register

@@ -118,6 +118,8 @@ SESSION = Record("session", "session_id")
 SUPERVISEE = Record("supervisee", "supervisee_id")
 ENGAGEMENT = Record("engagement", "engagement_id")
 REFERRAL = Record("referral", "referral_id")
+EVALUATION = Record("evaluation", "evaluation_id")
+CONSULTATION = Record("consultation", "consultation_id")
 
 _SUPERVISION = "/continuum.supervision.v1.SupervisionService/"
 _COMPETENCY = "/continuum.supervision.v1.CompetencyService/"
@@ -208,10 +210,27 @@ POLICY: Mapping[str, Rule] = {
     ),
     _COMPETENCY + "RecordEvaluation": writes(SV, own={SV: "supervisor_id"}),
     _COMPETENCY + "AcknowledgeEvaluation": writes(SE, own={SE: "supervisee_id"}),
-    _COMPETENCY + "GetEvaluation": reads(SE, SV, OF, AU, subjects={"evaluation": "evaluation_id"}),
+    # An evaluation is read by the supervisee evaluated and the supervisor who signed it, and
+    # by officers and auditors of the supervisee's site; a consultation by its two clinicians
+    # and those of its site.
+    _COMPETENCY + "GetEvaluation": reads(
+        SE,
+        SV,
+        OF,
+        AU,
+        record=EVALUATION,
+        related=(SE, SV),
+        subjects={"evaluation": "evaluation_id"},
+    ),
     _CONSULTATION + "LogConsultation": writes(SE, SV, site="site_id", own={SE: "clinician_id"}),
     _CONSULTATION + "GetConsultation": reads(
-        SE, SV, OF, AU, subjects={"consultation": "consultation_id"}
+        SE,
+        SV,
+        OF,
+        AU,
+        record=CONSULTATION,
+        related=(SE, SV),
+        subjects={"consultation": "consultation_id"},
     ),
     # Coaching: a coach works their own engagements.
     _COACHING + "OpenEngagement": writes(CO, RC, site="site_id", own={CO: "coach_id"}),

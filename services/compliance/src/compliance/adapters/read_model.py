@@ -1535,9 +1535,7 @@ def _tuple(value: Any) -> tuple[Any, ...]:
 
 
 def _figures_of(row: Row[Any], lists: _Lists) -> SessionFigures:
-    # The read model holds only what the projector wrote from validated events: the facts are
-    # built from its rows as they are, not validated a second time.
-    return SessionFigures.model_construct(
+    return SessionFigures(
         kind=row.kind,
         format=row.format,
         modality=row.modality,
@@ -1585,35 +1583,14 @@ class SqlFactsReader:
             for i in ids
         }
 
-    async def decisions(self, supervisee_id: str, known_at: dt.datetime) -> Decisions:
+    async def decisions(
+        self, supervisee_ids: Collection[str], known_at: dt.datetime
+    ) -> dict[str, Decisions]:
         conn = self._conn
-        leaves = await _rows(conn, approved_leaves, supervisee_id, known_at)
-        resolutions = await _rows(conn, verdict_resolutions, supervisee_id, known_at)
-        return Decisions(
-            leaves=tuple(
-                ApprovedLeave(
-                    start=r.start,
-                    end=r.end,
-                    approved_by=r.approved_by,
-                    reason=r.reason,
-                    recorded_at=r.recorded_at,
-                    source_event_id=r.source_event_id,
-                )
-                for r in leaves
-            ),
-            resolutions=tuple(
-                Resolution(
-                    verdict_id=r.verdict_id,
-                    kind=r.kind,
-                    reason=r.reason,
-                    by=r.resolved_by,
-                    on=r.on,
-                    recorded_at=r.recorded_at,
-                    source_event_id=r.source_event_id,
-                )
-                for r in resolutions
-            ),
-        )
+        ids = sorted(set(supervisee_ids))
+        leaves_of = await _of(conn, approved_leaves, ids, known_at)
+        resolutions_of = await _of(conn, verdict_resolutions, ids, known_at)
+        return {i: _decisions(leaves_of.get(i, ()), resolutions_of.get(i, ())) for i in ids}
 
     async def referrals_at(
         self, site_id: str, raised_by: dt.date, known_at: dt.datetime
@@ -1866,9 +1843,11 @@ class SqlProjectedFacts:
         async with self.snapshot() as read:
             return await read.supervisee_facts(supervisee_id, known_at)
 
-    async def decisions(self, supervisee_id: str, known_at: dt.datetime) -> Decisions:
+    async def decisions(
+        self, supervisee_ids: Collection[str], known_at: dt.datetime
+    ) -> dict[str, Decisions]:
         async with self.snapshot() as read:
-            return await read.decisions(supervisee_id, known_at)
+            return await read.decisions(supervisee_ids, known_at)
 
     async def referrals_at(
         self, site_id: str, raised_by: dt.date, known_at: dt.datetime
@@ -1953,13 +1932,6 @@ async def _of(
 ) -> defaultdict[str, list[Row[Any]]]:
     """The table's rows known at `known_at` of these supervisees, grouped by supervisee."""
     return await _by(conn, table, "supervisee_id", supervisee_ids, known_at)
-
-
-async def _rows(
-    conn: AsyncConnection, table: Table, supervisee_id: str, known_at: dt.datetime
-) -> list[Row[Any]]:
-    query = _select(table, known_at, table.c.supervisee_id == supervisee_id)
-    return list((await conn.execute(query)).all())
 
 
 async def _registrations(
@@ -2069,13 +2041,18 @@ async def _sessions(
     corrections = await _of_sessions(conn, session_corrections, supervisee_ids, known_at)
     marks = await _of_sessions(conn, session_lapse_marks, supervisee_ids, known_at)
     lists = _Lists()
-    return {
-        supervisee_id: tuple(
-            _session(row, corrections.get(row.session_id, ()), marks.get(row.session_id, ()), lists)
-            for row in of_one
-        )
-        for supervisee_id, of_one in rows.items()
-    }
+    names = tuple(c.name for c in _columns(supervision_sessions))
+    facts: dict[str, tuple[SupervisionSessionFact, ...]] = {}
+    for supervisee_id, of_one in rows.items():
+        built = []
+        for row in of_one:
+            r = dict(zip(names, row, strict=True))
+            session_id = r["session_id"]
+            built.append(
+                _session(r, corrections.get(session_id, ()), marks.get(session_id, ()), lists)
+            )
+        facts[supervisee_id] = tuple(built)
+    return facts
 
 
 async def _of_sessions(
@@ -2097,45 +2074,49 @@ async def _of_sessions(
 
 
 def _session(
-    row: Row[Any], corrections: Sequence[Row[Any]], marks: Sequence[Row[Any]], lists: _Lists
+    r: Mapping[str, Any], corrections: Sequence[Row[Any]], marks: Sequence[Row[Any]], lists: _Lists
 ) -> SupervisionSessionFact:
-    """The session's fact from its rows, built as they are (see `_figures_of`)."""
-    return SupervisionSessionFact.model_construct(
-        session_id=row.session_id,
-        supervisee_id=row.supervisee_id,
-        kind=row.kind,
-        format=row.format,
-        modality=row.modality,
-        date=row.date,
-        start_time=row.start_time,
-        minutes=row.minutes,
-        techniques=lists(row.techniques),
-        focus=lists(row.focus),
-        supervisor_id=row.supervisor_id,
-        site_id=row.site_id,
-        source_event_id=row.source_event_id,
-        recorded_at=row.recorded_at,
-        corrections=tuple(
-            SessionCorrection.model_construct(
-                change=c.change,
-                recorded_at=c.recorded_at,
-                by=c.actor,
-                reason=c.reason,
-                source_event_id=c.event_id,
-                amended_to=_figures_of(c, lists) if c.change == "amended" else None,
-            )
-            for c in corrections
-        ),
-        lapse_marks=tuple(
-            LapseMark.model_construct(
-                license_id=m.license_id,
-                lapse=m.lapse,
-                lapsed_since=m.lapsed_since,
-                recorded_at=m.recorded_at,
-                source_event_id=m.source_event_id,
-            )
-            for m in marks
-        ),
+    """The session's fact from its row (`r`, by column name: a Row's attribute access and its
+    `_fields` cost more than building the fact) and the rows of its corrections and marks.
+    Validated: pydantic's validation, in its core, costs less than `model_construct`."""
+    return SupervisionSessionFact(
+        session_id=r["session_id"],
+        supervisee_id=r["supervisee_id"],
+        kind=r["kind"],
+        format=r["format"],
+        modality=r["modality"],
+        date=r["date"],
+        start_time=r["start_time"],
+        minutes=r["minutes"],
+        techniques=lists(r["techniques"]),
+        focus=lists(r["focus"]),
+        supervisor_id=r["supervisor_id"],
+        site_id=r["site_id"],
+        source_event_id=r["source_event_id"],
+        recorded_at=r["recorded_at"],
+        corrections=tuple(_correction(c, lists) for c in corrections) if corrections else (),
+        lapse_marks=tuple(_lapse_mark(m) for m in marks) if marks else (),
+    )
+
+
+def _correction(c: Row[Any], lists: _Lists) -> SessionCorrection:
+    return SessionCorrection(
+        change=c.change,
+        recorded_at=c.recorded_at,
+        by=c.actor,
+        reason=c.reason,
+        source_event_id=c.event_id,
+        amended_to=_figures_of(c, lists) if c.change == "amended" else None,
+    )
+
+
+def _lapse_mark(m: Row[Any]) -> LapseMark:
+    return LapseMark(
+        license_id=m.license_id,
+        lapse=m.lapse,
+        lapsed_since=m.lapsed_since,
+        recorded_at=m.recorded_at,
+        source_event_id=m.source_event_id,
     )
 
 
@@ -2223,4 +2204,32 @@ def _evaluation(row: Row[Any], ack: Row[Any] | None) -> EvaluationFact:
         acknowledged_on=ack.acknowledged_on if ack else None,
         acknowledgement_recorded_at=ack.recorded_at if ack else None,
         acknowledgement_event_id=ack.source_event_id if ack else None,
+    )
+
+
+def _decisions(leaves: Sequence[Row[Any]], resolutions: Sequence[Row[Any]]) -> Decisions:
+    return Decisions(
+        leaves=tuple(
+            ApprovedLeave(
+                start=r.start,
+                end=r.end,
+                approved_by=r.approved_by,
+                reason=r.reason,
+                recorded_at=r.recorded_at,
+                source_event_id=r.source_event_id,
+            )
+            for r in leaves
+        ),
+        resolutions=tuple(
+            Resolution(
+                verdict_id=r.verdict_id,
+                kind=r.kind,
+                reason=r.reason,
+                by=r.resolved_by,
+                on=r.on,
+                recorded_at=r.recorded_at,
+                source_event_id=r.source_event_id,
+            )
+            for r in resolutions
+        ),
     )

@@ -57,9 +57,11 @@ class FactsReader(Protocol):
         """`supervisee_facts` of many supervisees at once, by id."""
         ...
 
-    async def decisions(self, supervisee_id: str, known_at: dt.datetime) -> Decisions:
-        """What compliance officers had recorded of the supervisee: approved leaves and
-        resolutions of verdicts."""
+    async def decisions(
+        self, supervisee_ids: Collection[str], known_at: dt.datetime
+    ) -> dict[str, Decisions]:
+        """What compliance officers had recorded of each of these supervisees: approved
+        leaves and resolutions of verdicts (none recorded: empty decisions), by id."""
         ...
 
     async def referrals_at(
@@ -262,13 +264,14 @@ async def evaluations_in(
     unapplied = await read.unapplied(known_at, concerning=every_concern)
     every_supervisor: set[str] = set().union(*supervisors.values())
     credentials = await read.credentials(every_supervisor, known_at)
+    decisions = await read.decisions(supervisee_ids, known_at)
     views = []
     for i in supervisee_ids:
         known = everyone[i]
         lacking = tuple(u for u in unapplied if concerning[i].intersection(u.concerns))
         if not known.heard_of and not any(("supervisee", i) in u.concerns for u in lacking):
             raise UnknownSupervisee(i, known_at)
-        decided = await read.decisions(i, known_at)
+        decided = decisions[i]
         evaluation = evaluate_supervisee(
             known,
             credentials,
@@ -291,7 +294,7 @@ async def _judged(
     supervisors = supervisors_of(known)
     unapplied = await _lacking(read, known, known_at, (("holder", s) for s in supervisors))
     credentials = await read.credentials(supervisors, known_at)
-    decided = await read.decisions(known.supervisee_id, known_at)
+    decided = (await read.decisions((known.supervisee_id,), known_at))[known.supervisee_id]
     evaluation = evaluate_supervisee(
         known,
         credentials,

@@ -1,10 +1,14 @@
 """What the access policy asks supervision about the records a request names by id: a
-session's site and people, a supervisee's home site and supervisors."""
+session's site and people, a supervisee's home site and supervisors, an evaluation's
+supervisee (whose home site it belongs to) and supervisor, a consultation's site and the two
+clinicians."""
 
 from __future__ import annotations
 
 from infra.commands import CommandRunner
 from infra.security.relations import RecordFacts
+from supervision.application.consultations import CONSULTATION
+from supervision.application.evaluations import EVALUATION
 from supervision.application.handlers import SESSION, SUPERVISEE
 
 
@@ -32,5 +36,23 @@ class SupervisionRelations:
             return RecordFacts(
                 None if supervisee.home is None else supervisee.home.site_id,
                 frozenset({record_id, *supervisors}),
+            )
+        if kind == "evaluation":
+            evaluation, _ = await self._runner.state(EVALUATION, record_id)
+            if evaluation.signed is None:
+                return None
+            signed = evaluation.signed
+            evaluated = await self.facts("supervisee", signed.supervisee_id)
+            return RecordFacts(
+                None if evaluated is None else evaluated.site_id,
+                frozenset({signed.supervisee_id, signed.supervisor_id}),
+            )
+        if kind == "consultation":
+            consultation, _ = await self._runner.state(CONSULTATION, record_id)
+            if consultation.logged is None:
+                return None
+            logged = consultation.logged
+            return RecordFacts(
+                logged.site_id, frozenset({logged.clinician_id, logged.consultant_id})
             )
         return None
