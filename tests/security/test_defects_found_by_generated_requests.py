@@ -279,3 +279,21 @@ async def test_a_record_the_policy_looks_up_for_a_supervisor_is_refused_when_its
     # then the id is refused before the record is looked up
     assert isinstance(answer, grpc.aio.AioRpcError)
     assert violations(answer) == ["supervisee_id"]
+
+
+@pytest.mark.parametrize("service", ["supervision"])
+async def test_a_read_by_a_caller_whose_token_lists_roles_the_policy_does_not_know_is_answered(
+    service: str, served: Served
+) -> None:
+    # given a token from an identity provider that lists other systems' roles too, a long one
+    token = KEY.mint("admin-2", (Role.ADMINISTRATOR, "r" * 500, "reports\u0000viewer"), ())
+
+    # when the caller reads a record (which the access log records, with the caller's roles)
+    answer = await call(
+        served, GET_SUPERVISEE, request_of(GET_SUPERVISEE, supervisee_id="see-1"), token=token
+    )
+
+    # then it is answered (there is no such supervisee), and the access logged
+    assert isinstance(answer, grpc.aio.AioRpcError)
+    assert answer.code() is grpc.StatusCode.NOT_FOUND, answer.details()
+    assert (await served.service.rows())["access_log"] == 1

@@ -4,7 +4,8 @@ what is missing), then the servicer run with the Principal as the current caller
 
 A record id the rule looks up is checked first (INVALID_ARGUMENT naming its field when it is no
 id), and what the access log keeps of a request is what it can store: an id or a correlation
-that is not well formed is kept as its digest, never as it came."""
+that is not well formed is kept as its digest, never as it came, and of the caller's roles those
+the policy knows."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from infra.security.access_log import (
 from infra.security.policy import (
     POLICY,
     AccessDenied,
+    Role,
     Rule,
     authorize,
     needs_facts,
@@ -38,6 +40,7 @@ from infra.security.principal import CURRENT_PRINCIPAL, Principal
 from infra.security.relations import RecordFacts, Relations
 from infra.security.tokens import InvalidToken, TokenVerifier
 
+KNOWN_ROLES = frozenset(Role)
 AUTHORIZATION_KEY = "authorization"
 BEARER = "bearer "
 
@@ -156,7 +159,9 @@ def _entry(
     return AccessEntry(
         at=dt.datetime.now(dt.UTC),
         actor=principal.subject,
-        roles=tuple(sorted(principal.roles)),
+        # The roles the policy grants by; other systems' roles in the token grant nothing here,
+        # and are whatever text the identity provider chose.
+        roles=tuple(sorted(role for role in principal.roles if role in KNOWN_ROLES)),
         rpc=method,
         subjects=subjects,
         outcome=outcome,
