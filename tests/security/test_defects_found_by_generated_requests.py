@@ -297,3 +297,16 @@ async def test_a_read_by_a_caller_whose_token_lists_roles_the_policy_does_not_kn
     assert isinstance(answer, grpc.aio.AioRpcError)
     assert answer.code() is grpc.StatusCode.NOT_FOUND, answer.details()
     assert (await served.service.rows())["access_log"] == 1
+
+
+@pytest.mark.parametrize("service", ["compliance"])
+async def test_a_ten_kilobyte_choice_in_a_list_is_refused_naming_it_without_echoing_it(
+    service: str, served: Served
+) -> None:
+    list_verdicts = method(compliance, "ComplianceService", "ListVerdicts")
+
+    answer = await call(served, list_verdicts, request_of(list_verdicts, severity="x" * 10_240))
+
+    assert isinstance(answer, grpc.aio.AioRpcError)
+    assert violations(answer) == ["severity"]
+    assert "x" * 100 not in (answer.details() or "")

@@ -59,14 +59,31 @@ INTEGERS = st.one_of(
     st.sampled_from((INT32_MIN, -1, 0, 1, 90, 3660, 3661, INT32_MAX)),
     st.integers(INT32_MIN, INT32_MAX),
 )
-TEXTS = st.one_of(
-    st.sampled_from(HOSTILE),
-    *(
-        KINDS[kind].map(lambda v: v if isinstance(v, str) else v.isoformat())
-        for kind in KINDS
-        if kind != "Int32"
-    ),
+
+
+def _as_text(kind: str) -> st.SearchStrategy[str]:
+    return KINDS[kind].map(lambda v: v if isinstance(v, str) else v.isoformat())
+
+
+# A value of every kind, as text (a day, a moment and a month travel as ISO text).
+ANY_KIND = st.one_of(*(_as_text(kind) for kind in KINDS if kind != "Int32"))
+# The kind a field's name says it holds, so that most requests pass their other fields and reach
+# the checks (and the stores) behind them: a day, a moment, a month, an id, else a label or text.
+NAMED = (
+    (lambda name: name.endswith("_at"), "Instant"),
+    (lambda name: name.endswith("_on") or name in ("as_of", "date", "week_start"), "Date"),
+    (lambda name: name.startswith("period_"), "Date"),
+    (lambda name: "month" in name, "Month"),
+    (lambda name: name.endswith("_id") or name.endswith("_ids"), "Id"),
 )
+
+
+def _texts(name: str) -> st.SearchStrategy[str]:
+    """What a text field is sent: mostly a value of the kind its name says, else any kind's,
+    else a hostile one."""
+    kind = next((kind for says, kind in NAMED if says(name)), None)
+    likely = _as_text(kind) if kind is not None else st.one_of(_as_text("Label"), _as_text("Text"))
+    return st.one_of(likely, likely, ANY_KIND, st.sampled_from(HOSTILE))
 
 
 def _served_by() -> dict[str, list[MethodDescriptor]]:
@@ -97,7 +114,8 @@ def messages(descriptor: Descriptor, depth: int = 0) -> st.SearchStrategy[Messag
     """Requests of the message type: each field left unset or given a generated value."""
     cls = message_factory.GetMessageClass(descriptor)
     fields = {
-        field.name: st.one_of(st.none(), _values(field, depth)) for field in descriptor.fields
+        field.name: st.one_of(st.none(), _values(field, depth), _values(field, depth))
+        for field in descriptor.fields
     }
 
     def build(values: dict[str, Any]) -> Message:
@@ -120,7 +138,7 @@ def messages(descriptor: Descriptor, depth: int = 0) -> st.SearchStrategy[Messag
 def _values(field: FieldDescriptor, depth: int) -> st.SearchStrategy[Any]:
     one: st.SearchStrategy[Any]
     if field.type == FieldDescriptor.TYPE_STRING:
-        one = TEXTS
+        one = _texts(field.name)
     elif field.type == FieldDescriptor.TYPE_INT32:
         one = INTEGERS
     elif field.type == FieldDescriptor.TYPE_BOOL:
