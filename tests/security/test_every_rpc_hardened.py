@@ -2,10 +2,10 @@
 the values a kind admits and the hostile ones (NUL and control characters, 10 KB strings, the
 first and last days of the calendar, +14:00 offsets, the 32-bit extremes, unknown enum numbers).
 
-Whatever the request, the answer is never INTERNAL or UNKNOWN; an INVALID_ARGUMENT names a
-field of the request; and a refused request records nothing (the event store, the outbox and
-the command records hold as many rows as before). The caller is an administrator, so that the
-access policy hides no answer."""
+Whatever the request, the answer is never INTERNAL or UNKNOWN (nor a reply too large to
+receive); an INVALID_ARGUMENT names a field of the request; and a refused request records
+nothing (the event store, the outbox and the command records hold as many rows as before).
+The caller is an administrator, so that the access policy hides no answer."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ pytestmark = pytest.mark.integration
 
 # What a refused request must not have written.
 RECORDS = frozenset({"events", "outbox", "commands"})
-NEVER = (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN)
+# RESOURCE_EXHAUSTED: a reply too large for the client (an error quoting what it was sent).
+NEVER = (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.RESOURCE_EXHAUSTED)
 # What a staff app might type into any text field, and what an attacker would.
 HOSTILE = (
     "x\u0000z",
