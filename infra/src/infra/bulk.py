@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Date, Table
+from sqlalchemy import JSON, Date, String, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
@@ -142,7 +142,7 @@ class InsertOnce:
                 selected.append(f"c{n}::JSON")
                 conversions += self._conversion(n, json.dumps)
             else:
-                arrays.append(f"%b::{column_type.compile(dialect=dialect)}[]")
+                arrays.append(f"%b::{_unbounded(column_type).compile(dialect=dialect)}[]")
                 selected.append(f"c{n}")
                 conversions += self._conversion(n, column_type._cached_bind_processor(dialect))
         aliases = ", ".join(f"c{n}" for n in range(len(self.columns)))
@@ -197,3 +197,12 @@ def _convert(values: list[Any], conversion: _Conversion) -> None:
             values[n] = stored
         else:
             values[n] = converted[key] = convert(value)
+
+
+def _unbounded(column_type: TypeEngine[Any]) -> TypeEngine[Any]:
+    """The type an array of a column's values is sent as: a string type without its length,
+    since a cast to VARCHAR(n) cuts a longer value short without a word, where the insert into
+    the column refuses it."""
+    if isinstance(column_type, String) and column_type.length is not None:
+        return String()
+    return column_type

@@ -271,6 +271,28 @@ class ServiceParts:
     relations: Relations | None = None
 
 
+def service_server(
+    address: str,
+    parts: ServiceParts,
+    db: Database,
+    verifier: TokenVerifier,
+    *,
+    telemetry: TelemetryHandle | None = None,
+    tls: ServerTls | None = None,
+) -> GrpcServer:
+    """The service's gRPC server: its APIs and its access log's, every call verified and
+    authorized by the guard. Every read of a subject's record is recorded in the service's own
+    access log, which the service serves to compliance officers and auditors."""
+    access_log = SqlAccessLog(db)
+    return GrpcServer(
+        address,
+        [*parts.grpc, access_log_binding(access_log)],
+        telemetry=telemetry,
+        tls=tls,
+        guard=Guard(verifier, relations=parts.relations, access_log=AccessRecorder(access_log)),
+    )
+
+
 async def run_service(
     settings: ServiceSettings,
     *,
@@ -327,15 +349,8 @@ async def run_service(
     # the log spent a tenth of its time collecting).
     gc.freeze()
     gc.set_threshold(*COLLECTOR_THRESHOLDS)
-    # Every read of a subject's record is recorded in the service's own access log, which
-    # the service serves to compliance officers and auditors.
-    access_log = SqlAccessLog(db)
-    server = GrpcServer(
-        settings.grpc_address,
-        [*parts.grpc, access_log_binding(access_log)],
-        telemetry=telemetry,
-        tls=transport.grpc_tls,
-        guard=Guard(verifier, relations=parts.relations, access_log=AccessRecorder(access_log)),
+    server = service_server(
+        settings.grpc_address, parts, db, verifier, telemetry=telemetry, tls=transport.grpc_tls
     )
     relay = OutboxRelay(db, publisher, relay_id=f"{settings.name}-relay")
     stopping = asyncio.Event()

@@ -23,6 +23,7 @@ from sqlalchemy import (
     cast,
     select,
 )
+from sqlalchemy.exc import DataError
 
 from conftest import DatabaseFactory
 from infra.bulk import InsertOnce
@@ -89,6 +90,25 @@ async def test_rows_are_stored_with_their_types_and_a_taken_key_adds_nothing(
     )
     assert a.recorded_at == recorded and a.recorded_at.tzinfo == dt.UTC
     assert (b.count, b.on, b.tags, b.ok) == (2, None, None, None)
+
+
+async def test_a_value_longer_than_its_column_is_refused_never_cut_short(
+    make_database: DatabaseFactory,
+) -> None:
+    db = await make_database([THINGS])
+    insert = InsertOnce(things)
+    longer = dict.fromkeys(c.name for c in things.columns) | {"thing_id": "t" * 21, "count": 1}
+
+    if db.is_sqlite:
+        # SQLite keeps a value of any length in any column: all of it.
+        async with db.transaction() as conn:
+            await insert(conn, [longer])
+        async with db.read() as conn:
+            assert (await conn.execute(select(things.c.thing_id))).scalars().all() == ["t" * 21]
+    else:
+        with pytest.raises(DataError):
+            async with db.transaction() as conn:
+                await insert(conn, [longer])
 
 
 def test_a_column_the_table_does_not_have_is_refused() -> None:

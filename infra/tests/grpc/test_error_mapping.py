@@ -6,12 +6,21 @@ import asyncio
 from typing import Any
 
 import grpc
+import pydantic
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from continuum.supervision.v1 import supervision_service_pb2 as pb
-from infra.grpc.errors import CONCURRENCY_DETAILS, INTERNAL_ERROR_DETAILS, STATUS_DETAILS_KEY
+from infra.ddd import InvalidInput
+from infra.grpc.errors import (
+    CONCURRENCY_DETAILS,
+    DETAILS_MAX_CHARS,
+    INTERNAL_ERROR_DETAILS,
+    STATUS_DETAILS_KEY,
+    VIOLATIONS_MAX,
+    to_rpc_failure,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -154,3 +163,30 @@ def _counts(reader: InMemoryMetricReader) -> dict[tuple[str, str, int], int]:
                     )
                     counts[key] = point.value
     return counts
+
+
+def test_a_reason_quoting_a_long_value_is_told_in_part() -> None:
+    failure = to_rpc_failure(InvalidInput("severity", f"{'x' * 10_240!r} is not void or finding"))
+
+    assert failure.details.startswith("severity: 'xxx")
+    assert len(failure.details) <= len("severity: ") + DETAILS_MAX_CHARS
+    assert failure.violations[0].field == "severity"
+
+
+def test_an_invalid_argument_lists_a_bounded_number_of_fields() -> None:
+    class Many(pydantic.BaseModel):
+        values: list[int]
+
+    with pytest.raises(pydantic.ValidationError) as invalid:
+        Many.model_validate({"values": ["x"] * 1000})
+
+    failure = to_rpc_failure(invalid.value)
+
+    assert [v.field for v in failure.violations] == [
+        *(f"values[{n}]" for n in range(VIOLATIONS_MAX - 1)),
+        "",
+    ]
+    assert (
+        failure.violations[-1].description == f"and {1000 - VIOLATIONS_MAX + 1} more invalid fields"
+    )
+    assert len(b"".join(value for _, value in failure.trailing_metadata())) < 4096

@@ -113,6 +113,12 @@ def test_a_token_missing_a_required_claim_is_refused(claim: str) -> None:
     assert claim in refusal(signed(claims(**{claim: None})))
 
 
+@pytest.mark.parametrize("subject", ["a" * 65, "sup\u00001", "sup 1", "x" * 10_240])
+def test_a_token_whose_subject_is_no_id_is_refused(subject: str) -> None:
+    # The subject is the actor of every event the caller causes: stores hold it as an id.
+    assert "subject (sub) must be 1 to 64 characters" in refusal(signed(claims(sub=subject)))
+
+
 def test_a_token_without_roles_is_refused() -> None:
     assert "roles" in refusal(signed(claims(roles=None)))
 

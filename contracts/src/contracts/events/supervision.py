@@ -8,9 +8,9 @@ supervision service).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events.base import EventContract, register, register_upcaster
 from contracts.fields import (
@@ -69,6 +69,12 @@ AgreementPeriod = Literal["week", "two_weeks", "month"]
 EvaluationTrigger = Literal["quarterly", "annual", "midterm", "final", "termination", "ad_hoc"]
 ConsultantKind = Literal["peer", "expert"]
 LicenseLapse = Literal["suspended", "revoked", "expired"]
+# A session lasts a minute or more; a week's practice is none or more minutes of each kind (the
+# read model refuses a figure below these, so the schema admits none).
+SessionMinutes = Annotated[Int32, Field(gt=0)]
+WeekMinutes = Annotated[Int32, Field(ge=0)]
+# Who was supervised in a session: one person or more (each is counted the session).
+Supervisees = Annotated[tuple[Id, ...], Field(min_length=1)]
 
 
 class _SuperviseeEvent(EventContract):
@@ -216,9 +222,9 @@ class SessionLogged(_SessionEvent):
     modality: SessionModality
     date: Date
     start_time: dt.time | None
-    minutes: Int32
+    minutes: SessionMinutes
     supervisor_id: Id
-    supervisee_ids: tuple[Id, ...]
+    supervisee_ids: Supervisees
     site_id: Id
     techniques: tuple[Technique, ...]
     focus: tuple[Focus, ...]
@@ -244,7 +250,7 @@ class SessionAmended(_SessionEvent):
     modality: SessionModality
     date: Date
     start_time: dt.time | None
-    minutes: Int32
+    minutes: SessionMinutes
     supervisee_ids: tuple[Id, ...]
     techniques: tuple[Technique, ...]
     focus: tuple[Focus, ...]
@@ -297,8 +303,8 @@ class PracticeHoursRecorded(_SuperviseeEvent):
     site_id: Id
     # The Monday the week starts on.
     week_start: Date
-    direct_minutes: Int32
-    indirect_minutes: Int32
+    direct_minutes: WeekMinutes
+    indirect_minutes: WeekMinutes
     correction: Text | None = None
 
 

@@ -78,24 +78,32 @@ class RpcFailure:
         return ((STATUS_DETAILS_KEY, status.SerializeToString()),)
 
 
+# The longest message, field path or reason an error is told in, and the most fields an
+# INVALID_ARGUMENT lists: a message that quotes what it was sent (a 10 KB value) is cut, so that a
+# reply stays far below gRPC's 8 KB metadata limit whatever the request held (beyond it the
+# client would see RESOURCE_EXHAUSTED).
+DETAILS_MAX_CHARS = 300
+VIOLATIONS_MAX = 5
+
+
 def to_rpc_failure(error: Exception) -> RpcFailure:
     """The status code and client-facing details for an error raised while handling an RPC."""
     match error:
         case InvalidInput():
-            return _invalid((FieldViolation(error.field, error.reason),))
+            return _invalid((FieldViolation(_bounded(error.field), _bounded(error.reason)),))
         case pydantic.ValidationError():
             return _invalid(
                 tuple(
-                    FieldViolation(_field_path(detail["loc"]), detail["msg"])
+                    FieldViolation(_bounded(_field_path(detail["loc"])), _bounded(detail["msg"]))
                     for detail in error.errors(include_url=False, include_input=False)
                 )
             )
         case NotFound():
-            return RpcFailure(grpc.StatusCode.NOT_FOUND, error.message)
+            return RpcFailure(grpc.StatusCode.NOT_FOUND, _bounded(error.message))
         case AlreadyRecorded():
-            return RpcFailure(grpc.StatusCode.ALREADY_EXISTS, error.message)
+            return RpcFailure(grpc.StatusCode.ALREADY_EXISTS, _bounded(error.message))
         case RuleViolated() | DomainError():
-            return RpcFailure(grpc.StatusCode.FAILED_PRECONDITION, error.message)
+            return RpcFailure(grpc.StatusCode.FAILED_PRECONDITION, _bounded(error.message))
         case ConcurrencyError():
             # The stream id and versions stay in the server's telemetry: the caller only needs
             # to know that reloading and retrying is safe.
@@ -175,7 +183,17 @@ def _count(commands_handled: Counter, method: str, code: grpc.StatusCode) -> Non
     )
 
 
+def _bounded(text: str) -> str:
+    return text if len(text) <= DETAILS_MAX_CHARS else text[: DETAILS_MAX_CHARS - 3] + "..."
+
+
 def _invalid(violations: tuple[FieldViolation, ...]) -> RpcFailure:
+    if len(violations) > VIOLATIONS_MAX:
+        more = len(violations) - VIOLATIONS_MAX + 1
+        violations = (
+            *violations[: VIOLATIONS_MAX - 1],
+            FieldViolation("", f"and {more} more invalid fields"),
+        )
     details = "; ".join(
         f"{violation.field}: {violation.description}" if violation.field else violation.description
         for violation in violations

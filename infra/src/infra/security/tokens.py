@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 
+from contracts.fields import check_id
 from infra.security.principal import Principal
 
 ALLOWED_ALGORITHMS = frozenset({"EdDSA", "ES256", "RS256"})
@@ -209,6 +210,11 @@ def _principal(claims: Mapping[str, Any]) -> Principal:
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject.strip():
         raise InvalidToken("the token's subject (sub) is empty")
+    # The subject is the actor every event the caller causes records: an id, as stores hold it.
+    try:
+        check_id(subject)
+    except ValueError as error:
+        raise InvalidToken(f"the token's subject (sub) {error}") from None
     roles = _names(claims, "roles")
     if not roles:
         raise InvalidToken("the token carries no roles")

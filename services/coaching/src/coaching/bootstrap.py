@@ -10,6 +10,7 @@ from continuum.coaching.v1 import coaching_service_pb2 as pb
 from continuum.coaching.v1 import coaching_service_pb2_grpc as pb_grpc
 from contracts.events import ReferralAccepted, ReferralCompleted
 from contracts.topics import REFERRAL_EVENTS
+from infra.db import Migration
 from infra.grpc.server import ServiceBinding
 from infra.messaging.consumer import Subscription
 from infra.runtime import Runtime, ServiceParts, ServiceSettings, run_service
@@ -18,6 +19,8 @@ NAME = "coaching"
 DEFAULT_PORT = 50052
 GRPC_SERVICE = pb.DESCRIPTOR.services_by_name["CoachingService"].full_name
 CONSUMER_GROUP = "continuum.coaching"
+# Coaching keeps nothing but its event store, outbox and inbox (the platform's tables).
+MIGRATIONS: tuple[Migration, ...] = ()
 
 
 def compose(runtime: Runtime) -> ServiceParts:
@@ -44,4 +47,4 @@ def compose(runtime: Runtime) -> ServiceParts:
 
 
 async def run(settings: ServiceSettings) -> None:
-    await run_service(settings, migrations=(), translate=translate, compose=compose)
+    await run_service(settings, migrations=MIGRATIONS, translate=translate, compose=compose)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from compliance.adapters import license_index, standing_store
+from compliance.adapters import license_index, read_model, standing_store
 from compliance.adapters.license_index import SqlLicenseIndex
 from compliance.adapters.publishing import translate
-from compliance.adapters.read_model import MIGRATIONS, Projector, SqlProjectedFacts
+from compliance.adapters.read_model import Projector, SqlProjectedFacts
 from compliance.adapters.relations import SqlComplianceRelations
 from compliance.adapters.standing_store import SqlStandingStore
 from compliance.application.credentials import CredentialRegistry
@@ -35,7 +35,7 @@ CONSUMER_GROUP = "continuum.compliance"
 CREDENTIAL_SERVICE = credential_pb.DESCRIPTOR.services_by_name["CredentialService"].full_name
 OVERSIGHT_SERVICE = oversight_pb.DESCRIPTOR.services_by_name["OversightService"].full_name
 # The read model's tables, the materialized standing and the credential registry's license table.
-ALL_MIGRATIONS = (*MIGRATIONS, *standing_store.MIGRATIONS, *license_index.MIGRATIONS)
+MIGRATIONS = (*read_model.MIGRATIONS, *standing_store.MIGRATIONS, *license_index.MIGRATIONS)
 # How often the keeper looks for standings out of date: a view never waits for it (it evaluates
 # what is out of date itself), so this only bounds how long a view does that work.
 STANDING_KEEPER_SECONDS = 1.0
@@ -105,7 +105,7 @@ async def run(settings: ServiceSettings) -> None:
     packs = rule_packs_at_start()
     await run_service(
         settings,
-        migrations=ALL_MIGRATIONS,
+        migrations=MIGRATIONS,
         translate=translate,
         compose=lambda runtime: compose(runtime, packs),
     )

@@ -597,3 +597,46 @@ async def test_a_database_of_the_first_read_model_is_migrated_with_its_rows(
 
     assert summary.total_minutes == 60
     assert summary.sessions[0].kind == "clinical"
+
+
+async def test_a_database_with_columns_narrower_than_their_kinds_is_widened_with_its_rows(
+    make_database: DatabaseFactory,
+) -> None:
+    # given a read model of version 4, its columns as that version made them on PostgreSQL
+    old = await make_database(MIGRATIONS[:4])
+    narrow = (
+        ("evaluations", "framework_version", 40),
+        ("projected_licenses", "state", 8),
+        ("projected_designations", "state", 8),
+        ("verdict_resolutions", "verdict_id", 36),
+    )
+    async with old.transaction() as conn:
+        if not old.is_sqlite:
+            for table, column, length in narrow:
+                await conn.execute(
+                    text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE VARCHAR({length})")
+                )
+        await conn.execute(
+            text(
+                "INSERT INTO projected_licenses (license_id, holder_id, kind, number, state, "
+                "issued_on, expires_on, recorded_at, source_event_id) VALUES ('lic-old', 'h-1', "
+                "'LPC', 'N-1', 'TX', '2020-01-01', '2030-01-01', '2026-01-01 00:00:00', :id)"
+            ),
+            {"id": str(uuid.uuid4())},
+        )
+    upgraded = Database.from_url(
+        old.engine.url.render_as_string(hide_password=False), MIGRATIONS, schema=old.schema
+    )
+    try:
+        # when it is migrated
+        await upgraded.migrate()
+
+        # then each holds the longest value of its kind, and the rows are kept
+        async with upgraded.transaction() as conn:
+            for table, column, _ in narrow:
+                await conn.execute(text(f"UPDATE {table} SET {column} = :v"), {"v": "x" * 64})
+            states = (await conn.execute(text("SELECT state FROM projected_licenses"))).all()
+    finally:
+        await upgraded.dispose()
+
+    assert states == [("x" * 64,)]

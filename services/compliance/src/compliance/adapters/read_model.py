@@ -108,6 +108,7 @@ from compliance.domain.record import (
 )
 from compliance.domain.standing import DesignationFact, LicenseChange, LicenseFact
 from contracts import events as ev
+from contracts.fields import ID_MAX_LENGTH, LABEL_MAX_LENGTH
 from infra.bulk import InsertOnce
 from infra.db import Database, Migration, UtcDateTime
 from infra.messaging.cloudevents import IncomingEvent
@@ -116,8 +117,10 @@ from infra.schema import inbox
 
 metadata = MetaData()
 
-ID = String(64)
+ID = String(ID_MAX_LENGTH)
 EVENT_ID = String(36)
+# A short name or code on one line (`contracts.fields.Label`).
+LABEL = String(LABEL_MAX_LENGTH)
 
 # One row per session and supervisee, as logged: a group session counts for each person in it.
 supervision_sessions = Table(
@@ -280,7 +283,7 @@ evaluations = Table(
     Column("supervisee_id", ID, nullable=False, index=True),
     Column("supervisor_id", ID, nullable=False),
     Column("framework", String(100), nullable=False),
-    Column("framework_version", String(40), nullable=False),
+    Column("framework_version", LABEL, nullable=False),
     Column("scale_min", Integer, nullable=False),
     Column("scale_max", Integer, nullable=False),
     Column("expected_min", Integer, nullable=False),
@@ -360,7 +363,7 @@ projected_licenses = Table(
     Column("holder_id", ID, nullable=False, index=True),
     Column("kind", ID, nullable=False),
     Column("number", ID, nullable=False),
-    Column("state", String(8), nullable=False),
+    Column("state", LABEL, nullable=False),
     Column("issued_on", Date, nullable=False),
     Column("expires_on", Date, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
@@ -386,7 +389,7 @@ projected_designations = Table(
     Column("designation_id", ID, primary_key=True),
     Column("holder_id", ID, nullable=False, index=True),
     Column("designation", ID, nullable=False),
-    Column("state", String(8), nullable=False),
+    Column("state", LABEL, nullable=False),
     Column("granted_on", Date, nullable=False),
     Column("expires_on", Date),
     Column("training_hours", Integer, nullable=False),
@@ -449,7 +452,7 @@ verdict_resolutions = Table(
     metadata,
     Column("resolution_id", ID, primary_key=True),
     Column("supervisee_id", ID, nullable=False, index=True),
-    Column("verdict_id", EVENT_ID, nullable=False),
+    Column("verdict_id", ID, nullable=False),
     Column("kind", String(32), nullable=False),
     Column("reason", Text, nullable=False),
     Column("resolved_by", ID, nullable=False),
@@ -634,6 +637,24 @@ def _officers_decisions(conn: Connection) -> None:
     verdict_resolutions.create(conn)
 
 
+# Columns created narrower than the kind of the event field they hold: PostgreSQL refused a
+# longer value (SQLite keeps any length, so there is nothing to change there).
+_WIDENED = (
+    (evaluations, "framework_version"),
+    (projected_licenses, "state"),
+    (projected_designations, "state"),
+    (verdict_resolutions, "verdict_id"),
+)
+
+
+def _widen_to_their_kinds(conn: Connection) -> None:
+    if conn.dialect.name != "postgresql":
+        return
+    for table, name in _WIDENED:
+        column_type = table.c[name].type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE {table.name} ALTER COLUMN {name} TYPE {column_type}"))
+
+
 MIGRATIONS = (
     Migration("compliance", 1, "supervision sessions and referrals read model", _create_read_model),
     Migration(
@@ -655,6 +676,13 @@ MIGRATIONS = (
         4,
         "what compliance officers record: approved leave and resolutions of verdicts",
         _officers_decisions,
+    ),
+    Migration(
+        "compliance",
+        5,
+        "columns as wide as the kinds they hold: evaluations.framework_version, the state of "
+        "projected licenses and designations (labels), verdict_resolutions.verdict_id (an id)",
+        _widen_to_their_kinds,
     ),
 )
 

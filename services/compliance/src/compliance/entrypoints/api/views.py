@@ -311,9 +311,9 @@ class ComplianceApi(pb_grpc.ComplianceServiceServicer):
         site_id = id_field(request.site_id, "site_id") if request.site_id else None
         as_of, known_at = self._axes(request)
         if request.severity not in SEVERITIES:
-            raise InvalidInput("severity", f"{request.severity!r} is not void or finding")
+            raise InvalidInput("severity", "must be void or finding")
         if request.resolution not in RESOLUTIONS:
-            raise InvalidInput("resolution", f"{request.resolution!r} is not open or resolved")
+            raise InvalidInput("resolution", "must be open or resolved")
         after = _page_after(request.page_token)
         view = await verdict_list(
             self._standings,
