@@ -30,8 +30,9 @@ from infra.application import CommandContext
 from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database, Migration
 from infra.eventstore import EventMetadata, SqlEventStore, Translator
-from infra.exposure import Environment, insecure_start_reasons
+from infra.exposure import Environment, insecure_start_reasons, keyring_start_reasons
 from infra.grpc.metadata import CallContext
+from infra.grpc.sealed import ResponseOpener
 from infra.grpc.server import GrpcServer, ServiceBinding, install_signal_handlers
 from infra.grpc.tls import GrpcTlsSettings, ServerTls, TlsMisconfigured
 from infra.messaging.cloudevents import IncomingEvent
@@ -46,6 +47,15 @@ from infra.outbox import OutboxRelay, republish_log
 from infra.redaction import configure_logging
 from infra.security.access_log import AccessRecorder, SqlAccessLog
 from infra.security.access_log_api import access_log_binding
+from infra.security.crypto import (
+    CachedSubjectKeys,
+    KeyringError,
+    KeyringSettings,
+    SqlSubjectKeys,
+    SubjectKeys,
+    development_key_file,
+    open_keyring,
+)
 from infra.security.guard import Guard
 from infra.security.policy import UnguardedRpc
 from infra.security.relations import Relations
@@ -185,6 +195,31 @@ def transport_at_start(settings: ServiceSettings) -> Transport:
     return transport
 
 
+def keyring_settings_at_start(settings: ServiceSettings) -> KeyringSettings:
+    """The keyring settings (CONTINUUM_KEYRING_*). Outside development a missing key file or
+    keyring database refuses the start; in development a key file is made under the data folder
+    (`.data/security/keyring.kek`, as `make run` does) and the SQLite keyring beside the
+    services' files is used."""
+    keyring = KeyringSettings()
+    environment = settings.platform.continuum_environment
+    reasons = keyring_start_reasons(keyring)
+    if reasons and environment is not Environment.DEVELOPMENT:
+        raise StartupRefused(f"CONTINUUM_ENVIRONMENT is {environment}: {'; '.join(reasons)}")
+    if keyring.kek_file is None:
+        folder = settings.platform.continuum_data_dir / "security"
+        keyring = keyring.model_copy(update={"kek_file": development_key_file(folder)})
+        log.warning("%s: sealing with the development key file in %s", settings.name, folder)
+    return keyring
+
+
+async def keyring_at_start(settings: ServiceSettings, keyring: KeyringSettings) -> SqlSubjectKeys:
+    """The keyring the service seals and opens sensitive values with, its database migrated."""
+    try:
+        return await open_keyring(keyring, data_dir=settings.platform.continuum_data_dir)
+    except KeyringError as error:
+        raise StartupRefused(str(error)) from error
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -231,6 +266,9 @@ class Runtime:
     broker: KafkaBroker
     # Runs every command, timer job and consumed event's reaction of the service.
     runner: CommandRunner
+    # Subjects' keys: what opens a sealed value where a person reads it (the runner seals and
+    # opens the service's own events with the same keys).
+    keys: SubjectKeys
     clock: Callable[[], dt.datetime] = utcnow
 
 
@@ -255,6 +293,9 @@ async def run_service(
     """Runs one service until SIGTERM or SIGINT, then stops it in reverse order."""
     transport = transport_at_start(settings)
     verifier = verifier_at_start(settings.platform)
+    keyring_settings = keyring_settings_at_start(settings)
+    keyring = await keyring_at_start(settings, keyring_settings)
+    keys = CachedSubjectKeys(keyring, ttl=keyring_settings.cache_seconds)
     telemetry = setup_telemetry(f"continuum-{settings.name}")
     db = Database.from_url(settings.database_url, migrations)
     if telemetry.exports_traces:
@@ -270,8 +311,10 @@ async def run_service(
     tracer = telemetry.tracer if telemetry.exports_traces else trace.NoOpTracer()
     runner = CommandRunner(
         SqlUnitStore(db, translate),
+        keys,
         tracer=tracer,
         cache_size=settings.platform.continuum_state_cache_streams,
+        state_max_age=keyring_settings.cache_seconds,
     )
     if settings.platform.continuum_republish_on_start:
         queued = await republish_log(db, store, translate)
@@ -284,7 +327,7 @@ async def run_service(
         client_id=f"continuum-{settings.name}",
         security=transport.kafka_security,
     )
-    runtime = Runtime(settings, telemetry, db, store, publisher.broker, runner)
+    runtime = Runtime(settings, telemetry, db, store, publisher.broker, runner, keys)
     parts = compose(runtime)
     # What the service is made of (modules, schemas, compiled statements) lives as long as it
     # does: out of the collector's reach, a collection walks only what requests and batches
@@ -300,6 +343,9 @@ async def run_service(
         [*parts.grpc, access_log_binding(access_log)],
         telemetry=telemetry,
         tls=transport.grpc_tls,
+        # Stores and read models keep sensitive values sealed: they are opened only in the
+        # responses a person reads.
+        responses=ResponseOpener(keys),
         guard=Guard(verifier, relations=parts.relations, access_log=AccessRecorder(access_log)),
     )
     relay = OutboxRelay(db, publisher, relay_id=f"{settings.name}-relay")
@@ -335,6 +381,7 @@ async def run_service(
         await asyncio.gather(*timer_tasks)
         await publisher.stop()
         await db.dispose()
+        await keyring.database.dispose()
         telemetry.shutdown()
         log.info("%s stopped", settings.name)
 

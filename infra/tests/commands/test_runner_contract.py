@@ -54,6 +54,7 @@ from infra.eventstore import (
 )
 from infra.eventstore.sql import event_rows
 from infra.schema import commands, events, outbox
+from infra.security.crypto import memory_keyring
 
 pytestmark = pytest.mark.integration
 
@@ -199,7 +200,7 @@ class Backend:
 
     def runner(self) -> CommandRunner:
         """A runner of its own: another process, as far as caches go."""
-        return CommandRunner(self.store)
+        return CommandRunner(self.store, memory_keyring())
 
     async def published(self) -> int:
         if isinstance(self.store, InMemoryUnitStore):

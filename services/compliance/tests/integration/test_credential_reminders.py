@@ -33,6 +33,11 @@ from infra.db import Database
 from infra.eventstore import EventMetadata
 from infra.schema import events as events_table
 from infra.schema import outbox
+from infra.security.crypto import memory_keyring
+
+# The keyring the service's processes share (one per test module: a process's keys are
+# everyone's, as over the keyring database).
+KEYRING = memory_keyring()
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +69,9 @@ def record(license_id: str, holder_id: str = "sup-1", **overrides: Any) -> Recor
 
 async def registry_on(make_database: DatabaseFactory) -> tuple[CredentialRegistry, Database]:
     db = await make_database(license_index.MIGRATIONS)
-    registry = CredentialRegistry(CommandRunner(SqlUnitStore(db, translate)), SqlLicenseIndex(db))
+    registry = CredentialRegistry(
+        CommandRunner(SqlUnitStore(db, translate), KEYRING), SqlLicenseIndex(db)
+    )
     return registry, db
 
 
@@ -302,7 +309,7 @@ async def test_a_decision_on_a_stale_license_table_is_refused_by_its_constraints
 ) -> None:
     registry, db = await registry_on(make_database)
     await registry.record_license(record("lic-1"), staff())
-    stale = CredentialRegistry(CommandRunner(SqlUnitStore(db, translate)), StaleIndex(db))
+    stale = CredentialRegistry(CommandRunner(SqlUnitStore(db, translate), KEYRING), StaleIndex(db))
 
     with pytest.raises(error):
         await stale.record_license(record(**second), staff())

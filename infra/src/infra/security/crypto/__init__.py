@@ -30,6 +30,7 @@ from infra.security.crypto.keys import (
     SubjectErased,
     SubjectKeys,
     UnknownDataKey,
+    memory_keyring,
 )
 from infra.security.crypto.sealing import (
     Envelope,
@@ -75,6 +76,7 @@ __all__ = [
     "is_sealed",
     "key_encryption_keys",
     "keyring_database",
+    "memory_keyring",
     "open_keyring",
     "seal",
     "unseal",

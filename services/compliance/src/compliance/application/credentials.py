@@ -49,7 +49,11 @@ CLOCK_BATCH = 500
 _CLOCK_CORRELATION = uuid.UUID("6f1d3c0e-8a4b-5d2e-9c71-0b3e5f7a9d24")
 
 HOLDER = Aggregate(
-    "credential-holder", credentials.INITIAL, credentials.fold, CREDENTIAL_EVENT_TYPES
+    "credential-holder",
+    credentials.INITIAL,
+    credentials.fold,
+    CREDENTIAL_EVENT_TYPES,
+    subject=lambda state: state.holder_id,
 )
 
 # A license is recorded once under its id; its later changes can each happen more than once
