@@ -197,10 +197,12 @@ class Backend:
     def __init__(self, store: UnitStore, db: Database | None) -> None:
         self.store = store
         self.db = db
+        # The keyring every process shares.
+        self.keys = memory_keyring()
 
     def runner(self) -> CommandRunner:
         """A runner of its own: another process, as far as caches go."""
-        return CommandRunner(self.store, memory_keyring())
+        return CommandRunner(self.store, self.keys)
 
     async def published(self) -> int:
         if isinstance(self.store, InMemoryUnitStore):
