@@ -117,7 +117,7 @@ def _without_envelope(schema: Schema) -> Schema:
     alternatives = schema.get("anyOf")
     if not isinstance(alternatives, list):
         return schema
-    kept = []
+    kept: list[Any] = []
     for item in alternatives:
         if item == SEALED_ENVELOPE_SCHEMA:
             continue

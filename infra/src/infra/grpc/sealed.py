@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from infra.security.crypto.fields import open_field
@@ -46,16 +46,17 @@ class ResponseOpener:
                 elif SEALED_PREFIX in value:
                     setattr(message, field.name, await self._opened(value))
             elif field.type == _MESSAGE:
-                if field.message_type.GetOptions().map_entry:
-                    await self._open_map(field, value)
+                kind = field.message_type
+                if kind is not None and kind.GetOptions().map_entry:
+                    await self._open_map(kind, value)
                 elif _is_repeated(field):
                     for item in value:
                         await self._open(item)
                 else:
                     await self._open(value)
 
-    async def _open_map(self, field: FieldDescriptor, entries: Any) -> None:
-        value_field = field.message_type.fields_by_name["value"]
+    async def _open_map(self, entry: Descriptor, entries: Any) -> None:
+        value_field = entry.fields_by_name["value"]
         if value_field.type == _MESSAGE:
             for item in entries.values():
                 await self._open(item)
