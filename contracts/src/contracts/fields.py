@@ -24,8 +24,10 @@ query adds to a date (`MAX_WINDOW_DAYS`) cannot leave Python's calendar from ins
 A field marked `Sensitive` holds what must not travel or rest in clear: free text a person
 typed (every `Text`), and what identifies a person or their records elsewhere (`LicenseNumber`,
 a board's approval reference, a consent reference). `sensitive_fields` lists them for any
-schema, read from the annotations; such a value is to be sealed under its subject's key
-(`infra.security.crypto`), so that destroying the key erases it from every copy.
+schema, read from the annotations; such a value is sealed under its subject's key by the service
+it is typed into (`infra.commands.sealing`), so that destroying the key erases it from every
+copy. A published sensitive field is therefore `sealable`: its plain kind, or the sealed
+envelope (`SealedText`, `LicenseNumber`, `ApprovalReference`, `ConsentReference`).
 
 Pure: the standard library and pydantic only, so that domains may use it.
 """
