@@ -370,3 +370,26 @@ def test_an_erased_subject_reads_erased_everywhere_and_their_hours_stay(
     # and a retry of a command recorded before the erasure is still answered as recorded
     again = stubs.supervision.AmendSession(typed.amend, metadata=ACTOR, timeout=10)
     assert again.already_recorded
+
+
+def test_an_erased_client_reads_erased_in_their_referral_and_the_referral_stays(
+    sealed_stack: Stack, stubs: Stubs, typed: Typed
+) -> None:
+    # given
+    def get() -> referral.Referral:
+        return stubs.referral.GetReferral(  # type: ignore[no-any-return]
+            referral.GetReferralRequest(referral_id=typed.referral_id), metadata=ACTOR, timeout=10
+        ).referral
+
+    before = get()
+    assert before.note == typed.referral_note
+    # when
+    _erase(sealed_stack, typed.client)
+    erased = eventually(get, lambda r: r.note == "[erased]", timeout=30)
+    # then
+    assert (erased.referral_id, erased.client_id, erased.status, erased.urgency) == (
+        before.referral_id,
+        before.client_id,
+        before.status,
+        before.urgency,
+    )
