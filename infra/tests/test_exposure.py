@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from infra.exposure import Environment, insecure_start_reasons, is_loopback
 from infra.grpc.tls import GrpcTlsSettings
+from infra.messaging.authenticity import EventAuthenticitySettings, development_keyring
 from infra.messaging.security import KafkaSecuritySettings, SecurityProtocol
 from infra.runtime import (
     PlatformSettings,
@@ -31,6 +32,8 @@ LOCAL = {
     "bootstrap_servers": "127.0.0.1:9092",
     "kafka": KafkaSecuritySettings(),
     "jwks": None,
+    "signs_events": True,
+    "verifies_events": True,
 }
 SASL_SSL = KafkaSecuritySettings(
     security_protocol=SecurityProtocol.SASL_SSL,
@@ -138,10 +141,20 @@ def test_keys_fetched_over_plain_http_from_elsewhere_are_a_reason() -> None:
     assert insecure_start_reasons(**LOCAL | {"jwks": "http://127.0.0.1:8080/jwks"}) == []
 
 
-def _settings(environment: Environment, **platform: Any) -> ServiceSettings:
+def test_a_service_without_its_event_key_or_its_producers_keys_is_a_reason() -> None:
+    [unsigned] = insecure_start_reasons(**LOCAL | {"signs_events": False})
+    [unchecked] = insecure_start_reasons(**LOCAL | {"verifies_events": False})
+
+    assert unsigned.startswith("CONTINUUM_EVENT_SIGNING_KEY_FILE is not set")
+    assert unchecked.startswith("CONTINUUM_EVENT_KEYS_FILE is not set")
+
+
+def _settings(
+    environment: Environment, grpc_address: str = "0.0.0.0:50053", **platform: Any
+) -> ServiceSettings:
     return ServiceSettings(
         "referral",
-        "0.0.0.0:50053",
+        grpc_address,
         "sqlite:///unused.sqlite",
         PlatformSettings(continuum_environment=environment, **platform),
     )
@@ -156,6 +169,36 @@ def test_in_production_an_insecure_start_is_refused_with_every_reason() -> None:
     said = str(refused.value)
     assert said.startswith("CONTINUUM_ENVIRONMENT is production: REFERRAL_GRPC_ADDRESS 0.0.0.0")
     assert "; KAFKA_BOOTSTRAP_SERVERS names kafka-1:9092" in said
+
+
+def test_in_production_a_service_without_event_keys_refuses_to_start_naming_them(
+    tmp_path: Path,
+) -> None:
+    local = {"grpc_address": "127.0.0.1:50053"}
+    development_keyring(tmp_path, ["/continuum/referral"])
+    keys = {
+        "signing_key_file": tmp_path / "referral.pem",
+        "signing_key_id": "referral-dev-1",
+        "keys_file": tmp_path / "event-keys.json",
+    }
+
+    with pytest.raises(StartupRefused) as refused:
+        transport_at_start(_settings(Environment.PRODUCTION, **local))
+    signed = transport_at_start(
+        _settings(
+            Environment.PRODUCTION,
+            **local,
+            event_authenticity=EventAuthenticitySettings.model_validate(keys),
+        )
+    )
+
+    assert str(refused.value) == (
+        "CONTINUUM_ENVIRONMENT is production: CONTINUUM_EVENT_SIGNING_KEY_FILE is not set: the "
+        "events this service publishes would carry no signature, and its consumers would refuse "
+        "them; CONTINUUM_EVENT_KEYS_FILE is not set: the service could not tell its producers' "
+        "events from forgeries"
+    )
+    assert signed.event_signer is not None and signed.event_verifier is not None
 
 
 def test_in_development_an_insecure_start_goes_on_and_says_what_production_refuses(

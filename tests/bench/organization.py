@@ -24,12 +24,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from contracts import events as ev
+from contracts.topics import event_topic
 from infra.eventstore.model import EventMetadata, OutboxMessage
+from infra.messaging.authenticity import EventSigner
 from infra.messaging.publisher import KafkaPublisher
 from tests.bench.workloads import TRACK, history_start, session_date, today
 
-SUPERVISION_SOURCE = "/continuum/supervision"
-COMPLIANCE_SOURCE = "/continuum/compliance"
 BATCH = 2_000
 
 
@@ -96,7 +96,6 @@ class Organization:
                     issued_on=today() - dt.timedelta(days=3650),
                     expires_on=today() + dt.timedelta(days=730),
                 ),
-                COMPLIANCE_SOURCE,
                 f"credential-holder-{supervisor_id}",
                 None,
                 at_start,
@@ -112,7 +111,6 @@ class Organization:
                     training_hours=40,
                     training_completed_on=today() - dt.timedelta(days=1850),
                 ),
-                COMPLIANCE_SOURCE,
                 f"credential-holder-{supervisor_id}",
                 None,
                 at_start,
@@ -129,7 +127,6 @@ class Organization:
                     home_site_id=site,
                     registered_on=start,
                 ),
-                SUPERVISION_SOURCE,
                 stream,
                 site,
                 at_start,
@@ -147,7 +144,6 @@ class Organization:
                     sessions_per_period=1,
                     period="week",
                 ),
-                SUPERVISION_SOURCE,
                 stream,
                 site,
                 at_start,
@@ -170,7 +166,6 @@ class Organization:
                         techniques=("case_review",),
                         focus=("intervention",),
                     ),
-                    SUPERVISION_SOURCE,
                     f"session-{session_id}",
                     site,
                     self.session_recorded_at(n, held_on, now),
@@ -182,14 +177,17 @@ def _evening(day: dt.date) -> dt.datetime:
 
 
 def _message(
-    contract: ev.EventContract, source: str, subject: str, site: str | None, at: dt.datetime
+    contract: ev.EventContract, subject: str, site: str | None, at: dt.datetime
 ) -> OutboxMessage:
+    """The message the contract's producer would publish (from its topic's source)."""
+    topic = event_topic(contract.topic)
+    assert topic is not None and topic.source is not None
     return OutboxMessage(
         event_id=uuid.uuid4(),
         topic=contract.topic,
         key=contract.key(),
         ce_type=contract.ce_type(),
-        source=source,
+        source=topic.source,
         subject=subject,
         occurred_at=at,
         data=contract.model_dump(mode="json"),
@@ -199,10 +197,13 @@ def _message(
     )
 
 
-async def publish(bootstrap: str, organization: Organization) -> int:
-    """Publishes the organization's events, acknowledged by the broker; returns how many."""
+async def publish(bootstrap: str, organization: Organization, signer: EventSigner) -> int:
+    """Publishes the organization's events, signed as their producers would, acknowledged by
+    the broker; returns how many."""
     sent = 0
-    async with KafkaPublisher(bootstrap, client_id="bench-organization") as publisher:
+    async with KafkaPublisher(
+        bootstrap, client_id="bench-organization", signer=signer
+    ) as publisher:
         batch: list[OutboxMessage] = []
         for message in organization.messages():
             batch.append(message)

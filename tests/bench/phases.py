@@ -713,7 +713,7 @@ async def _organization(run: Run) -> dict[str, Any]:
     async with run.stack("organization", ["compliance"], broker_only=True) as stack:
         progress(f"{run.backend.name}/rebuild: publishing {org.events} events to the topics")
         started = time.monotonic()
-        published = await organization.publish(stack.bootstrap_servers, org)
+        published = await organization.publish(stack.bootstrap_servers, org, stack.event_signer())
         publish_s = time.monotonic() - started
         rss: list[tuple[float, float]] = []
         began = time.monotonic()

@@ -24,6 +24,7 @@ from kafka.structs import TopicPartition
 from sqlalchemy.engine import make_url
 
 from infra.devstack import SERVICES, Stack, database_url_variable
+from infra.messaging.authenticity import EventSigner
 from tests.bench.workloads import BENCH_SIGNING_KEY
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -146,6 +147,11 @@ class BenchStack:
     def stop(self) -> None:
         if self.stack is not None:
             self.stack.stop()
+
+    def event_signer(self) -> EventSigner:
+        """Signs events as their services would, for what the bench puts on the topics."""
+        assert self.stack is not None
+        return self.stack.event_signer()
 
     @property
     def bootstrap_servers(self) -> str:

@@ -6,22 +6,22 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import grpc
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from coaching.domain.policy import engagement_id_for_referral
 from continuum.coaching.v1 import coaching_service_pb2 as pb
 from contracts.events import EventContract, ReferralAccepted, ReferralCompleted
-from contracts.topics import COACHING_EVENTS, REFERRAL_EVENTS
+from contracts.topics import COACHING_EVENTS
 from infra.devstack import Stack
-from infra.eventstore import EventMetadata, OutboxMessage
-from infra.messaging.cloudevents import decode, encode
-from tests.e2e.support import Stubs, eventually, invalid_field, unique
+from infra.eventstore import OutboxMessage
+from infra.messaging.cloudevents import decode
+from tests.e2e.support import Stubs, as_published, eventually, invalid_field, unique
+from tests.e2e.support import publish as publish_as_producer
 
 pytestmark = pytest.mark.e2e
 
@@ -388,35 +388,17 @@ def test_close_engagement_records_the_outcome_and_then_accepts_nothing_more(coac
 
 
 def _message(event: EventContract) -> OutboxMessage:
-    return OutboxMessage(
-        event_id=uuid.uuid4(),
-        topic=event.topic,
-        key=event.key(),
-        ce_type=event.ce_type(),
-        source="/continuum/referral",
+    return as_published(
+        event,
         subject=f"referral-{event.key()}",
-        occurred_at=dt.datetime.now(dt.UTC),
-        data=event.model_dump(mode="json"),
-        metadata=EventMetadata(correlation_id="e2e-coaching", actor="therapist-e2e"),
+        correlation_id="e2e-coaching",
+        actor="therapist-e2e",
     )
-
-
-async def _produce(bootstrap: str, messages: list[OutboxMessage]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for message in messages:
-            key, value, headers = encode(message)
-            await producer.send_and_wait(REFERRAL_EVENTS.name, value, key=key, headers=headers)
-    finally:
-        await producer.stop()
 
 
 def publish(stack: Stack, *events: EventContract, times: int = 1) -> None:
     """Publishes each event `times` times, each under a new event id (a re-published log)."""
-    assert stack.bootstrap_servers is not None
-    messages = [_message(event) for event in events for _ in range(times)]
-    asyncio.run(_produce(stack.bootstrap_servers, messages))
+    publish_as_producer(stack, *(_message(event) for event in events for _ in range(times)))
 
 
 async def _published_by_coaching(bootstrap: str, key: str, seconds: float) -> list[str]:

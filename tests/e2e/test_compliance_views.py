@@ -7,7 +7,6 @@ against the agreed contracts. Ids are unique per test: the stack is shared.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import time
@@ -16,14 +15,12 @@ from typing import Any
 
 import grpc
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from continuum.compliance.v1 import compliance_service_pb2 as pb
 from contracts import events as ev
 from infra.devstack import Stack
-from infra.eventstore import EventMetadata, OutboxMessage
-from infra.messaging.cloudevents import encode
-from tests.e2e.support import Stubs, eventually, invalid_field, unique
+from infra.eventstore import OutboxMessage
+from tests.e2e.support import Stubs, as_published, eventually, invalid_field, publish, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -39,33 +36,10 @@ def recorded(
     event: ev.EventContract, when: dt.datetime, *, ce_type: str | None = None
 ) -> OutboxMessage:
     """An event as its producer's outbox would publish it, recorded at `when`."""
-    return OutboxMessage(
-        event_id=uuid.uuid4(),
-        topic=event.topic,
-        key=event.key(),
-        ce_type=ce_type or event.ce_type(),
-        source=f"/continuum/{event.topic.split('.')[1]}",
-        subject=event.key(),
-        occurred_at=when,
-        data=event.model_dump(mode="json"),
-        metadata=EventMetadata(correlation_id="e2e-compliance-views"),
+    message = as_published(
+        event, subject=event.key(), occurred_at=when, correlation_id="e2e-compliance-views"
     )
-
-
-async def _produce(bootstrap: str, messages: list[OutboxMessage]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for message in messages:
-            key, value, headers = encode(message)
-            await producer.send_and_wait(message.topic, value, key=key, headers=headers)
-    finally:
-        await producer.stop()
-
-
-def publish(stack: Stack, *messages: OutboxMessage) -> None:
-    assert stack.bootstrap_servers is not None
-    asyncio.run(_produce(stack.bootstrap_servers, list(messages)))
+    return dataclasses.replace(message, ce_type=ce_type or event.ce_type())
 
 
 def session(

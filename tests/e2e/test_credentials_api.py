@@ -382,7 +382,7 @@ async def _license_expired(bootstrap: str, license_id: str, seconds: float) -> L
                         event = incoming.contract()
                         if isinstance(event, LicenseExpired) and event.license_id == license_id:
                             assert incoming.key == event.holder_id
-                            assert incoming.source == "/continuum/compliance"
+                            assert incoming.source == COMPLIANCE_EVENTS.source
                             return event
     finally:
         await consumer.stop()

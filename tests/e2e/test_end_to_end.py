@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -10,17 +11,25 @@ import uuid
 
 import grpc
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from continuum.compliance.v1 import compliance_service_pb2 as compliance
 from continuum.compliance.v1 import credential_service_pb2 as credential
 from continuum.supervision.v1 import supervision_service_pb2 as pb
-from contracts.events import SessionLogged, SessionVoided
-from contracts.topics import SUPERVISION_EVENTS, dead_letter_topic
+from contracts.events import LicenseRecorded, SessionLogged, SessionVoided
+from contracts.topics import COMPLIANCE_EVENTS, SUPERVISION_EVENTS, dead_letter_topic
 from infra.devstack import Stack
 from infra.eventstore import EventMetadata, OutboxMessage
+from infra.messaging.authenticity import EventSigner
 from infra.messaging.cloudevents import encode
-from tests.e2e.support import eventually, unique
+from tests.e2e.support import (
+    as_published,
+    eventually,
+    put_on_topics,
+    signed,
+    unique,
+    unsigned,
+)
 from tests.scenarios.demo import AUSTIN, GROUP, StaffApp
 
 pytestmark = pytest.mark.e2e
@@ -233,7 +242,7 @@ def _session_message(event_id: uuid.UUID, supervisee: str, session_id: str) -> O
         topic=SUPERVISION_EVENTS.name,
         key=event.key(),
         ce_type=SessionLogged.ce_type(),
-        source="/continuum/supervision",
+        source=SUPERVISION_EVENTS.source or "",
         subject=f"session-{session_id}",
         occurred_at=dt.datetime.now(dt.UTC),
         data=event.model_dump(mode="json"),
@@ -241,24 +250,11 @@ def _session_message(event_id: uuid.UUID, supervisee: str, session_id: str) -> O
     )
 
 
-async def _produce(
-    bootstrap: str, records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]
-) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for key, value, headers in records:
-            await producer.send_and_wait(SUPERVISION_EVENTS.name, value, key=key, headers=headers)
-    finally:
-        await producer.stop()
-
-
 def test_the_same_event_delivered_twice_is_counted_once(stack: Stack, app: StaffApp) -> None:
     supervisee = unique("see")
-    key, value, headers = encode(_session_message(uuid.uuid4(), supervisee, unique("ses")))
-    assert stack.bootstrap_servers is not None
+    record = signed(stack, _session_message(uuid.uuid4(), supervisee, unique("ses")))
 
-    asyncio.run(_produce(stack.bootstrap_servers, [(key, value, headers)] * 2))
+    put_on_topics(stack, [record] * 2)
 
     eventually(lambda: app.hours(supervisee), lambda v: len(v.sessions) == 1)
     time.sleep(1.5)
@@ -293,7 +289,7 @@ def test_a_malformed_message_is_dead_lettered_and_the_consumer_goes_on(
     assert stack.bootstrap_servers is not None
     marker = f"not a cloudevent {uuid.uuid4()}".encode()
 
-    asyncio.run(_produce(stack.bootstrap_servers, [(b"junk", marker, [])]))
+    put_on_topics(stack, [(SUPERVISION_EVENTS.name, b"junk", marker, [])])
 
     headers = asyncio.run(
         _dead_letters(stack.bootstrap_servers, "continuum.compliance", marker, 60)
@@ -317,16 +313,16 @@ def test_an_event_compliance_cannot_read_leaves_its_typed_text_out_of_logs_and_d
         topic=SUPERVISION_EVENTS.name,
         key=session,
         ce_type=SessionVoided.ce_type(),
-        source="/continuum/supervision",
+        source=SUPERVISION_EVENTS.source or "",
         subject=f"session-{session}",
         occurred_at=dt.datetime.now(dt.UTC),
         # Its date is not a date: compliance cannot read it by its contract.
         data={"session_id": session, "supervisee_ids": ["see-1"], "date": "soon", "reason": typed},
         metadata=EventMetadata(correlation_id="e2e"),
     )
-    key, value, headers = encode(void)
+    topic, key, value, headers = signed(stack, void)  # its producer's, unreadable
 
-    asyncio.run(_produce(stack.bootstrap_servers, [(key, value, headers)]))
+    put_on_topics(stack, [(topic, key, value, headers)])
 
     dead = asyncio.run(_dead_letters(stack.bootstrap_servers, "continuum.compliance", value, 60))
     assert dead["dlt.reason"]
@@ -334,6 +330,67 @@ def test_an_event_compliance_cannot_read_leaves_its_typed_text_out_of_logs_and_d
     log = stack.data_dir / "compliance.log"
     eventually(log.read_text, lambda text: str(void.event_id) in text)
     assert typed not in log.read_text()
+
+
+def test_forged_events_appear_nowhere_and_mark_nothing_while_genuine_ones_flow(
+    stack: Stack, app: StaffApp
+) -> None:
+    """A process that can write to the topics, without the producers' keys: a license compliance
+    never recorded, sessions supervision never logged, are refused by every consumer, and no
+    view says it lacks them."""
+    supervisee = supervisee_with_agreement(app)
+    holder, license_id = unique("sup"), unique("lic")
+    soon = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=20)
+    forged_license = as_published(
+        LicenseRecorded(
+            holder_id=holder,
+            license_id=license_id,
+            kind="LPC",
+            number="LPC-FORGED",
+            state="TX",
+            issued_on=soon - dt.timedelta(days=3000),
+            expires_on=soon,
+        ),
+        subject=f"credential-holder-{holder}",
+    )
+    # Signed by a service's genuine key, but not supervision's: a key taken from compliance.
+    compliance_key = stack.event_keys().keys[COMPLIANCE_EVENTS.source or ""]
+    as_compliance = EventSigner.of(SUPERVISION_EVENTS.source or "", compliance_key)
+    forged_session = _session_message(uuid.uuid4(), supervisee, unique("ses"))
+    unreadable = dataclasses.replace(
+        _session_message(uuid.uuid4(), supervisee, unique("ses")),
+        data={"supervisee_ids": [supervisee]},  # would mark the view if it were believed
+    )
+
+    put_on_topics(
+        stack,
+        [
+            unsigned(forged_license),
+            signed(stack, forged_session, as_compliance),
+            unsigned(unreadable),
+        ],
+    )
+    app.log(unique("ses"), "sup-e2e", [supervisee], AUSTIN, dt.date(2026, 10, 8), 60)
+
+    assert stack.bootstrap_servers is not None
+    for group, message, reason in [
+        ("continuum.compliance", forged_license, b"unsigned"),
+        ("continuum.supervision", forged_license, b"unsigned"),
+        ("continuum.compliance", forged_session, b"signed by a key of another producer"),
+        ("continuum.compliance", unreadable, b"unsigned"),
+    ]:
+        dead = asyncio.run(_dead_letters(stack.bootstrap_servers, group, encode(message)[1], 60))
+        assert dead["dlt.reason"].startswith(reason), (group, message.ce_type)
+        assert dead["dlt.error.type"] == b"infra.messaging.authenticity.InauthenticEvent"
+    hours = eventually(lambda: app.hours(supervisee), lambda v: v.total_minutes == 60)
+    assert [s.minutes for s in hours.sessions] == [60]
+    assert not hours.incomplete and not hours.unapplied_events
+    expiring = app.compliance.ListLicensesExpiring(
+        compliance.ListLicensesExpiringRequest(within_days=90), metadata=app.metadata, timeout=10
+    )
+    assert license_id not in {x.license_id for x in expiring.licenses}
+    forged_ids = {str(m.event_id) for m in (forged_license, forged_session, unreadable)}
+    assert not forged_ids & {u.event_id for u in expiring.unapplied_events}
 
 
 def test_restarting_a_producer_republishes_its_log_and_nothing_counts_twice(

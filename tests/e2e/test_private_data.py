@@ -1,5 +1,5 @@
 """What the stack keeps on disk is its owner's only: the data folder 0700, the services'
-SQLite files and every log 0600, whatever the umask of the shell that started it."""
+SQLite files, every log and every key 0600, whatever the umask of the shell that started it."""
 
 from __future__ import annotations
 
@@ -27,6 +27,19 @@ def test_the_services_databases_and_logs_are_readable_by_their_owner_only(stack:
         p.name: 0o600 for p in [*databases, *logs]
     }
     assert mode(stack.data_dir) == 0o700
+
+
+def test_the_services_event_keys_are_readable_by_their_owner_only(stack: Stack) -> None:
+    folder = stack.event_key_files.folder
+    files = sorted(folder.iterdir())
+
+    assert {p.name for p in files} == {
+        "event-keys.json",
+        *(f"{s.name}.pem" for s in SERVICES),
+    }
+    assert {p.name: mode(p) for p in files} == {p.name: 0o600 for p in files}
+    assert mode(folder) == 0o700
+    assert mode(stack.security_dir) == 0o700
 
 
 def test_a_data_folder_others_could_read_is_made_private_when_the_stack_starts(

@@ -19,9 +19,10 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from contracts.topics import ALL_TOPICS
+from contracts.topics import ALL_TOPICS, published_by
 from infra.grpc.client import ClientTls, open_channel
 from infra.messaging.admin import ensure_topics
+from infra.messaging.authenticity import KeyFiles, development_keyring
 from infra.messaging.broker import EmbeddedBroker
 from infra.security.crypto import create_key_file
 from infra.security.tokens import JWKS_FILE, SigningKey
@@ -67,6 +68,8 @@ def test_in_production_a_plaintext_port_on_every_interface_and_a_broker_in_clear
         "CONTINUUM_GRPC_TLS_CERT_FILE",
         "KAFKA_BOOTSTRAP_SERVERS names kafka-1.kafka:9092",
         "CONTINUUM_KAFKA_SECURITY_PROTOCOL is PLAINTEXT",
+        "CONTINUUM_EVENT_SIGNING_KEY_FILE is not set",
+        "CONTINUUM_EVENT_KEYS_FILE is not set",
     ):
         assert named in started.stderr, started.stderr
     assert "Traceback" not in started.stderr
@@ -90,12 +93,15 @@ def test_in_production_a_start_without_a_keyring_is_refused_naming_the_settings(
     jwks = tmp_path / "idp" / JWKS_FILE
     jwks.parent.mkdir()
     jwks.write_text(json.dumps(SigningKey.generate().jwks()))
+    source = published_by("coaching").source or ""
+    keys = development_keyring(tmp_path / "event-keys", [source])
     env = _production(
         tmp_path,
         COACHING_GRPC_ADDRESS=f"0.0.0.0:{_free_port()}",
         CONTINUUM_JWKS=str(jwks),
         CONTINUUM_GRPC_TLS_CERT_FILE=str(issued.certificate_file),
         CONTINUUM_GRPC_TLS_KEY_FILE=str(issued.key_file),
+        **KeyFiles(tmp_path / "event-keys").settings_for(source, keys.keys[source].kid),
     )
     for variable in ("CONTINUUM_KEYRING_KEK_FILE", "CONTINUUM_KEYRING_URL"):
         env.pop(variable, None)
@@ -126,6 +132,8 @@ def test_in_production_with_tls_a_service_serves_every_interface_over_tls_only(
     jwks = tmp_path / "idp" / JWKS_FILE  # as an identity provider publishes it: keys only
     jwks.parent.mkdir()
     jwks.write_text(json.dumps(SigningKey.generate().jwks()))
+    source = published_by("coaching").source or ""
+    keys = development_keyring(tmp_path / "event-keys", [source])
     port = _free_port()
     env = _production(
         tmp_path,
@@ -134,6 +142,7 @@ def test_in_production_with_tls_a_service_serves_every_interface_over_tls_only(
         CONTINUUM_JWKS=str(jwks),
         CONTINUUM_GRPC_TLS_CERT_FILE=str(issued.certificate_file),
         CONTINUUM_GRPC_TLS_KEY_FILE=str(issued.key_file),
+        **KeyFiles(tmp_path / "event-keys").settings_for(source, keys.keys[source].kid),
         **_keyring(tmp_path),
     )
     log = (tmp_path / "coaching.log").open("wb")

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import uuid
 from typing import Any
 
 import grpc
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from continuum.supervision.v1 import supervision_service_pb2 as pb
 from contracts.events import (
@@ -19,11 +18,11 @@ from contracts.events import (
     LicenseSuspended,
     SupervisorLapseMarked,
 )
-from contracts.topics import COMPLIANCE_EVENTS, SUPERVISION_EVENTS
+from contracts.topics import SUPERVISION_EVENTS
 from infra.devstack import Stack
-from infra.eventstore import EventMetadata, OutboxMessage
-from infra.messaging.cloudevents import MalformedMessage, decode, encode
-from tests.e2e.support import Stubs, acting_as, invalid_field, unique
+from infra.eventstore import OutboxMessage
+from infra.messaging.cloudevents import MalformedMessage, decode
+from tests.e2e.support import Stubs, acting_as, as_published, invalid_field, publish, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -645,31 +644,13 @@ def test_only_a_supervisor_of_the_month_signs_it_after_it_ends(stubs: Stubs) -> 
 # A supervisor's license lapse, from the compliance service's topic.
 
 
-def _message(contract: EventContract) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
-    return encode(
-        OutboxMessage(
-            event_id=uuid.uuid4(),
-            topic=contract.topic,
-            key=contract.key(),
-            ce_type=contract.ce_type(),
-            source="/continuum/compliance",
-            subject=f"license-{contract.key()}",
-            occurred_at=dt.datetime.now(dt.UTC),
-            data=contract.model_dump(mode="json"),
-            metadata=EventMetadata(correlation_id="e2e-registry", actor="e2e"),
-        )
+def _message(contract: EventContract) -> OutboxMessage:
+    return as_published(
+        contract,
+        subject=f"license-{contract.key()}",
+        correlation_id="e2e-registry",
+        actor="e2e",
     )
-
-
-async def _produce(bootstrap: str, contracts: list[EventContract]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for contract in contracts:
-            key, value, headers = _message(contract)
-            await producer.send_and_wait(COMPLIANCE_EVENTS.name, value, key=key, headers=headers)
-    finally:
-        await producer.stop()
 
 
 async def _published_marks(bootstrap: str, session_ids: set[str], seconds: float) -> set[str]:
@@ -715,27 +696,27 @@ def test_a_session_under_a_suspended_supervisor_is_recorded_and_marked(
     assert not earlier.lapse_marked
     license_id = unique("lic")
 
-    asyncio.run(
-        _produce(
-            stack.bootstrap_servers,
-            [
-                LicenseRecorded(
-                    holder_id=supervisor,
-                    license_id=license_id,
-                    kind="LPC",
-                    number="LPC-70001",
-                    state="TX",
-                    issued_on=dt.date(2018, 5, 1),
-                    expires_on=dt.date(2028, 4, 30),
-                ),
-                LicenseSuspended(
-                    holder_id=supervisor,
-                    license_id=license_id,
-                    effective_on=dt.date(2026, 3, 1),
-                    reason="board order",
-                ),
-            ],
-        )
+    publish(
+        stack,
+        _message(
+            LicenseRecorded(
+                holder_id=supervisor,
+                license_id=license_id,
+                kind="LPC",
+                number="LPC-70001",
+                state="TX",
+                issued_on=dt.date(2018, 5, 1),
+                expires_on=dt.date(2028, 4, 30),
+            )
+        ),
+        _message(
+            LicenseSuspended(
+                holder_id=supervisor,
+                license_id=license_id,
+                effective_on=dt.date(2026, 3, 1),
+                reason="board order",
+            )
+        ),
     )
 
     # The lapse arrives after the session: the session is marked then, and its mark published.

@@ -17,20 +17,32 @@ class Topic:
     partitions: int
     retention_ms: int
     purpose: str
+    # The one service whose events this topic carries; None for topics that carry no one's
+    # events (dead letters).
+    producer: str | None = None
+
+    @property
+    def source(self) -> str | None:
+        """The CloudEvents source of the topic's producer: its events are published with it,
+        and consumers accept from this topic only events of this source, signed by one of this
+        producer's keys (`infra.messaging.authenticity`)."""
+        return None if self.producer is None else f"/continuum/{self.producer}"
 
 
-SUPERVISION_EVENTS = Topic(
-    "continuum.supervision.events", 3, 30 * DAY_MS, "facts published by the supervision service"
-)
-COACHING_EVENTS = Topic(
-    "continuum.coaching.events", 3, 30 * DAY_MS, "facts published by the coaching service"
-)
-REFERRAL_EVENTS = Topic(
-    "continuum.referral.events", 3, 30 * DAY_MS, "facts published by the referral service"
-)
-COMPLIANCE_EVENTS = Topic(
-    "continuum.compliance.events", 3, 30 * DAY_MS, "facts published by the compliance service"
-)
+def _events_of(service: str) -> Topic:
+    return Topic(
+        f"continuum.{service}.events",
+        3,
+        30 * DAY_MS,
+        f"facts published by the {service} service",
+        producer=service,
+    )
+
+
+SUPERVISION_EVENTS = _events_of("supervision")
+COACHING_EVENTS = _events_of("coaching")
+REFERRAL_EVENTS = _events_of("referral")
+COMPLIANCE_EVENTS = _events_of("compliance")
 
 
 def dead_letter_topic(consumer_group: str) -> Topic:
@@ -45,6 +57,17 @@ EVENT_TOPICS: tuple[Topic, ...] = (
     REFERRAL_EVENTS,
     COMPLIANCE_EVENTS,
 )
+
+
+def event_topic(name: str) -> Topic | None:
+    """The declared event topic of this name, None for any other."""
+    return next((topic for topic in EVENT_TOPICS if topic.name == name), None)
+
+
+def published_by(service: str) -> Topic:
+    """The event topic `service` publishes to."""
+    return next(topic for topic in EVENT_TOPICS if topic.producer == service)
+
 
 # One consumer group per consuming service.
 CONSUMER_GROUPS: tuple[str, ...] = (

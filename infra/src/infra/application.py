@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from contracts.events import EventContract
+from contracts.topics import event_topic
 from infra.ddd import DomainEvent
 from infra.eventstore.model import EventMetadata, NewEvent, OutboxMessage, RecordedEvent
 
@@ -38,14 +39,18 @@ class CommandContext:
         return self.now.date()
 
 
-def published(event: RecordedEvent, contract: EventContract, *, source: str) -> OutboxMessage:
-    """The outbox message for a recorded event published as `contract`."""
+def published(event: RecordedEvent, contract: EventContract) -> OutboxMessage:
+    """The outbox message for a recorded event published as `contract`, from the source its
+    topic declares (the only one its consumers accept there)."""
+    topic = event_topic(contract.topic)
+    if topic is None or topic.source is None:
+        raise ValueError(f"{contract.ce_type()}: {contract.topic} is not a declared event topic")
     return OutboxMessage(
         event_id=event.event_id,
         topic=contract.topic,
         key=contract.key(),
         ce_type=contract.ce_type(),
-        source=source,
+        source=topic.source,
         subject=event.stream_id,
         occurred_at=event.occurred_at,
         data=contract.model_dump(mode="json"),

@@ -12,7 +12,10 @@ Callers authenticate with bearer tokens: the stack creates a development signing
 JWKS under `<data>/security` once, points the services at that JWKS, and mints the tokens its
 clients use (`python -m infra.security.tokens mint ...` mints more with the same key). Beside
 it, once, the development key-encryption key of the keyring (`keyring.kek`, 0600), which the
-services are pointed at with the keyring database `<data>/keyring.sqlite`, unless set.
+services are pointed at with the keyring database `<data>/keyring.sqlite`, unless set. The
+services sign the events they publish: the stack creates an Ed25519 key per service under
+`<data>/security/events` once, with the public key set every consumer checks against
+(`infra.messaging.authenticity`).
 """
 
 from __future__ import annotations
@@ -32,10 +35,11 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from contracts.topics import ALL_TOPICS
+from contracts.topics import ALL_TOPICS, published_by
 from infra.db import private_file, private_folder
 from infra.grpc.client import open_channel
 from infra.messaging.admin import ensure_topics, wait_for_broker
+from infra.messaging.authenticity import EventKeyring, EventSigner, KeyFiles, development_keyring
 from infra.messaging.broker import EmbeddedBroker
 from infra.messaging.security import (
     PROTOCOL_VARIABLE,
@@ -97,10 +101,31 @@ class Stack:
     _republish: bool = False
     signing_key: SigningKey | None = None
     """Signs the stack's development tokens; created under `<data>/security` when not given."""
+    _event_keys: EventKeyring | None = None
 
     @property
     def security_dir(self) -> Path:
         return self.data_dir / "security"
+
+    @property
+    def event_key_files(self) -> KeyFiles:
+        return KeyFiles(self.security_dir / "events")
+
+    def event_keys(self) -> EventKeyring:
+        """Each service's event signing key, written with the public key set where the
+        services read them (created once, kept across runs)."""
+        if self._event_keys is None:
+            private_folder(self.security_dir)
+            self._event_keys = development_keyring(
+                self.event_key_files.folder,
+                [published_by(spec.name).source or "" for spec in SERVICES],
+            )
+        return self._event_keys
+
+    def event_signer(self) -> EventSigner:
+        """Signs a message as the service its source names would: for tests and tools that
+        put events on the stack's topics themselves (an unsigned one is refused)."""
+        return self.event_keys().signer()
 
     def key(self) -> SigningKey:
         """The development signing key, its JWKS written where the services read it."""
@@ -154,6 +179,8 @@ class Stack:
         )
         self.key()
         env["CONTINUUM_JWKS"] = str(self.security_dir / JWKS_FILE)
+        source = published_by(service).source or ""
+        env.update(self.event_key_files.settings_for(source, self.event_keys().keys[source].kid))
         # The stack's own key mints its clients' tokens: their issuer and audience are these.
         env["CONTINUUM_TOKEN_ISSUER"] = DEFAULT_ISSUER
         env["CONTINUUM_TOKEN_AUDIENCE"] = DEFAULT_AUDIENCE

@@ -11,6 +11,9 @@ production it refuses to start (exit status 2, each reason naming its variable) 
 - it has no keyring of its own to seal sensitive values with: no key-encryption key file
   (CONTINUUM_KEYRING_KEK_FILE) or no keyring database (CONTINUUM_KEYRING_URL), where
   development would make a key file under the data folder and use the SQLite keyring there;
+- the service has no event signing key, or no set of its producers' public keys: what it
+  publishes could not be told from a forgery, or it could not tell its producers' events from
+  forgeries (`infra.messaging.authenticity`);
 - a secret is a default: a SASL password left empty or at a well-known placeholder, or callers'
   tokens verified by the development stack's key (its JWKS lies beside the private key that
   mints them, in a data folder anyone with the files can read).
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Final
 
 from infra.grpc.tls import CERT_FILE_VARIABLE, KEY_FILE_VARIABLE, ServerTls
+from infra.messaging.authenticity import KEYS_FILE_VARIABLE, SIGNING_KEY_FILE_VARIABLE
 from infra.messaging.security import (
     PASSWORD_VARIABLE,
     PROTOCOL_VARIABLE,
@@ -72,6 +76,8 @@ def insecure_start_reasons(
     bootstrap_servers: str,
     kafka: KafkaSecuritySettings,
     jwks: str | None,
+    signs_events: bool,
+    verifies_events: bool,
 ) -> list[str]:
     """What production refuses about this start, one sentence per reason, each naming the
     variable to change; empty when nothing is exposed insecurely."""
@@ -106,6 +112,16 @@ def insecure_start_reasons(
         reasons.append(
             f"{JWKS_VARIABLE} {jwks} lies beside the private key that signs its tokens "
             f"({SIGNING_KEY_FILE}): the development stack's key; use the identity provider's JWKS"
+        )
+    if not signs_events:
+        reasons.append(
+            f"{SIGNING_KEY_FILE_VARIABLE} is not set: the events this service publishes would "
+            "carry no signature, and its consumers would refuse them"
+        )
+    if not verifies_events:
+        reasons.append(
+            f"{KEYS_FILE_VARIABLE} is not set: the service could not tell its producers' events "
+            "from forgeries"
         )
     return reasons
 

@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.rulepacks.loader import RulePackError, rule_packs
 from contracts.rulepacks.model import RulePacks
+from contracts.topics import published_by
 from infra.application import CommandContext
 from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database, Migration
@@ -35,6 +36,12 @@ from infra.grpc.metadata import CallContext
 from infra.grpc.sealed import ResponseOpener
 from infra.grpc.server import GrpcServer, ServiceBinding, install_signal_handlers
 from infra.grpc.tls import GrpcTlsSettings, ServerTls, TlsMisconfigured
+from infra.messaging.authenticity import (
+    AuthenticityMisconfigured,
+    EventAuthenticitySettings,
+    EventSigner,
+    EventVerifier,
+)
 from infra.messaging.cloudevents import IncomingEvent
 from infra.messaging.consumer import Subscription
 from infra.messaging.publisher import KafkaPublisher
@@ -96,6 +103,9 @@ class PlatformSettings(BaseSettings):
     # (CONTINUUM_KAFKA_*).
     grpc_tls: GrpcTlsSettings = Field(default_factory=GrpcTlsSettings)
     kafka_security: KafkaSecuritySettings = Field(default_factory=KafkaSecuritySettings)
+    # The key that signs the service's events and its producers' public keys
+    # (CONTINUUM_EVENT_*).
+    event_authenticity: EventAuthenticitySettings = Field(default_factory=EventAuthenticitySettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +176,10 @@ class Transport:
 
     grpc_tls: ServerTls | None
     kafka_security: BaseSecurity | None
+    # Signs what the service publishes; checks what it consumes (None: development without
+    # event keys, nothing signed or checked).
+    event_signer: EventSigner | None = None
+    event_verifier: EventVerifier | None = None
 
 
 def transport_at_start(settings: ServiceSettings) -> Transport:
@@ -173,12 +187,20 @@ def transport_at_start(settings: ServiceSettings) -> Transport:
     Settings that cannot be used refuse the start, in any environment; an insecure exposure
     refuses it outside development (`infra.exposure`) and is logged in development."""
     platform = settings.platform
+    authenticity = platform.event_authenticity
     try:
         transport = Transport(
-            platform.grpc_tls.server_tls(), kafka_security(platform.kafka_security)
+            platform.grpc_tls.server_tls(),
+            kafka_security(platform.kafka_security),
+            authenticity.signer(published_by(settings.name).source or ""),
+            authenticity.verifier(),
         )
-    except (TlsMisconfigured, KafkaSecurityMisconfigured) as error:
+    except (TlsMisconfigured, KafkaSecurityMisconfigured, AuthenticityMisconfigured) as error:
         raise StartupRefused(str(error)) from error
+    if transport.event_signer is not None and transport.event_verifier is not None:
+        contradiction = transport.event_verifier.contradiction(transport.event_signer)
+        if contradiction is not None:
+            raise StartupRefused(contradiction)
     reasons = insecure_start_reasons(
         grpc_address_variable=f"{settings.name.upper()}_GRPC_ADDRESS",
         grpc_address=settings.grpc_address,
@@ -186,6 +208,8 @@ def transport_at_start(settings: ServiceSettings) -> Transport:
         bootstrap_servers=platform.kafka_bootstrap_servers,
         kafka=platform.kafka_security,
         jwks=platform.continuum_jwks,
+        signs_events=transport.event_signer is not None,
+        verifies_events=transport.event_verifier is not None,
     )
     environment = platform.continuum_environment
     if reasons and environment is not Environment.DEVELOPMENT:
@@ -270,6 +294,8 @@ class Runtime:
     # opens the service's own events with the same keys).
     keys: SubjectKeys
     clock: Callable[[], dt.datetime] = utcnow
+    # Checks that each consumed event is its topic's producer's: every subscription takes it.
+    event_verifier: EventVerifier | None = None
 
 
 @dataclass
@@ -326,8 +352,18 @@ async def run_service(
         settings.platform.kafka_bootstrap_servers,
         client_id=f"continuum-{settings.name}",
         security=transport.kafka_security,
+        signer=transport.event_signer,
     )
-    runtime = Runtime(settings, telemetry, db, store, publisher.broker, runner, keys)
+    runtime = Runtime(
+        settings,
+        telemetry,
+        db,
+        store,
+        publisher.broker,
+        runner,
+        keys,
+        event_verifier=transport.event_verifier,
+    )
     parts = compose(runtime)
     # What the service is made of (modules, schemas, compiled statements) lives as long as it
     # does: out of the collector's reach, a collection walks only what requests and batches

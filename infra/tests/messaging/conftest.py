@@ -15,7 +15,11 @@ from faststream.kafka import KafkaBroker
 
 from contracts.topics import Topic
 from infra.messaging.admin import ensure_topics
+from infra.messaging.authenticity import EventKeyring
 from infra.messaging.broker import EmbeddedBroker
+
+# The producer of the tests' topics: what their events are published as, and signed by.
+TEST_PRODUCER = "tests"
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +43,9 @@ def unique() -> Callable[[str], str]:
 @pytest.fixture
 def make_topic(bootstrap: str, unique: Callable[[str], str]) -> Callable[..., Awaitable[Topic]]:
     async def make(prefix: str = "events", partitions: int = 1) -> Topic:
-        topic = Topic(unique(prefix), partitions, 60 * 60 * 1000, "test topic")
+        topic = Topic(
+            unique(prefix), partitions, 60 * 60 * 1000, "test topic", producer=TEST_PRODUCER
+        )
         await asyncio.to_thread(ensure_topics, bootstrap, [topic])
         return topic
 
@@ -52,3 +58,11 @@ async def kafka_broker(bootstrap: str) -> AsyncIterator[KafkaBroker]:
     broker = KafkaBroker(bootstrap, graceful_timeout=2.0, client_id="messaging-tests")
     yield broker
     await broker.stop()
+
+
+@pytest.fixture(scope="session")
+def event_keys() -> EventKeyring:
+    """The test producer's event signing key, and another producer's (to forge with)."""
+    return EventKeyring.generate(
+        [Topic("", 1, 1, "", producer=name).source or "" for name in (TEST_PRODUCER, "other")]
+    )

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -29,8 +31,15 @@ from contracts.topics import Topic, dead_letter_topic
 from infra.db import Database, Migration
 from infra.eventstore.model import EventMetadata, OutboxMessage
 from infra.messaging.admin import ensure_topics
+from infra.messaging.authenticity import (
+    EventKeyring,
+    EventSigner,
+    EventVerifier,
+    ProducerKeysFile,
+    key_set_document,
+)
 from infra.messaging.broker import EmbeddedBroker
-from infra.messaging.cloudevents import IncomingEvent, MalformedMessage
+from infra.messaging.cloudevents import IncomingEvent, MalformedMessage, encode
 from infra.messaging.consumer import (
     BatchSettings,
     Handler,
@@ -45,6 +54,8 @@ from infra.redaction import describe, redacted_traceback
 pytestmark = pytest.mark.integration
 
 THING_HAPPENED = "continuum.test.ThingHappened.v1"
+TESTS_SOURCE = "/continuum/tests"
+OTHER_SOURCE = "/continuum/other"
 OTHER_THING = "continuum.test.OtherThing.v1"
 # Short sessions make Tansu settle a consumer group in about a second instead of five.
 FAST_GROUP: dict[str, Any] = {"session_timeout_ms": 2000, "heartbeat_interval_ms": 300}
@@ -143,7 +154,7 @@ def outbox(
         topic=topic.name,
         key=key,
         ce_type=ce_type,
-        source="/continuum/tests",
+        source=topic.source or "",
         subject=f"thing/{key}",
         occurred_at=dt.datetime.now(dt.UTC),
         data={"n": n} if data is None else data,
@@ -158,8 +169,8 @@ async def db(make_database: Callable[..., Awaitable[Database]]) -> Database:
 
 
 @pytest.fixture
-async def publisher(bootstrap: str) -> AsyncIterator[KafkaPublisher]:
-    async with KafkaPublisher(bootstrap, timeout=10) as started:
+async def publisher(bootstrap: str, event_keys: EventKeyring) -> AsyncIterator[KafkaPublisher]:
+    async with KafkaPublisher(bootstrap, timeout=10, signer=event_keys.signer()) as started:
         yield started
 
 
@@ -168,6 +179,8 @@ class Setup:
     topic: Topic
     group: str
     dead_letters: Topic
+    # Checks what the subscription consumes against the test producers' keys.
+    verifier: EventVerifier | None = None
 
 
 @pytest.fixture
@@ -175,13 +188,15 @@ async def setup(
     bootstrap: str,
     unique: Callable[[str], str],
     make_topic: Callable[..., Awaitable[Topic]],
+    event_keys: EventKeyring,
 ) -> Setup:
-    """A fresh topic, consumer group, and that group's dead-letter topic."""
+    """A fresh topic, consumer group, and that group's dead-letter topic; the subscription
+    checks what it consumes against the test producers' keys."""
     group = unique("group")
     topic = await make_topic("events")
     dead_letters = dead_letter_topic(group)
     await asyncio.to_thread(ensure_topics, bootstrap, [dead_letters])
-    return Setup(topic, group, dead_letters)
+    return Setup(topic, group, dead_letters, event_keys.verifier())
 
 
 # The broker holds its subscribers weakly: a test's subscriptions stay referenced until it ends.
@@ -203,7 +218,14 @@ async def consume(
 ) -> Subscription:
     options.setdefault("retry", QUICK_RETRIES)
     subscription = Subscription(
-        broker, db, setup.group, [setup.topic], handlers, **FAST_GROUP, **options
+        broker,
+        db,
+        setup.group,
+        [setup.topic],
+        handlers,
+        verifier=setup.verifier,
+        **FAST_GROUP,
+        **options,
     )
     _RUNNING.append(subscription)
     await broker.start()
@@ -217,14 +239,14 @@ async def test_published_events_are_handled_once_each_in_order_per_key(
     bootstrap: str,
     make_topic: Callable[..., Awaitable[Topic]],
     unique: Callable[[str], str],
+    event_keys: EventKeyring,
 ) -> None:
     topic = await make_topic("events", partitions=3)
     group = unique("group")
     await asyncio.to_thread(ensure_topics, bootstrap, [dead_letter_topic(group)])
     recorder = Recorder()
-    await consume(
-        kafka_broker, db, Setup(topic, group, dead_letter_topic(group)), {THING_HAPPENED: recorder}
-    )
+    setup = Setup(topic, group, dead_letter_topic(group), event_keys.verifier())
+    await consume(kafka_broker, db, setup, {THING_HAPPENED: recorder})
     messages = [outbox(topic, key, n) for n in range(4) for key in ("a", "b", "c")]
 
     await publisher.publish(messages)
@@ -252,12 +274,24 @@ async def test_a_message_delivered_twice_is_applied_once(
     assert [e.data["n"] for e in recorder.calls] == [1, 2]
 
 
-def _produce_raw(bootstrap: str, topic: str, headers: list[tuple[str, bytes]]) -> None:
+def _produce(
+    bootstrap: str, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
+) -> None:
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
     try:
-        producer.send(topic, key=b"thing-1", value=b"{broken", headers=headers).get(timeout=10)
+        producer.send(topic, key=key, value=value, headers=headers).get(timeout=10)
     finally:
         producer.close()
+
+
+def _produce_raw(
+    bootstrap: str, topic: str, headers: list[tuple[str, bytes]], signer: EventSigner | None = None
+) -> None:
+    """A message that is not a CloudEvent (a producer's bug when `signer` signs it)."""
+    key, value = b"thing-1", b"{broken"
+    if signer is not None:
+        headers = headers + signer.signature_headers(TESTS_SOURCE, key, value, headers)
+    _produce(bootstrap, topic, key, value, headers)
 
 
 async def test_a_malformed_message_is_dead_lettered_with_its_reason_and_the_next_is_handled(
@@ -288,6 +322,8 @@ async def test_a_malformed_message_is_dead_lettered_with_its_reason_and_the_next
     assert dead.headers["dlt.original.offset"] == "0"
     assert dead.headers["dlt.consumer.group"] == setup.group
     assert dead.headers["x-origin"] == "legacy"
+    # Not its producer's either: nothing it names may be marked as lacking an event.
+    assert dead.headers["dlt.inauthentic"].startswith("unsigned")
 
 
 async def _reject(conn: AsyncConnection, event: IncomingEvent) -> None:
@@ -588,7 +624,7 @@ async def test_a_message_whose_transaction_never_committed_is_delivered_again_to
 
 async def test_publishing_raises_when_the_broker_is_gone(tmp_path: Any) -> None:
     with EmbeddedBroker(log_file=tmp_path / "tansu.log", stop_timeout=1) as broker:
-        topic = Topic("test.unreachable", 1, 60_000, "test")
+        topic = Topic("test.unreachable", 1, 60_000, "test", producer="tests")
         await asyncio.to_thread(ensure_topics, broker.bootstrap_servers, [topic])
         publisher = KafkaPublisher(broker.bootstrap_servers, timeout=2)
         await publisher.start()
@@ -650,7 +686,7 @@ async def test_a_failing_batch_is_applied_one_by_one_and_only_the_poison_is_dead
     setup: Setup,
 ) -> None:
     topic = await make_topic("events", partitions=2)
-    setup = Setup(topic, setup.group, setup.dead_letters)
+    setup = Setup(topic, setup.group, setup.dead_letters, setup.verifier)
     batches = BatchRecorder(fail_on=5)
     recorder = Recorder()
 
@@ -699,10 +735,13 @@ async def test_the_dead_letter_hook_hears_of_every_message_set_aside_before_it_g
     publisher: KafkaPublisher,
     setup: Setup,
     bootstrap: str,
+    event_keys: EventKeyring,
 ) -> None:
     hook = DeadLetterLog()
     await consume(kafka_broker, db, setup, {THING_HAPPENED: _reject}, on_dead_letter=hook)
-    await asyncio.to_thread(_produce_raw, bootstrap, setup.topic.name, [("x-origin", b"legacy")])
+    # The producer's own, malformed: what it names lacks an event.
+    headers = [("ce_source", TESTS_SOURCE.encode()), ("x-origin", b"legacy")]
+    await asyncio.to_thread(_produce_raw, bootstrap, setup.topic.name, headers, event_keys.signer())
     rejected, good = outbox(setup.topic, n=1), outbox(setup.topic, n=2)
 
     await publisher.publish([rejected, good])
@@ -745,3 +784,119 @@ def test_the_batch_settings_are_read_from_the_environment(monkeypatch: pytest.Mo
     assert BatchSettings() == BatchSettings(
         batch_max_records=64, batch_wait_ms=20, fetch_wait_ms=30
     )
+
+
+def _forged(
+    case: str, message: OutboxMessage, keys: EventKeyring
+) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    """The message as a forger would put it on the topic, in each way a forgery can be made."""
+    if case == "unsigned":
+        return encode(message)
+    if case == "altered data":
+        key, value, headers = encode(message, keys.signer_for(TESTS_SOURCE))
+        return key, value.replace(b'"n": 1', b'"n": 9'), headers
+    if case == "signed by another key under the producer's kid":
+        return encode(message, EventKeyring.generate([TESTS_SOURCE]).signer())
+    if case == "signed by another producer's key":
+        return encode(message, EventSigner.of(TESTS_SOURCE, keys.keys[OTHER_SOURCE]))
+    if case == "from another source":
+        return encode(replace(message, source=OTHER_SOURCE), keys.signer_for(OTHER_SOURCE))
+    if case == "signed by an unknown key":
+        stranger = EventKeyring.generate([TESTS_SOURCE], generation=99)
+        return encode(message, stranger.signer())
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("unsigned", "unsigned: no ce_signature and ce_signingkey"),
+        ("altered data", "the signature does not match the event"),
+        ("signed by another key under the producer's kid", "the signature does not match"),
+        ("signed by another producer's key", "signed by a key of another producer than"),
+        ("from another source", f"the source is not {TESTS_SOURCE}, the producer of"),
+        ("signed by an unknown key", "signed by a key this consumer does not know"),
+    ],
+)
+async def test_a_forged_event_is_dead_lettered_with_its_reason_unheard_and_the_next_applied(
+    kafka_broker: KafkaBroker,
+    db: Database,
+    publisher: KafkaPublisher,
+    setup: Setup,
+    bootstrap: str,
+    event_keys: EventKeyring,
+    case: str,
+    reason: str,
+) -> None:
+    recorder, hook = Recorder(), DeadLetterLog()
+    await consume(kafka_broker, db, setup, {THING_HAPPENED: recorder}, on_dead_letter=hook)
+    forged = outbox(setup.topic, n=1)
+    good = outbox(setup.topic, n=2)
+
+    await asyncio.to_thread(
+        _produce, bootstrap, setup.topic.name, *_forged(case, forged, event_keys)
+    )
+    await publisher.publish([good])
+
+    await handled_count(db, 1)
+    [dead] = await read_topic(kafka_broker, setup.dead_letters.name, expected=1)
+    assert dead.headers["dlt.reason"].startswith(reason)
+    assert dead.headers["dlt.error.type"] == "infra.messaging.authenticity.InauthenticEvent"
+    assert dead.headers["dlt.event.id"] == str(forged.event_id)
+    # Never applied, and never heard of by the hook: a forgery marks nothing as lacking.
+    assert await handled(db) == [(str(good.event_id), 2)]
+    assert [e.event_id for e in recorder.calls] == [good.event_id]
+    assert hook.seen == []
+
+
+async def test_a_forged_version_the_consumer_cannot_read_is_dead_lettered_as_forged(
+    kafka_broker: KafkaBroker,
+    db: Database,
+    publisher: KafkaPublisher,
+    setup: Setup,
+    bootstrap: str,
+) -> None:
+    recorder, hook = Recorder(), DeadLetterLog()
+    await consume(kafka_broker, db, setup, {THING_HAPPENED: recorder}, on_dead_letter=hook)
+    newer = outbox(setup.topic, n=1, ce_type="continuum.test.ThingHappened.v2")
+    good = outbox(setup.topic, n=2)
+
+    await asyncio.to_thread(_produce, bootstrap, setup.topic.name, *encode(newer))
+    await publisher.publish([good])
+
+    await handled_count(db, 1)
+    [dead] = await read_topic(kafka_broker, setup.dead_letters.name, expected=1)
+    assert dead.headers["dlt.error.type"] == "infra.messaging.authenticity.InauthenticEvent"
+    assert hook.seen == []
+
+
+async def test_a_key_added_to_the_key_set_file_is_known_without_a_restart(
+    kafka_broker: KafkaBroker,
+    db: Database,
+    setup: Setup,
+    bootstrap: str,
+    event_keys: EventKeyring,
+    tmp_path: Path,
+) -> None:
+    current = event_keys.signer_for(TESTS_SOURCE)
+    rotated = EventKeyring.generate([TESTS_SOURCE], generation=2)
+    keys_file = tmp_path / "event-keys.json"
+    keys_file.write_text(json.dumps(key_set_document(event_keys.public_keys())))
+    recorder = Recorder()
+    setup = replace(setup, verifier=EventVerifier(ProducerKeysFile(keys_file)))
+    await consume(kafka_broker, db, setup, {THING_HAPPENED: recorder})
+    before, early, after = (outbox(setup.topic, n=n) for n in (1, 2, 3))
+    await asyncio.to_thread(_produce, bootstrap, setup.topic.name, *encode(before, current))
+    await handled_count(db, 1)
+    # Signed by the new key before consumers know it: refused.
+    await asyncio.to_thread(_produce, bootstrap, setup.topic.name, *encode(early, rotated.signer()))
+    await read_topic(kafka_broker, setup.dead_letters.name, expected=1)
+
+    # Both keys valid at once: the producer moves to the new one.
+    keys_file.write_text(
+        json.dumps(key_set_document([*event_keys.public_keys(), *rotated.public_keys()]))
+    )
+    await asyncio.to_thread(_produce, bootstrap, setup.topic.name, *encode(after, rotated.signer()))
+
+    await handled_count(db, 2)
+    assert sorted(n for _, n in await handled(db)) == [1, 3]

@@ -3,7 +3,8 @@
 Attributes travel as `ce_*` headers, the data (a JSON object) is the message value and the
 `partitionkey` extension is the Kafka key, so any CloudEvents SDK can read what we publish. Our
 metadata rides along as extensions (`correlationid`, `causationid`, `actor`, `siteid`) and the
-trace context as the distributed-tracing extension (`traceparent`, `tracestate`). The plain W3C
+trace context as the distributed-tracing extension (`traceparent`, `tracestate`), and the
+producer's signature as `signature` and `signingkey` (`infra.messaging.authenticity`). The plain W3C
 `traceparent`/`tracestate` headers are set as well, for tools that know tracing but not
 CloudEvents.
 
@@ -31,6 +32,7 @@ from pydantic_core import from_json
 
 from contracts.events import EventContract, parse
 from infra.eventstore.model import EventMetadata, OutboxMessage
+from infra.messaging.authenticity import SIGNATURE_HEADER, SIGNING_KEY_HEADER, EventSigner
 from infra.redaction import Disclosable
 
 Headers = list[tuple[str, bytes]]
@@ -58,7 +60,11 @@ _FORMAT = JSONFormat()
 _SPEC_ATTRIBUTES: Final = frozenset({*_REQUIRED, "datacontenttype", "dataschema", "subject"})
 _EXTENSION_NAME = re.compile(r"[a-z0-9]+")
 # The extensions our producers write (valid names, known without a pattern match).
-_OUR_EXTENSIONS: Final = frozenset({name for _, name in _METADATA_EXTENSIONS} | {"partitionkey"})
+_OUR_EXTENSIONS: Final = frozenset(
+    {name for _, name in _METADATA_EXTENSIONS}
+    | {"partitionkey"}
+    | {header.removeprefix(CE_PREFIX) for header in (SIGNATURE_HEADER, SIGNING_KEY_HEADER)}
+)
 # The attribute each header of a well-formed message carries, by the header's exact name.
 _HEADER_ATTRIBUTES: Final = {
     CE_PREFIX + name: name for name in sorted(_SPEC_ATTRIBUTES | _OUR_EXTENSIONS)
@@ -101,8 +107,11 @@ class IncomingEvent:
         return parse(self.ce_type, self.data)
 
 
-def encode(message: OutboxMessage) -> tuple[bytes, bytes, Headers]:
-    """The Kafka key, value and headers of one outbox message."""
+def encode(
+    message: OutboxMessage, signer: EventSigner | None = None
+) -> tuple[bytes, bytes, Headers]:
+    """The Kafka key, value and headers of one outbox message, signed by `signer` (what every
+    service publishes is; an unsigned message is what a test of a forgery sends)."""
     if message.occurred_at.tzinfo is None:
         raise ValueError(f"event {message.event_id}: occurred_at must be timezone-aware")
     attributes: dict[str, Any] = {
@@ -126,7 +135,11 @@ def encode(message: OutboxMessage) -> tuple[bytes, bytes, Headers]:
         value = attributes.get(name)
         if value:
             headers.append((name, value.encode("utf-8")))
-    return message.key.encode("utf-8"), kafka_message.value, headers
+    key = message.key.encode("utf-8")
+    if signer is not None:
+        # The value signed is the value sent: the data is encoded once, above.
+        headers += signer.signature_headers(message.source, key, kafka_message.value, headers)
+    return key, kafka_message.value, headers
 
 
 def decode(

@@ -6,9 +6,12 @@ projection is rebuilt from the log). Per batch, in order:
 1. decode each CloudEvent; a malformed message goes to the dead-letter topic at once;
 2. an event type without a handler is skipped (topics carry many types), but a version the
    consumer cannot read of an event it handles is dead-lettered, never skipped;
-3. in ONE database transaction: record every event id in the inbox (the ones applied before
+3. every other event is checked to be its topic's producer's, as signed
+   (`infra.messaging.authenticity`; only the events it applies, a signature check being the
+   dearest step of the path): an `InauthenticEvent` is dead-lettered with its reason;
+4. in ONE database transaction: record every event id in the inbox (the ones applied before
    stop here) and apply the new ones, in order, so the changes and "applied" commit together;
-4. only then commit the Kafka offsets. A crash before that redelivers the batch, and the inbox
+5. only then commit the Kafka offsets. A crash before that redelivers the batch, and the inbox
    makes the second delivery a no-op.
 
 Events are applied by the subscription's per-type handlers, or by its batch handler where it
@@ -18,9 +21,12 @@ dead-lettered: a handler that fails is retried a bounded number of times with ba
 permanent failure (`PermanentError`, an unknown event type, invalid event data), or one that
 outlives its retries, sends the original message to `<group>.dlt` with the reason in its headers
 (after the subscription's dead-letter hook, if any, has recorded it), and the consumer carries
-on. The reason, like every log line and span of the runtime, names the error's kind, the event's
-id and type and the invalid fields, never a value (`infra.redaction`): the dead letter's body is
-the original message, kept as it came to be replayed, and the only copy of what it holds. When
+on. A message that is not its producer's (an `InauthenticEvent`, or a malformed message or
+unreadable version that is not signed by its topic's producer either) never reaches the
+dead-letter hook: what a forger names is never marked as lacking an event. The reason, like
+every log line and span of the runtime, names the error's kind, the event's id and type and
+the invalid fields, never a value (`infra.redaction`): the dead letter's body is the original
+message, kept as it came to be replayed, and the only copy of what it holds. When
 the database or the dead-letter topic cannot be reached nothing is dead-lettered: the batch is
 delivered again after a pause, since the fault is not the messages'.
 
@@ -51,9 +57,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.events import UnknownEventType, current_type
-from contracts.topics import Topic, dead_letter_topic
+from contracts.topics import Topic, dead_letter_topic, event_topic
 from infra.db import Database
 from infra.inbox import first_deliveries, first_delivery
+from infra.messaging.authenticity import EventVerifier, InauthenticEvent
 from infra.messaging.cloudevents import IncomingEvent, MalformedMessage, decode
 from infra.redaction import Disclosable, describe, error_kind, record_failure, redacted_traceback
 from infra.telemetry import context_from
@@ -83,9 +90,10 @@ class KafkaRecord(Protocol):
 DeadLetterHook = Callable[
     [AsyncConnection, IncomingEvent | None, KafkaRecord, Exception], Awaitable[None]
 ]
-"""Called, in a transaction of its own, for every message set aside, before it is sent to the
-dead-letter topic: the decoded event (None when the message is not a readable CloudEvent), the
-record as received, and why. A consumer records there what its own view now lacks."""
+"""Called, in a transaction of its own, for every message of its producer set aside, before it
+is sent to the dead-letter topic: the decoded event (None when the message is not a readable
+CloudEvent), the record as received, and why. A consumer records there what its own view now
+lacks. Never called for a message its topic's producer did not sign: a forgery lacks nothing."""
 
 
 class BatchSettings(BaseSettings):
@@ -127,6 +135,7 @@ PERMANENT_ERRORS: Final[tuple[type[Exception], ...]] = (
     MalformedMessage,
     UnknownEventType,
     pydantic.ValidationError,
+    InauthenticEvent,
 )
 
 # Headers added to a dead-lettered message, next to all of its original headers.
@@ -140,6 +149,9 @@ DLT_CONSUMER_GROUP: Final = "dlt.consumer.group"
 DLT_FAILED_AT: Final = "dlt.failed.at"
 DLT_EVENT_ID: Final = "dlt.event.id"
 DLT_EVENT_TYPE: Final = "dlt.event.type"
+# Why a message set aside for another reason (malformed, an unreadable version) is not its
+# producer's either.
+DLT_INAUTHENTIC: Final = "dlt.inauthentic"
 _MAX_REASON = 2000
 _MAX_LINKS = 128
 
@@ -188,6 +200,10 @@ class Subscription:
     Create it before `broker.start()` (which then starts it), or call `start()` on a running
     broker. The broker must be able to publish (not consumer_only): dead letters go through it.
     Keep it referenced while it runs: the broker holds its subscribers weakly.
+
+    `verifier` checks that each event is its topic's producer's (the topic's declared
+    `source`; a topic given by name is looked up among the declared event topics); None
+    applies what comes unchecked, which only development without event keys does.
     """
 
     def __init__(
@@ -198,6 +214,7 @@ class Subscription:
         topics: Sequence[Topic | str],
         handlers: Mapping[str, Handler],
         *,
+        verifier: EventVerifier | None,
         batch_handler: BatchHandler | None = None,
         on_dead_letter: DeadLetterHook | None = None,
         batching: BatchSettings | None = None,
@@ -218,6 +235,12 @@ class Subscription:
         self._handled_names = frozenset(_event_name(t) for t in self._handlers)
         self._batch_handler = batch_handler
         self._on_dead_letter = on_dead_letter
+        self._verifier = verifier
+        self._owners = {
+            topic.name: topic.source
+            for topic in (event_topic(t) if isinstance(t, str) else t for t in topics)
+            if topic is not None
+        }
         self._retry = retry or RetryPolicy()
         self._tracer = tracer or trace.get_tracer(__name__)
         names = [topic if isinstance(topic, str) else topic.name for topic in topics]
@@ -288,15 +311,23 @@ class Subscription:
             try:
                 event = decode(record.key, record.value, record.headers)
             except MalformedMessage as exc:
-                await self._dead_letter(record, None, exc, attempts=0)
+                await self._dead_letter(
+                    record, None, exc, attempts=0, inauthentic=self._inauthentic(record)
+                )
                 continue
             try:
                 handler = self._handler_for(event)
             except UnknownEventType as exc:
-                await self._dead_letter(record, event, exc, attempts=0)
+                forged = self._inauthentic(record)
+                await self._dead_letter(record, event, forged or exc, attempts=0)
                 continue
-            if handler is not None:
-                work.append(_Work(record, event, handler))
+            if handler is None:
+                continue  # not this consumer's concern: not even checked
+            forged = self._inauthentic(record)
+            if forged is not None:
+                await self._dead_letter(record, event, forged, attempts=0)
+                continue
+            work.append(_Work(record, event, handler))
         if not work:
             return
         try:
@@ -310,6 +341,23 @@ class Subscription:
                     describe(failed.cause),
                 )
             await self._apply_one_by_one(work, failed)
+
+    def _inauthentic(self, record: KafkaRecord) -> InauthenticEvent | None:
+        """Why the record is not its topic's producer's; None when it is (or nothing is
+        checked)."""
+        if self._verifier is None:
+            return None
+        try:
+            self._verifier.verify(
+                record.topic,
+                self._owners.get(record.topic),
+                record.key,
+                record.value,
+                record.headers,
+            )
+        except InauthenticEvent as forged:
+            return forged
+        return None
 
     def _handler_for(self, event: IncomingEvent) -> Handler | None:
         # A handler written for the newest version also takes older ones (upcast on parse).
@@ -442,10 +490,20 @@ class Subscription:
             yield span
 
     async def _dead_letter(
-        self, record: KafkaRecord, event: IncomingEvent | None, error: Exception, attempts: int
+        self,
+        record: KafkaRecord,
+        event: IncomingEvent | None,
+        error: Exception,
+        attempts: int,
+        *,
+        inauthentic: InauthenticEvent | None = None,
     ) -> None:
+        """Sends the record to the dead-letter topic with why; the hook first records what
+        the consumer now lacks, unless the record is not its producer's (`error` or
+        `inauthentic` says so)."""
         reason = dead_letter_reason(error)
-        if self._on_dead_letter is not None:
+        genuine = inauthentic is None and not isinstance(error, InauthenticEvent)
+        if self._on_dead_letter is not None and genuine:
             async with self._db.transaction() as conn:
                 await self._on_dead_letter(conn, event, record, error)
         log.error(
@@ -475,6 +533,8 @@ class Subscription:
         }
         if event is not None:
             headers |= {DLT_EVENT_ID: str(event.event_id), DLT_EVENT_TYPE: event.ce_type}
+        if inauthentic is not None:
+            headers[DLT_INAUTHENTIC] = inauthentic.reason[:_MAX_REASON]
         await self._broker.publish(
             record.value,
             self.dead_letter_topic.name,

@@ -14,6 +14,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 
 from infra.eventstore.model import OutboxMessage
+from infra.messaging.authenticity import EventSigner
 from infra.messaging.cloudevents import encode
 
 
@@ -30,11 +31,14 @@ class KafkaPublisher:
         *,
         client_id: str = "continuum-publisher",
         timeout: float = 30.0,
+        signer: EventSigner | None = None,
         **broker_options: Any,
     ) -> None:
-        """timeout bounds one `publish` call; broker_options go to faststream's KafkaBroker
-        (security, compression_type, linger_ms, ...)."""
+        """timeout bounds one `publish` call; `signer` signs every message (consumers accept
+        only what their producer signed: `infra.messaging.authenticity`); broker_options go to
+        faststream's KafkaBroker (security, compression_type, linger_ms, ...)."""
         self._timeout = timeout
+        self._signer = signer
         self._broker = KafkaBroker(
             bootstrap_servers,
             client_id=client_id,
@@ -85,7 +89,7 @@ class KafkaPublisher:
             ) from failures[0]
 
     async def _send(self, message: OutboxMessage) -> asyncio.Future[Any]:
-        key, value, headers = encode(message)
+        key, value, headers = encode(message, self._signer)
         future: asyncio.Future[Any] = await self._broker.publish(
             value,
             message.topic,

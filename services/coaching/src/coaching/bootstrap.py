@@ -35,6 +35,7 @@ def compose(runtime: Runtime) -> ServiceParts:
                     ReferralCompleted.ce_type(): referrals.on_referral_completed,
                     ReferralAccepted.ce_type(): referrals.on_referral_accepted,
                 },
+                verifier=runtime.event_verifier,
             )
         ],
         # Which coach holds which engagement, at which site, for the access policy.

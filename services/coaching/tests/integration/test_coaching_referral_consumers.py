@@ -17,6 +17,7 @@ from coaching.domain import EngagementCommand, OpenEngagement, RaiseConcern, eng
 from coaching.entrypoints.consumers import ACTOR, ReferralConsumer
 from conftest import DatabaseFactory
 from contracts.events import EventContract, ReferralAccepted, ReferralCompleted
+from contracts.topics import REFERRAL_EVENTS
 from infra.application import CommandContext
 from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database
@@ -37,7 +38,7 @@ def incoming(contract: EventContract, event_id: uuid.UUID | None = None) -> Inco
     return IncomingEvent(
         event_id=event_id or uuid.uuid4(),
         ce_type=contract.ce_type(),
-        source="/continuum/referral",
+        source=REFERRAL_EVENTS.source or "",
         subject=f"referral-{contract.key()}",
         key=contract.key(),
         time=NOW,

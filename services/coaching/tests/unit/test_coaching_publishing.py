@@ -8,7 +8,7 @@ from typing import Any, get_args
 
 import pytest
 
-from coaching.adapters.publishing import SOURCE, translate
+from coaching.adapters.publishing import translate
 from coaching.application.handlers import RECORD, EngagementLookup, get_engagement
 from coaching.domain import (
     AchieveGoal,
@@ -31,6 +31,7 @@ from coaching.domain.values import EngagementOutcome, Progress
 from coaching.entrypoints.grpc_api import OUTCOMES, PROGRESS, URGENCIES
 from continuum.coaching.v1 import coaching_service_pb2 as pb
 from contracts.events import REGISTRY
+from contracts.topics import COACHING_EVENTS
 from infra.application import CommandContext
 from infra.commands import CommandRunner, InMemoryUnitStore
 from infra.ddd import InvalidInput
@@ -183,7 +184,7 @@ async def test_every_command_of_an_engagement_publishes_ids_dates_and_statuses_o
         ("EngagementClosed", E),
     ]
     for message in store.published:
-        assert message.source == SOURCE
+        assert message.source == COACHING_EVENTS.source
         assert message.topic == "continuum.coaching.events"
         # Every published message parses by its registered schema.
         REGISTRY[message.ce_type].model_validate(message.data)

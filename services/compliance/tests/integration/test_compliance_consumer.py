@@ -1,6 +1,7 @@
 """The projector behind the real consumer runtime and a real Kafka-protocol broker, on each
 storage backend: an event it cannot apply makes the views it concerns say so, naming it, until a
-replay after a fix applies it; a log read from the start is applied in batches, each event once."""
+replay after a fix applies it, but a forgery is refused without marking anything; a log read
+from the start is applied in batches, each event once."""
 
 from __future__ import annotations
 
@@ -23,10 +24,11 @@ from compliance.entrypoints.consumers import TOPICS, subscription
 from conftest import DatabaseFactory
 from contracts import events as ev
 from contracts.rulepacks.loader import rule_packs
-from contracts.topics import dead_letter_topic
+from contracts.topics import SUPERVISION_EVENTS, dead_letter_topic
 from infra.db import Database
 from infra.eventstore import EventMetadata, OutboxMessage
 from infra.messaging.admin import ensure_topics
+from infra.messaging.authenticity import EventKeyring, EventSigner
 from infra.messaging.broker import EmbeddedBroker
 from infra.messaging.cloudevents import encode
 from infra.messaging.consumer import BatchSettings, RetryPolicy, Subscription
@@ -39,6 +41,9 @@ PACKS = rule_packs()
 D = dt.date.fromisoformat
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 FAST_GROUP: dict[str, Any] = {"session_timeout_ms": 2000, "heartbeat_interval_ms": 300}
+# The producers' event keys: what they sign with, what the projector checks against.
+KEYS = EventKeyring.generate(topic.source or "" for topic in TOPICS)
+SIGNER = KEYS.signer()
 
 
 def at(day: str, hour: int = 12) -> dt.datetime:
@@ -57,7 +62,7 @@ def outgoing(
         topic=event.topic,
         key=event.key(),
         ce_type=event.ce_type(),
-        source="/continuum/supervision",
+        source=SUPERVISION_EVENTS.source or "",
         subject=event.key(),
         occurred_at=recorded_at,
         data=data if data is not None else event.model_dump(mode="json"),
@@ -65,12 +70,15 @@ def outgoing(
     )
 
 
-async def publish(bootstrap: str, *messages: OutboxMessage) -> None:
+async def publish(
+    bootstrap: str, *messages: OutboxMessage, signer: EventSigner | None = SIGNER
+) -> None:
+    """Puts the messages on their topics, signed by `signer` (None: as a forger would)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
         for message in messages:
-            key, value, headers = encode(message)
+            key, value, headers = encode(message, signer)
             await producer.send_and_wait(message.topic, value, key=key, headers=headers)
     finally:
         await producer.stop()
@@ -135,6 +143,7 @@ async def consuming(
             db,
             Projector(after_apply=noted),
             group,
+            verifier=KEYS.verifier(),
             retry=RetryPolicy(attempts=2, first_backoff=0.05, max_backoff=0.2),
             **FAST_GROUP,
             **options,
@@ -193,6 +202,46 @@ async def test_a_void_that_cannot_be_applied_makes_the_supervisees_view_say_so_u
     whole = await eventually(hours, lambda v: v.complete)
     assert whole.shown.total_minutes == 45
     assert [s.session_id for s in whole.shown.excluded] == [f"{see}-s1"]
+
+
+async def test_a_forged_event_is_neither_applied_nor_marks_the_supervisees_view_incomplete(
+    kafka: EmbeddedBroker, db: Database, consuming: Callable[..., Awaitable[list[Touched]]]
+) -> None:
+    see = f"see-{uuid.uuid4().hex[:8]}"
+    await consuming()
+    forged_session = outgoing(logged(f"{see}-forged", see, "2026-03-05", 600), at("2026-03-05"))
+    forged_void = outgoing(
+        ev.SessionVoided(
+            session_id=f"{see}-s1",
+            supervisee_ids=(see,),
+            date=D("2026-03-02"),
+            reason="logged twice",
+            voided_by="sup-c",
+        ),
+        at("2026-04-12"),
+        data={"supervisee_ids": [see]},  # unreadable too: it would mark the view if believed
+    )
+    stranger = EventKeyring.generate([SUPERVISION_EVENTS.source or ""], generation=9).signer()
+    genuine = outgoing(logged(f"{see}-s1", see, "2026-03-02"), at("2026-03-02"))
+    later = outgoing(logged(f"{see}-s2", see, "2026-03-09", 45), at("2026-03-09"))
+
+    await publish(kafka.bootstrap_servers, genuine)
+    await publish(kafka.bootstrap_servers, forged_session, signer=None)
+    await publish(kafka.bootstrap_servers, forged_void, signer=stranger)
+    await publish(kafka.bootstrap_servers, later)
+    facts = SqlProjectedFacts(db)
+
+    async def hours() -> View[HoursSummary] | None:
+        try:
+            return await supervisee_hours(facts, PACKS, see, D("2026-03-31"), NOW)
+        except UnknownSupervisee:
+            return None
+
+    view = await eventually(hours, lambda v: v is not None and len(v.shown.sessions) == 2)
+
+    assert view.complete and view.unapplied == ()
+    assert view.shown.total_minutes == 105
+    assert {s.session_id for s in view.shown.sessions} == {f"{see}-s1", f"{see}-s2"}
 
 
 async def test_a_log_read_from_the_start_is_applied_in_batches_each_event_once(

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from compliance.adapters.publishing import SOURCE, translate
+from compliance.adapters.publishing import translate
 from compliance.domain.credentials import events as private
 from compliance.domain.oversight import events as oversight_events
 from contracts.events import compliance as published_compliance
@@ -107,7 +107,11 @@ def test_each_credential_event_is_published_as_its_contract_keyed_by_the_holder(
     message = translate(recorded)
 
     assert message is not None
-    assert (message.topic, message.key, message.source) == (COMPLIANCE_EVENTS.name, H, SOURCE)
+    assert (message.topic, message.key, message.source) == (
+        COMPLIANCE_EVENTS.name,
+        H,
+        COMPLIANCE_EVENTS.source,
+    )
     assert message.ce_type == f"continuum.compliance.{event.type}.v1"
     assert message.event_id == recorded.event_id
     contract = parse(message.ce_type, message.data)
@@ -123,7 +127,11 @@ def test_each_officers_decision_is_published_as_its_contract_keyed_by_the_superv
     message = translate(recorded)
 
     assert message is not None
-    assert (message.topic, message.key, message.source) == (COMPLIANCE_EVENTS.name, SEE, SOURCE)
+    assert (message.topic, message.key, message.source) == (
+        COMPLIANCE_EVENTS.name,
+        SEE,
+        COMPLIANCE_EVENTS.source,
+    )
     assert message.ce_type == f"continuum.compliance.{event.type}.v1"
     contract = parse(message.ce_type, message.data)
     assert contract.model_dump() == event.model_dump()

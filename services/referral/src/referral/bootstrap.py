@@ -68,6 +68,7 @@ def compose(runtime: Runtime, policy: ServiceLevelPolicy | None = None) -> Servi
                 CONSUMER_GROUP,
                 [COACHING_EVENTS],
                 {CoachingConcernRaised.ce_type(): concerns.on_concern_raised},
+                verifier=runtime.event_verifier,
             )
         ],
         timers=[Timer(SERVICE_LEVEL_TIMER, service_levels)],

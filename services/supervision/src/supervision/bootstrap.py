@@ -41,7 +41,14 @@ def compose(runtime: Runtime, packs: RulePacks | None = None) -> ServiceParts:
         ],
         subscriptions=[
             # A supervisor's license standing, from the compliance service's credential registry.
-            Subscription(runtime.broker, runtime.db, CONSUMER_GROUP, TOPICS, licenses.handlers())
+            Subscription(
+                runtime.broker,
+                runtime.db,
+                CONSUMER_GROUP,
+                TOPICS,
+                licenses.handlers(),
+                verifier=runtime.event_verifier,
+            )
         ],
         # Whose sessions and supervisees these are, for the access policy.
         relations=SupervisionRelations(runtime.runner),

@@ -24,6 +24,7 @@ from contracts.events import (
     parse,
 )
 from contracts.rulepacks.loader import load_rule_packs
+from contracts.topics import COMPLIANCE_EVENTS
 from infra.application import CommandContext, to_new_events
 from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database
@@ -63,7 +64,7 @@ def incoming(contract: EventContract, event_id: uuid.UUID | None = None) -> Inco
     return IncomingEvent(
         event_id=event_id or uuid.uuid4(),
         ce_type=contract.ce_type(),
-        source="/continuum/compliance",
+        source=COMPLIANCE_EVENTS.source or "",
         subject=f"license-{contract.key()}",
         key=contract.key(),
         time=NOW,

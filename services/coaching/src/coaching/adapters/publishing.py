@@ -28,8 +28,6 @@ from contracts import events as contract
 from infra.application import published
 from infra.eventstore import OutboxMessage, RecordedEvent
 
-SOURCE = "/continuum/coaching"
-
 
 def translate(recorded: RecordedEvent) -> OutboxMessage | None:
     """The message a recorded event publishes; None for what stays inside the service."""
@@ -90,4 +88,4 @@ def translate(recorded: RecordedEvent) -> OutboxMessage | None:
             )
         case _:
             return None
-    return published(recorded, public, source=SOURCE)
+    return published(recorded, public)

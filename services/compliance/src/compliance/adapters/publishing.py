@@ -13,8 +13,6 @@ from infra.application import published
 from infra.ddd import DomainEvent, EventTypes
 from infra.eventstore import OutboxMessage, RecordedEvent
 
-SOURCE = "/continuum/compliance"
-
 _CONTRACTS: dict[type[DomainEvent], type[EventContract]] = {
     credentials.LicenseRecorded: contract.LicenseRecorded,
     credentials.LicenseRenewed: contract.LicenseRenewed,
@@ -36,4 +34,4 @@ def translate(recorded: RecordedEvent) -> OutboxMessage | None:
     """The message a recorded event publishes: every event this service records is published."""
     event = _RECORDED.load(recorded.type, recorded.data)
     schema = _CONTRACTS[type(event)]
-    return published(recorded, schema.model_validate(event.to_data()), source=SOURCE)
+    return published(recorded, schema.model_validate(event.to_data()))

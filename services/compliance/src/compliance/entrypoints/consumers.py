@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from compliance.adapters import read_model
 from contracts.topics import COMPLIANCE_EVENTS, REFERRAL_EVENTS, SUPERVISION_EVENTS
 from infra.db import Database
+from infra.messaging.authenticity import EventVerifier
 from infra.messaging.cloudevents import IncomingEvent
 from infra.messaging.consumer import DeadLetterHook, Handler, PermanentError, Subscription
 from infra.runtime import Runtime
@@ -61,11 +62,14 @@ def subscription(
     projector: read_model.Projector,
     group: str = CONSUMER_GROUP,
     *,
+    verifier: EventVerifier | None,
     on_dead_letter: DeadLetterHook = read_model.record_unapplied,
     **options: Any,
 ) -> Subscription:
-    """The projector's subscription: one consumer group over the three producers' topics.
-    `on_dead_letter` records, in the dead-letter transaction, what an event set aside names."""
+    """The projector's subscription: one consumer group over the three producers' topics,
+    each event checked by `verifier` to be its topic's producer's. `on_dead_letter` records,
+    in the dead-letter transaction, what an event of its producer set aside names (a forgery,
+    refused before it, names nothing)."""
     consumer = ProjectionConsumer(projector)
     return Subscription(
         broker,
@@ -73,6 +77,7 @@ def subscription(
         group,
         list(TOPICS),
         handlers(consumer),
+        verifier=verifier,
         batch_handler=consumer.on_events,
         on_dead_letter=on_dead_letter,
         **options,
@@ -90,6 +95,7 @@ def subscriptions(
             runtime.broker,
             runtime.db,
             projector or read_model.Projector(),
+            verifier=runtime.event_verifier,
             on_dead_letter=on_dead_letter,
         )
     ]

@@ -25,8 +25,6 @@ from referral.domain import (
 )
 from referral.domain.values import feedback_reference
 
-SOURCE = "/continuum/referral"
-
 _NOTE = {"note"}
 
 
@@ -66,4 +64,4 @@ def to_contract(recorded: RecordedEvent) -> contract.EventContract | None:
 def translate(recorded: RecordedEvent) -> OutboxMessage | None:
     """The message a recorded event publishes; None for what stays inside the service."""
     public = to_contract(recorded)
-    return None if public is None else published(recorded, public, source=SOURCE)
+    return None if public is None else published(recorded, public)

@@ -35,8 +35,6 @@ from supervision.domain import (
     SupervisorLapseMarked,
 )
 
-SOURCE = "/continuum/supervision"
-
 # The private events published as a contract with the same fields (and name).
 _SAME_FIELDS: dict[type[DomainEvent], type[contract.EventContract]] = {
     SuperviseeRegistered: contract.SuperviseeRegistered,
@@ -66,7 +64,7 @@ def translate_core(recorded: RecordedEvent) -> OutboxMessage | None:
     # Only the contract's fields are read: a private field never leaks by being added here.
     data = event.to_data()
     public = schema.model_validate({n: v for n, v in data.items() if n in schema.model_fields})
-    return published(recorded, public, source=SOURCE)
+    return published(recorded, public)
 
 
 def chain(translators: Sequence[Translator]) -> Translator:

@@ -19,8 +19,6 @@ from supervision.domain.evaluation_events import (
     EvaluationSigned,
 )
 
-SOURCE = "/continuum/supervision"
-
 DEVELOPMENT_EVENT_TYPES = EventTypes([*EVALUATION_EVENTS, *CONSULTATION_EVENTS])
 """Every private event of the evaluation and consultation streams."""
 
@@ -71,4 +69,4 @@ def translate_development(recorded: RecordedEvent) -> OutboxMessage | None:
             public = contract.ConsultationLogged(**event.to_data())
         case _:
             return None
-    return published(recorded, public, source=SOURCE)
+    return published(recorded, public)
