@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run demo token bench test test-unit test-integration test-e2e lint typecheck contracts manifests clean
+.PHONY: help setup run demo token erase bench test test-unit test-integration test-e2e lint typecheck contracts manifests clean
 
 help: ## list the verbs
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,6 +33,10 @@ demo: $(STAMP) ## four months at two sites calling every command against a runni
 
 token: $(STAMP) ## mint a development token: make token SUBJECT=off-1 ROLE=compliance_officer SITE=site-a (SITE optional)
 	$(PY) -m infra.security.tokens mint --subject "$(SUBJECT)" --role "$(ROLE)" $(if $(SITE),--site "$(SITE)")
+
+erase: $(STAMP) ## erase a subject's sealed text everywhere: make erase SUBJECT=see-1 REASON=consent_revoked|retention_ended (make run's keyring unless CONTINUUM_KEYRING_* are set)
+	CONTINUUM_KEYRING_KEK_FILE="$${CONTINUUM_KEYRING_KEK_FILE:-.data/security/keyring.kek}" \
+		$(PY) -m infra.security.crypto erase --subject "$(SUBJECT)" --reason "$(REASON)"
 
 bench: $(STAMP) ## the benchmark: command path, no-op ceiling, anchor library, compliance; JSON (BENCH_ARGS="--smoke", "--help")
 	$(PY) -m tests.bench $(BENCH_ARGS)

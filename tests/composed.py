@@ -30,6 +30,7 @@ from infra.messaging.cloudevents import encode
 from infra.messaging.consumer import DLT_ERROR_TYPE, DLT_EVENT_ID, DLT_REASON
 from infra.runtime import Runtime, ServiceParts, load_settings, service_server
 from infra.schema import inbox
+from infra.security.crypto.keys import memory_keyring
 from infra.security.tokens import TokenVerifier
 from infra.telemetry import TelemetryHandle
 
@@ -110,7 +111,9 @@ class Composed:
 async def serving(service: Composed, verifier: TokenVerifier) -> AsyncIterator[str]:
     """The service's gRPC server, as `run_service` builds it, on a free local port: its
     address."""
-    server = service_server("127.0.0.1:0", service.parts, service.db, verifier)
+    server = service_server(
+        "127.0.0.1:0", service.parts, service.db, verifier, service.runtime.keys
+    )
     await server.start()
     try:
         yield f"127.0.0.1:{server.port}"
@@ -127,13 +130,15 @@ async def composed(
     bootstrap = importlib.import_module(f"{name}.bootstrap")
     db = await make_database(bootstrap.MIGRATIONS)
     broker = KafkaBroker("127.0.0.1:1")  # never connected: the in-memory broker stands in
+    keys = memory_keyring()
     runtime = Runtime(
         settings=load_settings(name, bootstrap.DEFAULT_PORT),
         telemetry=telemetry,
         db=db,
         store=SqlEventStore(db),
         broker=broker,
-        runner=CommandRunner(SqlUnitStore(db, bootstrap.translate)),
+        runner=CommandRunner(SqlUnitStore(db, bootstrap.translate), keys),
+        keys=keys,
         clock=lambda: NOW,
     )
     parts: ServiceParts = bootstrap.compose(runtime)

@@ -14,7 +14,13 @@ from infra.exposure import Environment, insecure_start_reasons, is_loopback
 from infra.grpc.tls import GrpcTlsSettings
 from infra.messaging.authenticity import EventAuthenticitySettings, development_keyring
 from infra.messaging.security import KafkaSecuritySettings, SecurityProtocol
-from infra.runtime import PlatformSettings, ServiceSettings, StartupRefused, transport_at_start
+from infra.runtime import (
+    PlatformSettings,
+    ServiceSettings,
+    StartupRefused,
+    keyring_settings_at_start,
+    transport_at_start,
+)
 from infra.security.tokens import JWKS_FILE, development_key
 
 pytestmark = pytest.mark.unit
@@ -228,3 +234,45 @@ def test_the_environment_and_the_transport_settings_are_read_from_the_environmen
     assert platform.continuum_environment is Environment.PRODUCTION
     assert platform.grpc_tls.cert_file == issued.certificate_file
     assert platform.kafka_security.security_protocol is SecurityProtocol.SSL
+
+
+def test_in_production_a_start_without_a_keyring_is_refused_naming_each_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given
+    monkeypatch.delenv("CONTINUUM_KEYRING_KEK_FILE", raising=False)
+    monkeypatch.delenv("CONTINUUM_KEYRING_URL", raising=False)
+    # when
+    with pytest.raises(StartupRefused) as refused:
+        keyring_settings_at_start(_settings(Environment.PRODUCTION))
+    # then
+    said = str(refused.value)
+    assert said.startswith("CONTINUUM_ENVIRONMENT is production: CONTINUUM_KEYRING_KEK_FILE is not")
+    assert "; CONTINUUM_KEYRING_URL is not set" in said
+
+
+def test_in_production_a_start_with_a_key_file_and_a_keyring_database_goes_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CONTINUUM_KEYRING_KEK_FILE", str(tmp_path / "kek"))
+    monkeypatch.setenv("CONTINUUM_KEYRING_URL", "postgresql://keyring.internal/keys")
+
+    keyring = keyring_settings_at_start(_settings(Environment.PRODUCTION))
+
+    assert (keyring.kek_file, keyring.url) == (
+        tmp_path / "kek",
+        "postgresql://keyring.internal/keys",
+    )
+
+
+def test_in_development_a_start_without_a_key_file_makes_one_under_the_data_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CONTINUUM_KEYRING_KEK_FILE", raising=False)
+
+    keyring = keyring_settings_at_start(
+        _settings(Environment.DEVELOPMENT, continuum_data_dir=tmp_path)
+    )
+
+    assert keyring.kek_file == tmp_path / "security" / "keyring.kek"
+    assert keyring.kek_file.exists()

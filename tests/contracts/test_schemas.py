@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import BaseModel, Field, StringConstraints
 
+from contracts.fields import Label, LicenseNumber, SealedText, Text
 from contracts.schemas import breaking_changes, review, stale
 
 pytestmark = pytest.mark.unit
@@ -138,3 +139,48 @@ def test_a_bound_loosened_or_removed_breaks_consumers_that_relied_on_it() -> Non
         "field 'session_id': maxLength loosened from 64 to 200",
         "field 'session_id': pattern '^[a-z]+$' was removed",
     ]
+
+
+def test_a_sensitive_field_coming_to_admit_its_sealed_envelope_is_compatible() -> None:
+    # given: a released text and license number
+    class Plain(BaseModel):
+        reason: Text
+        number: Label
+        correction: Text | None = None
+
+    class Sealable(BaseModel):
+        reason: SealedText
+        number: LicenseNumber
+        correction: SealedText | None = None
+
+    # when / then
+    assert (
+        breaking_changes(
+            Plain.model_json_schema(mode="serialization"),
+            Sealable.model_json_schema(mode="serialization"),
+        )
+        == []
+    )
+
+
+def test_a_sealable_field_still_keeps_its_plain_bounds_and_its_envelope() -> None:
+    # given
+    class Sealable(BaseModel):
+        reason: SealedText
+
+    class Loosened(BaseModel):
+        reason: Annotated[str, StringConstraints(max_length=20_000)]
+
+    class Plain(BaseModel):
+        reason: Text
+
+    sealable = Sealable.model_json_schema(mode="serialization")
+    # when: the plain form loosened, or the envelope dropped again
+    loosened = breaking_changes(
+        Plain.model_json_schema(mode="serialization"),
+        Loosened.model_json_schema(mode="serialization"),
+    )
+    dropped = breaking_changes(sealable, Plain.model_json_schema(mode="serialization"))
+    # then
+    assert loosened == ["field 'reason': maxLength loosened from 2000 to 20000"]
+    assert len(dropped) == 1 and dropped[0].startswith("field 'reason' changed from")

@@ -15,6 +15,9 @@ from pydantic import BaseModel, TypeAdapter
 
 from contracts.events import REGISTRY, sensitive_event_fields
 from contracts.fields import (
+    SEALED_ENVELOPE_SCHEMA,
+    SEALED_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
     ApprovalReference,
     ConsentReference,
     Id,
@@ -22,6 +25,7 @@ from contracts.fields import (
     Label,
     LicenseNumber,
     Reference,
+    SealedText,
     Sensitive,
     Text,
     sensitive_fields,
@@ -158,11 +162,30 @@ def test_a_mark_is_found_through_optional_values_lists_and_nested_models() -> No
 
 @pytest.mark.parametrize(
     ("marked", "plain"),
-    [(LicenseNumber, Label), (ApprovalReference, Reference), (ConsentReference, Reference)],
+    [
+        (LicenseNumber, Label),
+        (ApprovalReference, Reference),
+        (ConsentReference, Reference),
+        (SealedText, Text),
+    ],
 )
-def test_a_mark_changes_neither_what_a_field_admits_nor_its_json_schema(
+def test_a_published_sensitive_field_admits_its_plain_kind_or_a_sealed_envelope(
     marked: Any, plain: Any
 ) -> None:
-    assert TypeAdapter(marked).json_schema() == TypeAdapter(plain).json_schema()
+    # given
+    envelope = "sealed:1:see-1:1:" + "A" * 40
+    # then: the schema is the plain kind's, or the envelope's
+    schema = TypeAdapter(marked).json_schema()
+    plain_schema = {k: v for k, v in TypeAdapter(plain).json_schema().items() if k != "pattern"}
+    assert schema == {"anyOf": [plain_schema, SEALED_ENVELOPE_SCHEMA]}
+    # and what it admits: an envelope, a plain value its kind admits, nothing else
+    assert TypeAdapter(marked).validate_python(envelope) == envelope
+    assert TypeAdapter(marked).validate_python("LPC-1") == "LPC-1"
     with pytest.raises(ValueError):
-        TypeAdapter(marked).validate_python("line\nbreak")
+        TypeAdapter(marked).validate_python("line\x00break")
+    with pytest.raises(ValueError):
+        TypeAdapter(marked).validate_python("x" * (TEXT_MAX_LENGTH + 1))
+    with pytest.raises(ValueError):
+        TypeAdapter(marked).validate_python("sealed:1:see-1:1:not base64!")
+    with pytest.raises(ValueError):
+        TypeAdapter(marked).validate_python("sealed:1:see-1:1:" + "A" * SEALED_MAX_LENGTH)

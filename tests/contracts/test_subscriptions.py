@@ -15,6 +15,7 @@ from infra.db import Database
 from infra.devstack import SERVICES
 from infra.eventstore import SqlEventStore
 from infra.runtime import Runtime, load_settings
+from infra.security.crypto import memory_keyring
 from infra.telemetry import TelemetryHandle, setup_telemetry
 
 pytestmark = pytest.mark.unit
@@ -37,13 +38,15 @@ async def test_a_service_subscribes_to_what_the_catalogue_declares(
     service: str, database: Database, telemetry: TelemetryHandle
 ) -> None:
     bootstrap = importlib.import_module(f"{service}.bootstrap")
+    keys = memory_keyring()
     runtime = Runtime(
         settings=load_settings(service, bootstrap.DEFAULT_PORT),
         telemetry=telemetry,
         db=database,
         store=SqlEventStore(database),
         broker=KafkaBroker("127.0.0.1:1"),  # never connected
-        runner=CommandRunner(SqlUnitStore(database, bootstrap.translate)),
+        runner=CommandRunner(SqlUnitStore(database, bootstrap.translate), keys),
+        keys=keys,
     )
     parts = bootstrap.compose(runtime)
     handled: dict[str, set[str]] = {}

@@ -24,6 +24,7 @@ from infra.grpc.client import ClientTls, open_channel
 from infra.messaging.admin import ensure_topics
 from infra.messaging.authenticity import KeyFiles, development_keyring
 from infra.messaging.broker import EmbeddedBroker
+from infra.security.crypto import create_key_file
 from infra.security.tokens import JWKS_FILE, SigningKey
 
 pytestmark = pytest.mark.e2e
@@ -75,6 +76,48 @@ def test_in_production_a_plaintext_port_on_every_interface_and_a_broker_in_clear
     assert not (tmp_path / "data").exists(), "nothing was opened before the refusal"
 
 
+def _keyring(tmp_path: Path) -> dict[str, str]:
+    """A key-encryption key file and a keyring database, as production is given them."""
+    (tmp_path / "kms").mkdir()
+    kek = create_key_file(tmp_path / "kms" / "keyring.kek")
+    return {
+        "CONTINUUM_KEYRING_KEK_FILE": str(kek),
+        "CONTINUUM_KEYRING_URL": f"sqlite:///{tmp_path / 'kms' / 'keyring.sqlite'}",
+    }
+
+
+def test_in_production_a_start_without_a_keyring_is_refused_naming_the_settings(
+    tmp_path: Path, certificate_authority: Any
+) -> None:
+    issued = certificate_authority.server()
+    jwks = tmp_path / "idp" / JWKS_FILE
+    jwks.parent.mkdir()
+    jwks.write_text(json.dumps(SigningKey.generate().jwks()))
+    source = published_by("coaching").source or ""
+    keys = development_keyring(tmp_path / "event-keys", [source])
+    env = _production(
+        tmp_path,
+        COACHING_GRPC_ADDRESS=f"0.0.0.0:{_free_port()}",
+        CONTINUUM_JWKS=str(jwks),
+        CONTINUUM_GRPC_TLS_CERT_FILE=str(issued.certificate_file),
+        CONTINUUM_GRPC_TLS_KEY_FILE=str(issued.key_file),
+        **KeyFiles(tmp_path / "event-keys").settings_for(source, keys.keys[source].kid),
+    )
+    for variable in ("CONTINUUM_KEYRING_KEK_FILE", "CONTINUUM_KEYRING_URL"):
+        env.pop(variable, None)
+
+    started = subprocess.run(
+        [sys.executable, "-m", "coaching"], env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert started.returncode == 2, started.stderr
+    assert "coaching refused to start: CONTINUUM_ENVIRONMENT is production" in started.stderr
+    assert "CONTINUUM_KEYRING_KEK_FILE is not set" in started.stderr
+    assert "CONTINUUM_KEYRING_URL is not set" in started.stderr
+    assert "Traceback" not in started.stderr
+    assert not (tmp_path / "data").exists(), "nothing was opened before the refusal"
+
+
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     with EmbeddedBroker(log_file=tmp_path / "broker.log") as started:
@@ -100,6 +143,7 @@ def test_in_production_with_tls_a_service_serves_every_interface_over_tls_only(
         CONTINUUM_GRPC_TLS_CERT_FILE=str(issued.certificate_file),
         CONTINUUM_GRPC_TLS_KEY_FILE=str(issued.key_file),
         **KeyFiles(tmp_path / "event-keys").settings_for(source, keys.keys[source].kid),
+        **_keyring(tmp_path),
     )
     log = (tmp_path / "coaching.log").open("wb")
     process = subprocess.Popen(

@@ -24,8 +24,10 @@ query adds to a date (`MAX_WINDOW_DAYS`) cannot leave Python's calendar from ins
 A field marked `Sensitive` holds what must not travel or rest in clear: free text a person
 typed (every `Text`), and what identifies a person or their records elsewhere (`LicenseNumber`,
 a board's approval reference, a consent reference). `sensitive_fields` lists them for any
-schema, read from the annotations; such a value is to be sealed under its subject's key
-(`infra.security.crypto`), so that destroying the key erases it from every copy.
+schema, read from the annotations; such a value is sealed under its subject's key by the service
+it is typed into (`infra.commands.sealing`), so that destroying the key erases it from every
+copy. A published sensitive field is therefore `sealable`: its plain kind, or the sealed
+envelope (`SealedText`, `LicenseNumber`, `ApprovalReference`, `ConsentReference`).
 
 Pure: the standard library and pydantic only, so that domains may use it.
 """
@@ -40,7 +42,14 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 ID_MAX_LENGTH = 64
 LABEL_MAX_LENGTH = 64
@@ -82,6 +91,23 @@ class Sensitive:
 
 # What every Text is; a field of another kind is marked with its own reason.
 TYPED_BY_A_PERSON = Sensitive("free text a person typed")
+IDENTIFIES_LICENSE_HOLDER = Sensitive("a license number identifies its holder")
+IDENTIFIES_PERSON_APPROVED = Sensitive(
+    "a board's approval reference identifies the person approved"
+)
+LEADS_TO_CONSENT = Sensitive("a consent reference leads to the client's consent and records")
+
+# A sensitive value as it travels and rests once sealed (`infra.security.crypto.sealing`):
+# `sealed:<version>:<subject>:<key id>:<base64url>`. A 2,000-character text of four-byte
+# characters seals to 10,720 characters; the bound leaves room for a subject id of 64.
+SEALED_MAX_LENGTH = 10_800
+SEALED_PATTERN = r"^sealed:[0-9]+:[A-Za-z0-9._:-]{1,64}:[1-9][0-9]{0,9}:[A-Za-z0-9_-]+$"
+_SEALED = re.compile(SEALED_PATTERN)
+SEALED_ENVELOPE_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": SEALED_PATTERN,
+    "maxLength": SEALED_MAX_LENGTH,
+}
 
 
 def check_id(value: str) -> str:
@@ -199,20 +225,69 @@ Text = Annotated[
     TYPED_BY_A_PERSON,
 ]
 
+
+def sealable(kind: str, *, min_length: int, max_length: int, check: Any, mark: Sensitive) -> Any:
+    """A published sensitive field: the plain value within its kind's bounds, or that value
+    sealed (an envelope up to SEALED_MAX_LENGTH). Producers publish it sealed; a consumer stores
+    it as it came and opens it only where a person reads it."""
+
+    def admit(value: str) -> str:
+        if value.startswith("sealed:"):
+            if len(value) > SEALED_MAX_LENGTH or not _SEALED.fullmatch(value):
+                raise ValueError(
+                    f"is not a sealed value (sealed:<version>:<subject>:<key id>:<base64url>, "
+                    f"at most {SEALED_MAX_LENGTH} characters)"
+                )
+            return value
+        if not min_length <= len(value) <= max_length:
+            raise ValueError(f"must be {min_length} to {max_length} characters, or sealed")
+        return str(check(value))
+
+    plain = {"type": "string", "maxLength": max_length}
+    if min_length:
+        plain["minLength"] = min_length
+    return Annotated[
+        str,
+        AfterValidator(admit),
+        WithJsonSchema({"anyOf": [plain, SEALED_ENVELOPE_SCHEMA]}),
+        Kind(kind),
+        mark,
+    ]
+
+
+# A published Text: what a person typed, sealed by its producer.
+SealedText = sealable(
+    "Text", min_length=0, max_length=TEXT_MAX_LENGTH, check=check_text, mark=TYPED_BY_A_PERSON
+)
+
 # A license, registration or permit number a board issued: public registers list it with its
 # holder's name, so it identifies the person.
-LicenseNumber = Annotated[Label, Sensitive("a license number identifies its holder")]
+LicenseNumber = sealable(
+    "Label",
+    min_length=1,
+    max_length=LABEL_MAX_LENGTH,
+    check=check_label,
+    mark=IDENTIFIES_LICENSE_HOLDER,
+)
 
 # A board's reference for an approval (a letter or portal number): it finds the approval, and
 # the person approved, in the board's records.
-ApprovalReference = Annotated[
-    Reference, Sensitive("a board's approval reference identifies the person approved")
-]
+ApprovalReference = sealable(
+    "Reference",
+    min_length=1,
+    max_length=REFERENCE_MAX_LENGTH,
+    check=check_label,
+    mark=IDENTIFIES_PERSON_APPROVED,
+)
 
 # Where a client's signed consent is filed (42 CFR Part 2): it leads to the client's records.
-ConsentReference = Annotated[
-    Reference, Sensitive("a consent reference leads to the client's consent and records")
-]
+ConsentReference = sealable(
+    "Reference",
+    min_length=1,
+    max_length=REFERENCE_MAX_LENGTH,
+    check=check_label,
+    mark=LEADS_TO_CONSENT,
+)
 
 Date = Annotated[dt.date, AfterValidator(check_date), Kind("Date")]
 

@@ -15,6 +15,13 @@ what the producer wrote before (the log is replayed):
   column refuses NUL, a `VARCHAR(64)` a longer id), so an old event outside a new bound was
   one its consumers could not apply in the first place: they set it aside, as they still do.
 
+One change is not held to these rules: a field marked sensitive (`contracts.fields.Sensitive`)
+may come to admit its sealed envelope besides its plain value (`contracts.fields.sealable`: an
+`anyOf` of the field's schema as it was and `SEALED_ENVELOPE_SCHEMA`). A consumer built on the
+old schema would refuse an envelope, and one that took it could not read it without the
+keyring: that is the point of sealing, and every consumer of these fields is a service of this
+platform, deployed with the keyring. Its plain alternative is still held to the rules above.
+
 Anything else needs a new version of the event with an upcaster from the old one
 (`contracts.events.base.register_upcaster`), which gets a snapshot of its own.
 
@@ -32,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.events import REGISTRY, EventContract
+from contracts.fields import SEALED_ENVELOPE_SCHEMA
 
 SNAPSHOTS = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -63,15 +71,18 @@ def breaking_changes(old: Schema, new: Schema) -> list[str]:
         if field not in new_props:
             problems.append(f"field {field!r} was removed")
             continue
+        new_field = _resolved(new_props[field], new)
+        if not _sealable(_resolved(old_props[field], old)):
+            new_field = _without_envelope(new_field)
         before = _shape(old_props[field], old)
-        after = _shape(new_props[field], new)
+        after = _shape(new_field, new)
         if before != after:
             problems.append(f"field {field!r} changed from {before} to {after}")
         else:
             problems.extend(
                 f"field {field!r}{where}: {problem}"
                 for where, problem in _loosened(
-                    _bounds(old_props[field], old), _bounds(new_props[field], new)
+                    _bounds(old_props[field], old), _bounds(new_field, new)
                 )
             )
         if field in old_required and field not in new_required:
@@ -82,6 +93,40 @@ def breaking_changes(old: Schema, new: Schema) -> list[str]:
         else:
             problems.append(f"field {field!r} became required")
     return problems
+
+
+def _resolved(schema: Schema, root: Schema) -> Schema:
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        return _resolved(root.get("$defs", {})[ref.rsplit("/", 1)[-1]], root)
+    return schema
+
+
+def _sealable(schema: Schema) -> bool:
+    """Whether a field's schema admits a sealed envelope among its alternatives."""
+    alternatives = schema.get("anyOf", ())
+    return any(_resolved(item, schema) == SEALED_ENVELOPE_SCHEMA for item in alternatives) or any(
+        _sealable(item) for item in alternatives
+    )
+
+
+def _without_envelope(schema: Schema) -> Schema:
+    """A field's schema with the sealed envelope taken from its alternatives (the one widening
+    a sensitive field may make, see the module's docstring); a lone alternative left stands
+    for the whole."""
+    alternatives = schema.get("anyOf")
+    if not isinstance(alternatives, list):
+        return schema
+    kept: list[Any] = []
+    for item in alternatives:
+        if item == SEALED_ENVELOPE_SCHEMA:
+            continue
+        inner = _without_envelope(item)
+        kept.extend(inner["anyOf"] if list(inner) == ["anyOf"] else [inner])
+    rest = {key: value for key, value in schema.items() if key != "anyOf"}
+    if len(kept) == 1:
+        return {**rest, **kept[0]}
+    return {**rest, "anyOf": kept}
 
 
 def _loosened(

@@ -14,6 +14,8 @@ from infra.eventstore.model import EventMetadata, NewEvent, OutboxMessage, Recor
 
 
 def to_new_events(events: Iterable[DomainEvent], occurred_at: dt.datetime) -> list[NewEvent]:
+    """The events as they are, nothing sealed: what tests seed a store with. The command runner
+    seals the sensitive fields of what it appends (`infra.commands.sealing`)."""
     return [
         NewEvent(
             type=event.type,

@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Protocol, Self
+from typing import Annotated, Any, ClassVar, Protocol, Self
 
 from pydantic import (
     BaseModel,
@@ -19,10 +19,26 @@ from pydantic import (
     model_validator,
 )
 
+from contracts.fields import (
+    IDENTIFIES_LICENSE_HOLDER,
+    IDENTIFIES_PERSON_APPROVED,
+    LEADS_TO_CONSENT,
+    TYPED_BY_A_PERSON,
+    sensitive_fields,
+)
+
 # The kinds of field (ids, labels, free text, dates, moments) are defined once, with the
 # published contracts, so that a command accepts only what the events it causes can carry.
 from contracts.fields import Id as Id
 from contracts.fields import check_id as check_id
+
+# The fields of a domain event that must not rest in clear: the runner seals them under the
+# subject's key before they are stored, and opens them when the stream is read (see
+# `infra.commands.sealing`). The domain itself only ever sees the plain value.
+TypedText = Annotated[str, TYPED_BY_A_PERSON]
+LicenseNumberText = Annotated[str, IDENTIFIES_LICENSE_HOLDER]
+ApprovalReferenceText = Annotated[str, IDENTIFIES_PERSON_APPROVED]
+ConsentReferenceText = Annotated[str, LEADS_TO_CONSENT]
 
 
 class DomainError(Exception):
@@ -115,6 +131,9 @@ class Command(BaseModel):
             raise InvalidInput(field, reason) from None
 
 
+_SEALED_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
 class DomainEvent(BaseModel):
     """A fact a service records in its own event store. Private to the service: what it publishes
     is translated into a contract from `contracts.events`."""
@@ -123,6 +142,14 @@ class DomainEvent(BaseModel):
 
     type: ClassVar[str]
     schema_version: ClassVar[int] = 1
+
+    @classmethod
+    def sealed_fields(cls) -> tuple[str, ...]:
+        """The paths of the fields marked sensitive (`TypedText`...), sealed when stored."""
+        found = _SEALED_FIELDS.get(cls)
+        if found is None:
+            found = _SEALED_FIELDS[cls] = tuple(sensitive_fields(cls))
+        return found
 
     def to_data(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -142,12 +169,14 @@ class EventTypes:
                 raise ValueError(f"event type {cls.type} registered twice")
             self._by_type[cls.type] = cls
 
-    def load(self, type_name: str, data: Mapping[str, Any]) -> DomainEvent:
+    def event_class(self, type_name: str) -> type[DomainEvent]:
         try:
-            cls = self._by_type[type_name]
+            return self._by_type[type_name]
         except KeyError:
             raise LookupError(f"unknown event type {type_name}") from None
-        return cls.from_data(data)
+
+    def load(self, type_name: str, data: Mapping[str, Any]) -> DomainEvent:
+        return self.event_class(type_name).from_data(data)
 
 
 class Clock(Protocol):

@@ -8,6 +8,9 @@ production it refuses to start (exit status 2, each reason naming its variable) 
 - a Kafka broker it names is not on a loopback address and the protocol is not encrypted
   (PLAINTEXT or SASL_PLAINTEXT): events, and a SASL password, would cross the network in clear;
 - the keys that verify callers' tokens are fetched over plain http from another machine;
+- it has no keyring of its own to seal sensitive values with: no key-encryption key file
+  (CONTINUUM_KEYRING_KEK_FILE) or no keyring database (CONTINUUM_KEYRING_URL), where
+  development would make a key file under the data folder and use the SQLite keyring there;
 - the service has no event signing key, or no set of its producers' public keys: what it
   publishes could not be told from a forgery, or it could not tell its producers' events from
   forgeries (`infra.messaging.authenticity`);
@@ -31,6 +34,7 @@ from infra.messaging.security import (
     KafkaSecuritySettings,
     SecurityProtocol,
 )
+from infra.security.crypto.settings import KEK_FILE_VARIABLE, URL_VARIABLE, KeyringSettings
 from infra.security.tokens import SIGNING_KEY_FILE
 
 ENVIRONMENT_VARIABLE = "CONTINUUM_ENVIRONMENT"
@@ -118,6 +122,23 @@ def insecure_start_reasons(
         reasons.append(
             f"{KEYS_FILE_VARIABLE} is not set: the service could not tell its producers' events "
             "from forgeries"
+        )
+    return reasons
+
+
+def keyring_start_reasons(keyring: KeyringSettings) -> list[str]:
+    """What production refuses about the keyring settings, one sentence per missing setting."""
+    reasons = []
+    if keyring.kek_file is None:
+        reasons.append(
+            f"{KEK_FILE_VARIABLE} is not set: no key-encryption key can wrap subjects' keys, so "
+            "free text and license numbers could not be sealed (set it to the key file, or "
+            "the key service's key)"
+        )
+    if not keyring.url:
+        reasons.append(
+            f"{URL_VARIABLE} is not set: the services would each keep their subjects' keys in a "
+            "file of their own instead of the shared keyring database"
         )
     return reasons
 

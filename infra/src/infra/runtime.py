@@ -31,8 +31,9 @@ from infra.application import CommandContext
 from infra.commands import CommandRunner, SqlUnitStore
 from infra.db import Database, Migration
 from infra.eventstore import EventMetadata, SqlEventStore, Translator
-from infra.exposure import Environment, insecure_start_reasons
+from infra.exposure import Environment, insecure_start_reasons, keyring_start_reasons
 from infra.grpc.metadata import CallContext
+from infra.grpc.sealed import ResponseOpener
 from infra.grpc.server import GrpcServer, ServiceBinding, install_signal_handlers
 from infra.grpc.tls import GrpcTlsSettings, ServerTls, TlsMisconfigured
 from infra.messaging.authenticity import (
@@ -53,6 +54,15 @@ from infra.outbox import OutboxRelay, republish_log
 from infra.redaction import configure_logging
 from infra.security.access_log import AccessRecorder, SqlAccessLog
 from infra.security.access_log_api import access_log_binding
+from infra.security.crypto import (
+    CachedSubjectKeys,
+    KeyringError,
+    KeyringSettings,
+    SqlSubjectKeys,
+    SubjectKeys,
+    development_key_file,
+    open_keyring,
+)
 from infra.security.guard import Guard
 from infra.security.policy import UnguardedRpc
 from infra.security.relations import Relations
@@ -209,6 +219,31 @@ def transport_at_start(settings: ServiceSettings) -> Transport:
     return transport
 
 
+def keyring_settings_at_start(settings: ServiceSettings) -> KeyringSettings:
+    """The keyring settings (CONTINUUM_KEYRING_*). Outside development a missing key file or
+    keyring database refuses the start; in development a key file is made under the data folder
+    (`.data/security/keyring.kek`, as `make run` does) and the SQLite keyring beside the
+    services' files is used."""
+    keyring = KeyringSettings()
+    environment = settings.platform.continuum_environment
+    reasons = keyring_start_reasons(keyring)
+    if reasons and environment is not Environment.DEVELOPMENT:
+        raise StartupRefused(f"CONTINUUM_ENVIRONMENT is {environment}: {'; '.join(reasons)}")
+    if keyring.kek_file is None:
+        folder = settings.platform.continuum_data_dir / "security"
+        keyring = keyring.model_copy(update={"kek_file": development_key_file(folder)})
+        log.warning("%s: sealing with the development key file in %s", settings.name, folder)
+    return keyring
+
+
+async def keyring_at_start(settings: ServiceSettings, keyring: KeyringSettings) -> SqlSubjectKeys:
+    """The keyring the service seals and opens sensitive values with, its database migrated."""
+    try:
+        return await open_keyring(keyring, data_dir=settings.platform.continuum_data_dir)
+    except KeyringError as error:
+        raise StartupRefused(str(error)) from error
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -255,6 +290,9 @@ class Runtime:
     broker: KafkaBroker
     # Runs every command, timer job and consumed event's reaction of the service.
     runner: CommandRunner
+    # Subjects' keys: what opens a sealed value where a person reads it (the runner seals and
+    # opens the service's own events with the same keys).
+    keys: SubjectKeys
     clock: Callable[[], dt.datetime] = utcnow
     # Checks that each consumed event is its topic's producer's: every subscription takes it.
     event_verifier: EventVerifier | None = None
@@ -276,19 +314,22 @@ def service_server(
     parts: ServiceParts,
     db: Database,
     verifier: TokenVerifier,
+    keys: SubjectKeys,
     *,
     telemetry: TelemetryHandle | None = None,
     tls: ServerTls | None = None,
 ) -> GrpcServer:
     """The service's gRPC server: its APIs and its access log's, every call verified and
     authorized by the guard. Every read of a subject's record is recorded in the service's own
-    access log, which the service serves to compliance officers and auditors."""
+    access log, which the service serves to compliance officers and auditors. Stores and read
+    models keep sensitive values sealed: `keys` open them in the responses a person reads."""
     access_log = SqlAccessLog(db)
     return GrpcServer(
         address,
         [*parts.grpc, access_log_binding(access_log)],
         telemetry=telemetry,
         tls=tls,
+        responses=ResponseOpener(keys),
         guard=Guard(verifier, relations=parts.relations, access_log=AccessRecorder(access_log)),
     )
 
@@ -303,6 +344,9 @@ async def run_service(
     """Runs one service until SIGTERM or SIGINT, then stops it in reverse order."""
     transport = transport_at_start(settings)
     verifier = verifier_at_start(settings.platform)
+    keyring_settings = keyring_settings_at_start(settings)
+    keyring = await keyring_at_start(settings, keyring_settings)
+    keys = CachedSubjectKeys(keyring, ttl=keyring_settings.cache_seconds)
     telemetry = setup_telemetry(f"continuum-{settings.name}")
     db = Database.from_url(settings.database_url, migrations)
     if telemetry.exports_traces:
@@ -318,8 +362,10 @@ async def run_service(
     tracer = telemetry.tracer if telemetry.exports_traces else trace.NoOpTracer()
     runner = CommandRunner(
         SqlUnitStore(db, translate),
+        keys,
         tracer=tracer,
         cache_size=settings.platform.continuum_state_cache_streams,
+        state_max_age=keyring_settings.cache_seconds,
     )
     if settings.platform.continuum_republish_on_start:
         queued = await republish_log(db, store, translate)
@@ -340,6 +386,7 @@ async def run_service(
         store,
         publisher.broker,
         runner,
+        keys,
         event_verifier=transport.event_verifier,
     )
     parts = compose(runtime)
@@ -350,7 +397,13 @@ async def run_service(
     gc.freeze()
     gc.set_threshold(*COLLECTOR_THRESHOLDS)
     server = service_server(
-        settings.grpc_address, parts, db, verifier, telemetry=telemetry, tls=transport.grpc_tls
+        settings.grpc_address,
+        parts,
+        db,
+        verifier,
+        keys,
+        telemetry=telemetry,
+        tls=transport.grpc_tls,
     )
     relay = OutboxRelay(db, publisher, relay_id=f"{settings.name}-relay")
     stopping = asyncio.Event()
@@ -385,6 +438,7 @@ async def run_service(
         await asyncio.gather(*timer_tasks)
         await publisher.stop()
         await db.dispose()
+        await keyring.database.dispose()
         telemetry.shutdown()
         log.info("%s stopped", settings.name)
 

@@ -54,6 +54,7 @@ from infra.eventstore import (
 )
 from infra.eventstore.sql import event_rows
 from infra.schema import commands, events, outbox
+from infra.security.crypto import memory_keyring
 
 pytestmark = pytest.mark.integration
 
@@ -196,10 +197,12 @@ class Backend:
     def __init__(self, store: UnitStore, db: Database | None) -> None:
         self.store = store
         self.db = db
+        # The keyring every process shares.
+        self.keys = memory_keyring()
 
     def runner(self) -> CommandRunner:
         """A runner of its own: another process, as far as caches go."""
-        return CommandRunner(self.store)
+        return CommandRunner(self.store, self.keys)
 
     async def published(self) -> int:
         if isinstance(self.store, InMemoryUnitStore):

@@ -14,6 +14,7 @@ from infra.application import CommandContext
 from infra.commands import CommandRunner, InMemoryUnitStore, Ran
 from infra.ddd import Command
 from infra.eventstore import EventMetadata
+from infra.security.crypto import memory_keyring
 from supervision.adapters.publishing import translate
 from supervision.adapters.sessions_index import SqlSessionsIndex
 from supervision.application.handlers import RecordLicenseChange, Supervision
@@ -43,7 +44,7 @@ class Service:
 
     def __init__(self, now: dt.datetime = NOW) -> None:
         self.units = InMemoryUnitStore(translate, now=lambda: now)
-        self.runner = CommandRunner(self.units)
+        self.runner = CommandRunner(self.units, memory_keyring())
         self.supervision = Supervision(TRACKS, MemorySessionsIndex(self.units))
         self.now = now
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from contracts.events.base import EventContract, register
-from contracts.fields import Date, Id, Int32, Label, LicenseNumber, Text
+from contracts.fields import Date, Id, Int32, Label, LicenseNumber, SealedText
 from contracts.topics import COMPLIANCE_EVENTS
 
 __all__ = [
@@ -80,7 +80,7 @@ class LicenseSuspended(_LicenseEvent):
     version = 1
 
     effective_on: Date
-    reason: Text
+    reason: SealedText
 
 
 @register
@@ -101,7 +101,7 @@ class LicenseRevoked(_LicenseEvent):
     version = 1
 
     effective_on: Date
-    reason: Text
+    reason: SealedText
 
 
 @register
@@ -161,7 +161,7 @@ class VerdictResolved(_OversightEvent):
     resolution_id: Id
     verdict_id: Id
     kind: ResolutionKind
-    reason: Text
+    reason: SealedText
     # The officer's staff id.
     resolved_by: Id
     on: Date
@@ -180,5 +180,5 @@ class LeaveApproved(_OversightEvent):
     start: Date
     end: Date
     approved_by: Id
-    reason: Text
+    reason: SealedText
     recorded_by: Id

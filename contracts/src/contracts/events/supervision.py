@@ -21,7 +21,7 @@ from contracts.fields import (
     Label,
     LicenseNumber,
     Month,
-    Text,
+    SealedText,
 )
 from contracts.topics import SUPERVISION_EVENTS
 
@@ -172,7 +172,7 @@ class AgreementAmended(_SuperviseeEvent):
     modalities: tuple[SessionModality, ...]
     sessions_per_period: Int32 | None
     period: AgreementPeriod | None
-    reason: Text
+    reason: SealedText
     amended_by: Id
 
 
@@ -185,7 +185,7 @@ class AgreementTerminated(_SuperviseeEvent):
 
     agreement_id: Id
     terminated_on: Date
-    reason: Text
+    reason: SealedText
     terminated_by: Id
 
 
@@ -254,7 +254,7 @@ class SessionAmended(_SessionEvent):
     supervisee_ids: tuple[Id, ...]
     techniques: tuple[Technique, ...]
     focus: tuple[Focus, ...]
-    reason: Text
+    reason: SealedText
     amended_by: Id
 
 
@@ -267,7 +267,7 @@ class SessionVoided(_SessionEvent):
 
     supervisee_ids: tuple[Id, ...]
     date: Date
-    reason: Text
+    reason: SealedText
     voided_by: Id
 
 
@@ -305,7 +305,7 @@ class PracticeHoursRecorded(_SuperviseeEvent):
     week_start: Date
     direct_minutes: WeekMinutes
     indirect_minutes: WeekMinutes
-    correction: Text | None = None
+    correction: SealedText | None = None
 
 
 @register
@@ -330,7 +330,7 @@ class MonthReopened(_SuperviseeEvent):
 
     month: Month
     reopened_by: Id
-    reason: Text
+    reason: SealedText
     reopened_on: Date
 
 

@@ -24,6 +24,10 @@ class Aggregate(Generic[S]):
     `read_by_others`: other commands decide on this stream's state without writing to it (a
     supervisor's standing is read by every session logged under them, see `UnitOfWork.expect`).
     Its appends then lock the stream against those readers for the length of the transaction.
+
+    `subject`: whose sensitive values the stream's events hold (the supervisee, the client, the
+    license holder), read from its state; they are sealed for that subject when stored
+    (`infra.commands.sealing`). None for a stream whose events hold nothing sensitive.
     """
 
     category: str
@@ -31,6 +35,7 @@ class Aggregate(Generic[S]):
     fold: Callable[[Iterable[DomainEvent], S], S]
     types: EventTypes
     read_by_others: bool = False
+    subject: Callable[[S], str | None] | None = None
 
     def stream_id(self, id: str) -> str:
         return f"{self.category}-{id}"

@@ -26,6 +26,7 @@ import asyncio
 import datetime as dt
 import logging
 import random
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from opentelemetry.trace import Tracer
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from infra.application import CommandContext, to_new_events
+from infra.application import CommandContext
 from infra.commands.model import (
     Aggregate,
     CommandRecord,
@@ -48,8 +49,10 @@ from infra.commands.model import (
     Verdict,
     touched,
 )
+from infra.commands.sealing import EventSealing
 from infra.ddd import AlreadyRecorded, Command, DomainError, DomainEvent
-from infra.eventstore.model import ConcurrencyError, StreamAppend
+from infra.eventstore.model import ConcurrencyError, NewEvent, StreamAppend
+from infra.security.crypto.keys import SubjectKeys
 
 log = logging.getLogger(__name__)
 
@@ -119,14 +122,19 @@ class _Entry:
     state: Any
     version: int
     stale: bool = False
+    # When it was folded from the store (time.monotonic): see StateCache's max_age.
+    read_at: float = 0.0
 
 
 class StateCache:
     """The states of the streams used last, each with the version it stands at (bounded: the
     least recently used go first)."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, max_age: float | None = None) -> None:
         self._capacity = capacity
+        # A state holds its sensitive values opened: kept at most this long, so that a subject
+        # erased by another process reads `[erased]` here too once the keys cached expire.
+        self._max_age = max_age
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
 
     def __len__(self) -> int:
@@ -134,15 +142,22 @@ class StateCache:
 
     def get(self, stream_id: str) -> _Entry | None:
         entry = self._entries.get(stream_id)
-        if entry is not None:
-            self._entries.move_to_end(stream_id)
+        if entry is None:
+            return None
+        if self._max_age is not None and time.monotonic() - entry.read_at > self._max_age:
+            del self._entries[stream_id]
+            return None
+        self._entries.move_to_end(stream_id)
         return entry
 
     def put(self, stream_id: str, state: Any, version: int) -> None:
         entry = self._entries.get(stream_id)
         if entry is not None and not entry.stale and entry.version > version:
             return  # a slower read must not replace what a commit since put there
-        self._entries[stream_id] = _Entry(state, version)
+        # Read again from the store or folded on from a stale entry: as old as what it began
+        # from (a commit's new events are sealed and opened in this process: no older).
+        read_at = entry.read_at if entry is not None else time.monotonic()
+        self._entries[stream_id] = _Entry(state, version, read_at=read_at)
         self._entries.move_to_end(stream_id)
         while len(self._entries) > self._capacity:
             self._entries.popitem(last=False)
@@ -241,12 +256,24 @@ class UnitOfWork:
         still are (see RowsCheck for the locks that make it safe)."""
         self._row_checks.append(check)
 
-    def _unit(self) -> Unit:
-        appends = [
-            StreamAppend(stream_id, read.version, to_new_events(read.staged, self.ctx.now))
-            for stream_id, read in self._read.items()
-            if read.staged
-        ]
+    async def _unit(self) -> Unit:
+        sealing = self._runner.sealing
+        appends = []
+        for stream_id, read in self._read.items():
+            if not read.staged:
+                continue
+            subject_of = read.aggregate.subject
+            subject = subject_of(read.state) if subject_of is not None else None
+            events = [
+                NewEvent(
+                    type=event.type,
+                    data=await sealing.sealed_data(event, subject),
+                    occurred_at=self.ctx.now,
+                    schema_version=event.schema_version,
+                )
+                for event in read.staged
+            ]
+            appends.append(StreamAppend(stream_id, read.version, events))
         appended = {append.stream_id for append in appends}
         return Unit(
             metadata=self.ctx.metadata,
@@ -272,14 +299,18 @@ class CommandRunner:
     def __init__(
         self,
         store: UnitStore,
+        keys: SubjectKeys,
         *,
         retry: RetryPolicy | None = None,
         cache_size: int = 4096,
+        state_max_age: float | None = None,
         tracer: Tracer | None = None,
     ) -> None:
         self.store = store
+        # Seals the events' sensitive fields before they are stored, opens them when read.
+        self.sealing = EventSealing(keys)
         self._retry = retry or RetryPolicy()
-        self._cache = StateCache(cache_size)
+        self._cache = StateCache(cache_size, state_max_age)
         self._tracer = tracer or trace.get_tracer(__name__)
 
     @property
@@ -322,7 +353,15 @@ class CommandRunner:
                 if earlier is None:
                     raise
                 return self._answer(use_case, earlier, fingerprint, refused)
-            unit = uow._unit()
+            try:
+                unit = await uow._unit()
+            except DomainError as refused:  # a sensitive value for an erased subject
+                if key is None:
+                    raise
+                earlier = await self.store.recorded(command_type, key, within=within)
+                if earlier is None:
+                    raise
+                return self._answer(use_case, earlier, fingerprint, refused)
             if key is not None:
                 unit.record = CommandRecord(
                     command_type=command_type,
@@ -427,7 +466,12 @@ class CommandRunner:
             return aggregate.initial, 0
         base, after = (entry.state, entry.version) if entry is not None else (aggregate.initial, 0)
         recorded = await self.store.read(stream_id, after_version=after, within=within)
-        state = aggregate.fold([aggregate.types.load(e.type, e.data) for e in recorded], base)
+        types, sealing = aggregate.types, self.sealing
+        events = []
+        for e in recorded:
+            event_class = types.event_class(e.type)
+            events.append(event_class.from_data(await sealing.opened_data(event_class, e.data)))
+        state = aggregate.fold(events, base)
         version = recorded[-1].version if recorded else after
         if within is None:
             self._cache.put(stream_id, state, version)

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -77,6 +77,7 @@ class GrpcServer:
         options: Sequence[tuple[str, Any]] = (),
         guard: Guard | None = None,
         tls: ServerTls | None = None,
+        responses: Callable[[Any], Awaitable[Any]] | None = None,
     ) -> None:
         if not services:
             raise ValueError("a GrpcServer needs at least one service")
@@ -91,6 +92,9 @@ class GrpcServer:
         self._options = tuple(options)
         self._guard = guard
         self._tls = tls
+        # What every response of the services passes through before it is sent: the opening
+        # of sealed values (`infra.grpc.sealed.ResponseOpener`).
+        self._responses = responses
         self._server: Any = None
         self._health: HealthServicer | None = None
         self._drain: _Drain | None = None
@@ -211,8 +215,11 @@ class GrpcServer:
         adopt = not self._records_spans
 
         guard = self._guard
+        responses = self._responses
 
         def wrap(behavior: UnaryBehavior) -> UnaryBehavior:
+            if responses is not None:
+                behavior = _answering_through(behavior, responses)
             # The caller is verified and the policy applied before the servicer runs; a method
             # the policy has no rule for raises here, at registration: the server does not start.
             if guard is not None:
@@ -294,6 +301,15 @@ class _WrappedGeneric(grpc.GenericRpcHandler):  # type: ignore[misc]
         if known is None or known[0] is not handler:
             known = self._wrapped[method] = (handler, self._wrap(method, handler))
         return known[1]
+
+
+def _answering_through(
+    behavior: UnaryBehavior, responses: Callable[[Any], Awaitable[Any]]
+) -> UnaryBehavior:
+    async def answered(request: Any, context: Any) -> Any:
+        return await responses(await behavior(request, context))
+
+    return answered
 
 
 def _in_callers_trace(behavior: UnaryBehavior) -> UnaryBehavior:

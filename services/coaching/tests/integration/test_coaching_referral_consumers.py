@@ -26,6 +26,7 @@ from infra.inbox import first_delivery
 from infra.messaging.cloudevents import IncomingEvent
 from infra.messaging.consumer import PermanentError
 from infra.schema import outbox
+from infra.security.crypto import memory_keyring
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +85,7 @@ class Coaching:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.store = SqlEventStore(db)
-        self.runner = CommandRunner(SqlUnitStore(db, translate))
+        self.runner = CommandRunner(SqlUnitStore(db, translate), memory_keyring())
         self.consumer = ReferralConsumer(self.runner, lambda: NOW)
 
     async def handle(self, command: EngagementCommand) -> bool:

@@ -36,6 +36,7 @@ from infra.application import CommandContext
 from infra.commands import CommandRunner, InMemoryUnitStore
 from infra.ddd import InvalidInput
 from infra.eventstore import EventMetadata
+from infra.security.crypto import memory_keyring
 
 pytestmark = pytest.mark.unit
 
@@ -145,7 +146,7 @@ class Played:
 
     def __init__(self) -> None:
         self.units = InMemoryUnitStore(translate, now=lambda: NOW)
-        self.runner = CommandRunner(self.units)
+        self.runner = CommandRunner(self.units, memory_keyring())
         self.store = self.units.events
         self.published = self.store.published
 

@@ -44,7 +44,7 @@ STANDING_KEEPER_SECONDS = 1.0
 def credential_parts(runtime: Runtime) -> ServiceParts:
     """The credential registry: its API and the clock job that records expiry reminders and
     expiries (the registry's events are what this service publishes, see `translate`)."""
-    registry = CredentialRegistry(runtime.runner, SqlLicenseIndex(runtime.db))
+    registry = CredentialRegistry(runtime.runner, SqlLicenseIndex(runtime.db, runtime.keys))
     api = CredentialApi(registry, runtime.clock)
     return ServiceParts(
         grpc=[

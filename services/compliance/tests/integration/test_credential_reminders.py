@@ -33,6 +33,11 @@ from infra.db import Database
 from infra.eventstore import EventMetadata
 from infra.schema import events as events_table
 from infra.schema import outbox
+from infra.security.crypto import memory_keyring
+
+# The keyring the service's processes share (one per test module: a process's keys are
+# everyone's, as over the keyring database).
+KEYRING = memory_keyring()
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +69,9 @@ def record(license_id: str, holder_id: str = "sup-1", **overrides: Any) -> Recor
 
 async def registry_on(make_database: DatabaseFactory) -> tuple[CredentialRegistry, Database]:
     db = await make_database(license_index.MIGRATIONS)
-    registry = CredentialRegistry(CommandRunner(SqlUnitStore(db, translate)), SqlLicenseIndex(db))
+    registry = CredentialRegistry(
+        CommandRunner(SqlUnitStore(db, translate), KEYRING), SqlLicenseIndex(db, KEYRING)
+    )
     return registry, db
 
 
@@ -122,7 +129,7 @@ async def test_the_clock_records_each_reminder_once_on_its_day_and_then_the_expi
     expired = clock_messages[-1]
     assert isinstance(expired, LicenseExpired) and expired.expired_on == D("2027-02-01")
     # Nothing is left for the clock: the license table holds no due day for an expired license.
-    assert await SqlLicenseIndex(db).holders_due(D("2030-01-01"), 10) == []
+    assert await SqlLicenseIndex(db, KEYRING).holders_due(D("2030-01-01"), 10) == []
 
 
 async def test_the_clock_records_as_the_clock_with_the_now_it_was_given(
@@ -207,7 +214,7 @@ async def test_suspended_and_revoked_licenses_are_left_alone_by_the_clock(
     )
 
     # The commands cleared their licenses' due days in the license table, with their events.
-    assert await SqlLicenseIndex(db).holders_due(D("2030-01-01"), 10) == []
+    assert await SqlLicenseIndex(db, KEYRING).holders_due(D("2030-01-01"), 10) == []
     assert await registry.send_due_reminders(at("2027-06-01")) == 0
     assert await reminders(registry, "sup-1") == await reminders(registry, "sup-2") == []
 
@@ -270,7 +277,7 @@ class StaleIndex(SqlLicenseIndex):
     before another one committed sees."""
 
     def __init__(self, db: Database) -> None:
-        super().__init__(db)
+        super().__init__(db, KEYRING)
         self.stale = 2
 
     async def holder_of(self, license_id: str) -> str | None:
@@ -302,7 +309,7 @@ async def test_a_decision_on_a_stale_license_table_is_refused_by_its_constraints
 ) -> None:
     registry, db = await registry_on(make_database)
     await registry.record_license(record("lic-1"), staff())
-    stale = CredentialRegistry(CommandRunner(SqlUnitStore(db, translate)), StaleIndex(db))
+    stale = CredentialRegistry(CommandRunner(SqlUnitStore(db, translate), KEYRING), StaleIndex(db))
 
     with pytest.raises(error):
         await stale.record_license(record(**second), staff())

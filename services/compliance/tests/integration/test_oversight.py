@@ -36,6 +36,11 @@ from infra.ddd import AlreadyRecorded
 from infra.eventstore import EventMetadata, OutboxMessage
 from infra.messaging.cloudevents import IncomingEvent, decode, encode
 from infra.schema import outbox
+from infra.security.crypto import memory_keyring
+
+# The keyring the service's processes share (one per test module: a process's keys are
+# everyone's, as over the keyring database).
+KEYRING = memory_keyring()
 
 pytestmark = pytest.mark.integration
 
@@ -129,7 +134,11 @@ async def oversight_on(
     db = await make_database(MIGRATIONS)
     facts = SqlProjectedFacts(db)
     await feed.one_by_one(db, practice_and_supervision(feed))
-    return Oversight(CommandRunner(SqlUnitStore(db, translate)), facts, packs), facts, db
+    return (
+        Oversight(CommandRunner(SqlUnitStore(db, translate), KEYRING), facts, packs),
+        facts,
+        db,
+    )
 
 
 async def published(db: Database) -> list[OutboxMessage]:
@@ -277,7 +286,7 @@ async def test_two_officers_resolving_one_verdict_at_once_record_one_resolution(
     oversight, facts, db = await oversight_on(make_database, packs, feed)
     finding = march_finding(await evaluated(facts, packs, "2026-04-15", at("2026-04-20")))
     # Two processes: each runner has a cache of its own, so neither knows the other's commit.
-    other = Oversight(CommandRunner(SqlUnitStore(db, translate)), facts, packs)
+    other = Oversight(CommandRunner(SqlUnitStore(db, translate), KEYRING), facts, packs)
 
     outcomes = await asyncio.gather(
         oversight.resolve_verdict(resolve(finding.verdict_id), officer("2026-04-20")),

@@ -13,6 +13,7 @@ from conftest import STORAGE_BACKENDS, database_factory
 from infra.application import CommandContext
 from infra.commands import CommandRunner, InMemoryUnitStore, SqlUnitStore
 from infra.eventstore import EventMetadata
+from infra.security.crypto import memory_keyring
 from referral.adapters.publishing import translate
 from referral.adapters.records import MIGRATIONS, SqlReferralIndex
 from referral.application.handlers import Referrals
@@ -44,7 +45,7 @@ async def service(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             if request.param == "memory"
             else SqlUnitStore(db, translate)
         )
-        yield Service(CommandRunner(store), Referrals(SqlReferralIndex(db)))
+        yield Service(CommandRunner(store, memory_keyring()), Referrals(SqlReferralIndex(db)))
 
 
 async def raised(service: Service, referral_id: str) -> None:

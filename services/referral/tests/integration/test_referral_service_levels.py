@@ -17,6 +17,7 @@ from infra.commands import CommandRunner, Committed, SqlUnitStore, Unit, Verdict
 from infra.db import Database
 from infra.eventstore import EventMetadata, SqlEventStore, StreamAppend
 from infra.schema import outbox
+from infra.security.crypto import memory_keyring
 from referral.adapters.publishing import translate
 from referral.adapters.records import MIGRATIONS, SqlReferralIndex, _create_index, referral_index
 from referral.application.handlers import (
@@ -78,7 +79,7 @@ class Records:
     def __init__(self, db: Database, store: SqlUnitStore | None = None) -> None:
         self.index = SqlReferralIndex(db)
         self.referrals = Referrals(self.index)
-        self.runner = CommandRunner(store or SqlUnitStore(db, translate))
+        self.runner = CommandRunner(store or SqlUnitStore(db, translate), memory_keyring())
 
     async def handle(self, command: ReferralCommand, context: CommandContext) -> None:
         await self.runner.run(self.referrals.step, command, context)

@@ -27,6 +27,7 @@ from infra.grpc.client import bearer_metadata, open_aio_channel
 from infra.grpc.metadata import outgoing_metadata
 from infra.grpc.server import GrpcServer
 from infra.schema import outbox
+from infra.security.crypto import memory_keyring
 from infra.security.guard import Guard
 from infra.security.policy import Role
 from infra.security.tokens import SigningKey, verifier_for
@@ -59,7 +60,7 @@ class Served:
 async def served(make_database: DatabaseFactory) -> AsyncIterator[Served]:
     db = await make_database(())
     store = SqlEventStore(db)
-    runner = CommandRunner(SqlUnitStore(db, translate_development))
+    runner = CommandRunner(SqlUnitStore(db, translate_development), memory_keyring())
     server = GrpcServer(
         "127.0.0.1:0",
         [

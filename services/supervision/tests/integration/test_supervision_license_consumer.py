@@ -33,6 +33,7 @@ from infra.inbox import first_delivery
 from infra.messaging.cloudevents import IncomingEvent
 from infra.messaging.consumer import PermanentError
 from infra.schema import outbox
+from infra.security.crypto import memory_keyring
 from supervision.adapters.publishing import translate
 from supervision.adapters.sessions_index import MIGRATIONS, SqlSessionsIndex
 from supervision.application.handlers import SUPERVISEE, SUPERVISOR
@@ -96,7 +97,7 @@ class Supervision:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.store = SqlEventStore(db)
-        self.runner = CommandRunner(SqlUnitStore(db, translate))
+        self.runner = CommandRunner(SqlUnitStore(db, translate), memory_keyring())
         self.index = SqlSessionsIndex(db)
         self.use_cases = SupervisionUseCases(TRACKS, self.index)
         self.consumer = LicenseConsumer(self.runner, self.use_cases, lambda: NOW)

@@ -7,6 +7,7 @@ destroying the subject's keys erases it from every copy (crypto-shredding).
 - `sql`: the keyring in a database (SQLite, PostgreSQL), shareable by several services;
 - `cache`: data keys kept in memory a short while in front of it;
 - `sealing`: `seal` and `unseal`, and the envelope a sealed value is written in;
+- `fields`: a sensitive field's value sealed and opened (`[erased]` once its subject is erased);
 - `settings`: CONTINUUM_KEYRING_* and `open_keyring`.
 """
 
@@ -30,6 +31,7 @@ from infra.security.crypto.keys import (
     SubjectErased,
     SubjectKeys,
     UnknownDataKey,
+    memory_keyring,
 )
 from infra.security.crypto.sealing import (
     Envelope,
@@ -75,6 +77,7 @@ __all__ = [
     "is_sealed",
     "key_encryption_keys",
     "keyring_database",
+    "memory_keyring",
     "open_keyring",
     "seal",
     "unseal",

@@ -24,7 +24,12 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from contracts.fields import check_id
-from infra.security.crypto.kek import KEY_BYTES, KeyEncryptionKey, KeyringError
+from infra.security.crypto.kek import (
+    KEY_BYTES,
+    KeyEncryptionKey,
+    KeyringError,
+    LocalKeyEncryptionKey,
+)
 
 # Why a subject's keys were destroyed.
 ErasureReason = Literal["retention_ended", "consent_revoked"]
@@ -243,3 +248,9 @@ class MemorySubjectKeys:
         erasure = self._store.erasures.get(subject)
         if erasure is not None:
             raise SubjectErased(erasure)
+
+
+def memory_keyring() -> MemorySubjectKeys:
+    """A keyring in memory under a KEK made for it (tests, services run on in-memory stores):
+    sealing works as in production; nothing sealed outlives the process."""
+    return MemorySubjectKeys(LocalKeyEncryptionKey.generate())

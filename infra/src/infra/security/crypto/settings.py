@@ -7,14 +7,18 @@
 | `CONTINUUM_KEYRING_KEK_FILE` | the current KEK: a file holding one 256-bit key in base64url |
 | `CONTINUUM_KEYRING_RETIRED_KEK_FILES` | KEKs being rotated out, a JSON list of files: they
   still unwrap keys until `rewrap` moved them all to the current KEK |
+| `CONTINUUM_KEYRING_CACHE_SECONDS` | how long a service keeps data keys (and the states it
+  opened with them) in memory: an erasure made elsewhere shows there after at most this long |
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from infra.security.crypto.cache import DEFAULT_TTL_SECONDS
 from infra.security.crypto.kek import KeyFileInvalid, KeyringError, LocalKeyEncryptionKey
 from infra.security.crypto.sql import SqlSubjectKeys, keyring_database
 
@@ -36,6 +40,7 @@ class KeyringSettings(BaseSettings):
     url: str | None = None
     kek_file: Path | None = None
     retired_kek_files: tuple[Path, ...] = ()
+    cache_seconds: float = Field(default=DEFAULT_TTL_SECONDS, gt=0)
 
     def database_url(self, data_dir: Path) -> str:
         """The configured URL, or the SQLite file beside the services' under `data_dir`."""

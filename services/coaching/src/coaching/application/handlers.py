@@ -19,7 +19,14 @@ from coaching.domain.errors import EngagementMustExist
 from infra.commands import Aggregate, CommandRunner, Done, UnitOfWork, UseCase
 from infra.ddd import Command, Id
 
-ENGAGEMENT = Aggregate("engagement", engagement.INITIAL, engagement.fold, EVENT_TYPES)
+# What a coach and a client write is the client's: sealed for them (`Aggregate.subject`).
+ENGAGEMENT = Aggregate(
+    "engagement",
+    engagement.INITIAL,
+    engagement.fold,
+    EVENT_TYPES,
+    subject=lambda state: state.engagement.client_id if state.engagement else None,
+)
 _OPENING = (OpenEngagement, OpenEngagementForReferral)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from coaching.domain.values import ConcernUrgency, EngagementOutcome, Progress, Recommendation
-from infra.ddd import DomainEvent, EventTypes
+from infra.ddd import DomainEvent, EventTypes, TypedText
 
 
 class EngagementOpened(DomainEvent):
@@ -77,10 +77,10 @@ class GoalSet(DomainEvent):
 
     engagement_id: str
     goal_id: str
-    specific: str
-    measure: str
-    achievable: str
-    relevant: str
+    specific: TypedText
+    measure: TypedText
+    achievable: TypedText
+    relevant: TypedText
     target_date: dt.date
     set_on: dt.date
 
@@ -91,12 +91,12 @@ class GoalRevised(DomainEvent):
     engagement_id: str
     goal_id: str
     revision_id: str
-    specific: str
-    measure: str
-    achievable: str
-    relevant: str
+    specific: TypedText
+    measure: TypedText
+    achievable: TypedText
+    relevant: TypedText
     target_date: dt.date
-    reason: str
+    reason: TypedText
     revised_on: dt.date
 
 
@@ -113,7 +113,7 @@ class GoalDropped(DomainEvent):
 
     engagement_id: str
     goal_id: str
-    reason: str
+    reason: TypedText
     dropped_on: dt.date
 
 
@@ -133,7 +133,7 @@ class HomeworkAssigned(DomainEvent):
     engagement_id: str
     homework_id: str
     goal_id: str
-    task: str
+    task: TypedText
     assigned_on: dt.date
     due_on: dt.date
 
@@ -165,7 +165,7 @@ class ProgressNoteRecorded(DomainEvent):
     note_id: str
     written_on: dt.date
     progress: Progress
-    summary: str
+    summary: TypedText
     session_id: str | None
     goal_ids: tuple[str, ...]
 

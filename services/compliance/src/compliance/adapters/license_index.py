@@ -5,11 +5,18 @@ Written only in the transaction that appends the license's events (its rows are 
 and committed by the command runner), so it never disagrees with them. The unique constraints
 are the registry's guard against two holders recording the same license id or the same state,
 kind and number at the same moment: the second is decided again, and refused.
+
+A license number identifies its holder, so the table holds no number: it holds a keyed digest of
+the state, kind and number (HMAC-SHA-256 under a key of the keyring kept for this index,
+`NUMBER_INDEX_KEY`, truncated to 128 bits), which finds a number already taken and says nothing
+without the key. The number itself rests sealed in the holder's stream only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 
 from sqlalchemy import (
     Column,
@@ -27,6 +34,11 @@ from sqlalchemy import (
 from compliance.application.credentials import IndexedLicense
 from infra.commands import IndexRow
 from infra.db import Database, Migration
+from infra.security.crypto import SubjectKeys
+
+# The keyring entry whose key digests license numbers for this table; never erased (it belongs to
+# no person: erasing a holder leaves a digest that only this key could ever match).
+NUMBER_INDEX_KEY = "index.compliance.license-numbers"
 
 metadata = MetaData()
 
@@ -59,8 +71,14 @@ MIGRATIONS = (
 
 
 class SqlLicenseIndex:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, keys: SubjectKeys) -> None:
         self._db = db
+        self._keys = keys
+
+    async def _digest(self, state: str, kind: str, number: str) -> str:
+        key = await self._keys.current(NUMBER_INDEX_KEY)
+        message = "\x00".join((state, kind, number)).encode()
+        return hmac.new(key.material, message, hashlib.sha256).hexdigest()[:32]
 
     async def holder_of(self, license_id: str) -> str | None:
         async with self._db.read() as conn:
@@ -75,7 +93,7 @@ class SqlLicenseIndex:
                 select(licenses.c.license_id).where(
                     licenses.c.state == state,
                     licenses.c.kind == kind,
-                    licenses.c.number == number,
+                    licenses.c.number == await self._digest(state, kind, number),
                 )
             )
             return license_id
@@ -92,13 +110,13 @@ class SqlLicenseIndex:
             )
             return [row.holder_id for row in rows]
 
-    def row(self, license: IndexedLicense, *, new: bool) -> IndexRow:
+    async def row(self, license: IndexedLicense, *, new: bool) -> IndexRow:
         values = {
             "license_id": license.license_id,
             "holder_id": license.holder_id,
             "state": license.state,
             "kind": license.kind,
-            "number": license.number,
+            "number": await self._digest(license.state, license.kind, license.number),
             "status": license.status,
             "expires_on": license.expires_on,
             "next_due_on": license.next_due_on,

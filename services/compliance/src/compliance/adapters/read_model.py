@@ -187,7 +187,8 @@ supervisees = Table(
     metadata,
     Column("supervisee_id", ID, primary_key=True),
     Column("credential_track", ID, nullable=False),
-    Column("license_number", ID, nullable=False),
+    # Sealed by its producer (an envelope, longer than any id): see migration 6.
+    Column("license_number", Text, nullable=False),
     Column("home_site_id", ID, nullable=False),
     Column("registered_on", Date, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
@@ -239,7 +240,7 @@ agreement_changes = Table(
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("actor", ID),
     Column("reason", Text),
-    Column("approval_reference", String(200)),
+    Column("approval_reference", Text),  # sealed: see migration 6
     # The terms an amendment puts in force.
     Column("end_date", Date),
     Column("modalities", JSON),
@@ -362,7 +363,7 @@ projected_licenses = Table(
     Column("license_id", ID, primary_key=True),
     Column("holder_id", ID, nullable=False, index=True),
     Column("kind", ID, nullable=False),
-    Column("number", ID, nullable=False),
+    Column("number", Text, nullable=False),  # sealed: see migration 6
     Column("state", LABEL, nullable=False),
     Column("issued_on", Date, nullable=False),
     Column("expires_on", Date, nullable=False),
@@ -655,6 +656,22 @@ def _widen_to_their_kinds(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE {table.name} ALTER COLUMN {name} TYPE {column_type}"))
 
 
+# The columns that hold what producers seal (`contracts.fields.sealable`): an envelope is longer
+# than the plain value's bound. PostgreSQL holds VARCHAR to its length; SQLite does not.
+_SEALED_COLUMNS = (
+    ("supervisees", "license_number"),
+    ("projected_licenses", "number"),
+    ("agreement_changes", "approval_reference"),
+)
+
+
+def _sealed_values(conn: Connection) -> None:
+    if conn.dialect.name != "postgresql":
+        return
+    for table, column in _SEALED_COLUMNS:
+        conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE TEXT"))
+
+
 MIGRATIONS = (
     Migration("compliance", 1, "supervision sessions and referrals read model", _create_read_model),
     Migration(
@@ -683,6 +700,12 @@ MIGRATIONS = (
         "columns as wide as the kinds they hold: evaluations.framework_version, the state of "
         "projected licenses and designations (labels), verdict_resolutions.verdict_id (an id)",
         _widen_to_their_kinds,
+    ),
+    Migration(
+        "compliance",
+        6,
+        "license numbers and approval references as their producers seal them: unbounded text",
+        _sealed_values,
     ),
 )
 

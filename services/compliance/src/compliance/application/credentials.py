@@ -49,7 +49,11 @@ CLOCK_BATCH = 500
 _CLOCK_CORRELATION = uuid.UUID("6f1d3c0e-8a4b-5d2e-9c71-0b3e5f7a9d24")
 
 HOLDER = Aggregate(
-    "credential-holder", credentials.INITIAL, credentials.fold, CREDENTIAL_EVENT_TYPES
+    "credential-holder",
+    credentials.INITIAL,
+    credentials.fold,
+    CREDENTIAL_EVENT_TYPES,
+    subject=lambda state: state.holder_id,
 )
 
 # A license is recorded once under its id; its later changes can each happen more than once
@@ -87,7 +91,7 @@ class LicenseIndex(Protocol):
         first."""
         ...
 
-    def row(self, license: IndexedLicense, *, new: bool) -> IndexRow:
+    async def row(self, license: IndexedLicense, *, new: bool) -> IndexRow:
         """The license's row, to write with its events: a new one (which must not clash with
         a recorded id or number) or a change of one recorded."""
         ...
@@ -202,7 +206,7 @@ class CredentialRegistry:
             ),
         )
         events = credentials.decide(state, command, uow.today, claims)
-        return self._recorded(uow, command.holder_id, state, events, command.license_id)
+        return await self._recorded(uow, command.holder_id, state, events, command.license_id)
 
     async def _decide_change_license(
         self, uow: UnitOfWork, command: LicenseCommand
@@ -212,14 +216,14 @@ class CredentialRegistry:
             raise LicenseMustBeRecorded(command.license_id)
         state = await uow.get(HOLDER, holder_id)
         events = credentials.decide(state, command, uow.today)
-        return self._recorded(uow, holder_id, state, events, command.license_id)
+        return await self._recorded(uow, holder_id, state, events, command.license_id)
 
     async def _decide_designation(
         self, uow: UnitOfWork, command: RecordSupervisorDesignation
     ) -> CredentialOutcome:
         state = await uow.get(HOLDER, command.holder_id)
         events = credentials.decide(state, command, uow.today)
-        self._recorded(uow, command.holder_id, state, events, None)
+        await self._recorded(uow, command.holder_id, state, events, None)
         return CredentialOutcome()
 
     async def _decide_due_facts(self, uow: UnitOfWork, command: RecordDueFacts) -> FactsRecorded:
@@ -227,10 +231,10 @@ class CredentialRegistry:
         events = credentials.due_facts(state, uow.today)
         # Also when nothing is due: the clock found a row that promised a fact the state does
         # not hold, and the holder's rows are written again from the state.
-        self._recorded(uow, command.holder_id, state, events, None, refresh=True)
+        await self._recorded(uow, command.holder_id, state, events, None, refresh=True)
         return FactsRecorded(recorded=len(events))
 
-    def _recorded(
+    async def _recorded(
         self,
         uow: UnitOfWork,
         holder_id: str,
@@ -252,7 +256,7 @@ class CredentialRegistry:
             for held in after.licenses:
                 if held.license_id in touched:
                     row = _indexed(holder_id, held)
-                    uow.write(self._index.row(row, new=held.license_id in new))
+                    uow.write(await self._index.row(row, new=held.license_id in new))
         if license_id is None:
             return CredentialOutcome()
         lic = after.license(license_id)

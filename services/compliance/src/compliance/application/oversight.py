@@ -26,7 +26,13 @@ from contracts.rulepacks.model import RulePacks
 from infra.application import CommandContext
 from infra.commands import Aggregate, CommandRunner, Ran, UnitOfWork, UseCase
 
-OVERSIGHT = Aggregate("oversight", oversight.INITIAL, oversight.fold, OVERSIGHT_EVENT_TYPES)
+OVERSIGHT = Aggregate(
+    "oversight",
+    oversight.INITIAL,
+    oversight.fold,
+    OVERSIGHT_EVENT_TYPES,
+    subject=lambda state: state.supervisee_id,
+)
 
 R = TypeVar("R", bound=BaseModel)
 

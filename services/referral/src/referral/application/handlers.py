@@ -42,7 +42,14 @@ log = logging.getLogger(__name__)
 # Who the service's clock records its findings as.
 CLOCK_ACTOR = "service:referral-clock"
 
-REFERRAL = Aggregate("referral", INITIAL, fold, EVENT_TYPES)
+# A referral's notes, feedback and consent reference are the client's.
+REFERRAL = Aggregate(
+    "referral",
+    INITIAL,
+    fold,
+    EVENT_TYPES,
+    subject=lambda state: state.referral.client_id if state.referral else None,
+)
 
 
 class ReferralIndex(Protocol):

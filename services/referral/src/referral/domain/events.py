@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from infra.ddd import DomainEvent, EventTypes
+from infra.ddd import ConsentReferenceText, DomainEvent, EventTypes, TypedText
 from referral.domain.values import (
     CancelReason,
     CareService,
@@ -43,10 +43,10 @@ class ReferralRaised(DomainEvent):
     raised_at: dt.datetime | None = None
     origin: str | None = None
     reason: ReferralReason | None = None
-    note: str | None = None
+    note: TypedText | None = None
     raised_by: str | None = None
     substance_use_record: bool = False
-    consent_reference: str | None = None
+    consent_reference: ConsentReferenceText | None = None
     # The service-level targets in force when it was raised, as instants.
     acknowledgement_due_at: dt.datetime | None = None
     scheduling_due_at: dt.datetime | None = None
@@ -73,7 +73,7 @@ class ReferralDeclined(DomainEvent):
     declined_by: str
     declined_on: dt.date
     reason: DeclineReason
-    note: str | None = None
+    note: TypedText | None = None
 
 
 class ReferralRedirected(DomainEvent):
@@ -85,9 +85,9 @@ class ReferralRedirected(DomainEvent):
     redirected_by: str
     redirected_on: dt.date
     reason: RedirectReason
-    note: str | None = None
+    note: TypedText | None = None
     # A substance-use record's consent covering the new receiving service.
-    consent_reference: str | None = None
+    consent_reference: ConsentReferenceText | None = None
 
 
 class ReferralScheduled(DomainEvent):
@@ -123,7 +123,7 @@ class ReferralCompleted(DomainEvent):
     completed_by: str
     completed_on: dt.date
     outcome: ReferralOutcome
-    feedback: str
+    feedback: TypedText
     recommendation: Recommendation
 
 
@@ -143,7 +143,7 @@ class ReferralCancelled(DomainEvent):
     cancelled_by: str
     cancelled_on: dt.date
     reason: CancelReason
-    note: str | None = None
+    note: TypedText | None = None
 
 
 class ServiceLevelBreached(DomainEvent):

@@ -10,7 +10,13 @@ from supervision.domain.evaluation_commands import AcknowledgeEvaluation, Record
 from supervision.domain.evaluation_errors import EvaluationMustBeRecorded
 from supervision.domain.evaluation_events import EVALUATION_EVENT_TYPES
 
-EVALUATION = Aggregate("evaluation", evaluation.INITIAL, evaluation.fold, EVALUATION_EVENT_TYPES)
+EVALUATION = Aggregate(
+    "evaluation",
+    evaluation.INITIAL,
+    evaluation.fold,
+    EVALUATION_EVENT_TYPES,
+    subject=lambda state: state.signed.supervisee_id if state.signed else None,
+)
 
 
 async def _record_evaluation(uow: UnitOfWork, command: RecordEvaluation) -> Done:

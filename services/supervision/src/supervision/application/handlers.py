@@ -45,8 +45,23 @@ from supervision.domain import (
 )
 from supervision.domain.errors import SuperviseeMustBeOnRecord
 
-SUPERVISEE = Aggregate("supervisee", supervisee.INITIAL, supervisee.fold, EVENT_TYPES)
-SESSION = Aggregate("session", session.INITIAL, session.fold, EVENT_TYPES)
+SUPERVISEE = Aggregate(
+    "supervisee",
+    supervisee.INITIAL,
+    supervisee.fold,
+    EVENT_TYPES,
+    subject=lambda state: state.supervisee_id,
+)
+# A session's reasons are sealed for its first supervisee: erasing another supervisee of a
+# group session leaves them readable (their own record's copy, SupervisionAmended/Voided, is
+# sealed for them).
+SESSION = Aggregate(
+    "session",
+    session.INITIAL,
+    session.fold,
+    EVENT_TYPES,
+    subject=lambda state: state.session.supervisee_ids[0] if state.session else None,
+)
 SUPERVISOR = Aggregate(
     "supervisor", supervisor.INITIAL, supervisor.fold, EVENT_TYPES, read_by_others=True
 )

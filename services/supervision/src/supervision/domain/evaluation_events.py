@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from infra.ddd import DomainEvent, EventTypes
+from infra.ddd import DomainEvent, EventTypes, TypedText
 from supervision.domain.evaluation_commands import EvaluationTrigger
 from supervision.domain.evaluation_frameworks import DomainScore
 
@@ -36,9 +36,9 @@ class EvaluationSigned(DomainEvent):
     below_expectations: tuple[str, ...]
     evidence_session_ids: tuple[str, ...]
     # The narrative about the supervisee: stays in supervision, never published.
-    strengths: str
-    limitations: str
-    remediation_plan: str | None
+    strengths: TypedText
+    limitations: TypedText
+    remediation_plan: TypedText | None
     signed_on: dt.date
 
     @property

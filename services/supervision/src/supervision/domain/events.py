@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from infra.ddd import DomainEvent, EventTypes
+from infra.ddd import ApprovalReferenceText, DomainEvent, EventTypes, LicenseNumberText, TypedText
 from supervision.domain.values import (
     AgreementPeriod,
     Focus,
@@ -35,7 +35,7 @@ class SuperviseeRegistered(DomainEvent):
 
     supervisee_id: str
     credential_track: str
-    license_number: str
+    license_number: LicenseNumberText
     home_site_id: str
     registered_on: dt.date
 
@@ -73,7 +73,7 @@ class AgreementApproved(DomainEvent):
     supervisee_id: str
     agreement_id: str
     approved_on: dt.date
-    approval_reference: str
+    approval_reference: ApprovalReferenceText
 
 
 class AgreementAmended(DomainEvent):
@@ -87,7 +87,7 @@ class AgreementAmended(DomainEvent):
     modalities: tuple[SessionModality, ...]
     sessions_per_period: int
     period: AgreementPeriod
-    reason: str
+    reason: TypedText
     amended_by: str
 
 
@@ -97,7 +97,7 @@ class AgreementTerminated(DomainEvent):
     supervisee_id: str
     agreement_id: str
     terminated_on: dt.date
-    reason: str
+    reason: TypedText
     terminated_by: str
 
 
@@ -134,7 +134,7 @@ class SupervisionAmended(DomainEvent):
     format: SessionFormat
     modality: SessionModality
     kind: SessionKind
-    reason: str
+    reason: TypedText
     amended_by: str
 
 
@@ -143,7 +143,7 @@ class SupervisionVoided(DomainEvent):
 
     session_id: str
     supervisee_id: str
-    reason: str
+    reason: TypedText
     voided_by: str
 
 
@@ -155,7 +155,7 @@ class PracticeHoursRecorded(DomainEvent):
     week_start: dt.date
     direct_minutes: int
     indirect_minutes: int
-    correction: str | None = None
+    correction: TypedText | None = None
 
 
 class MonthSignedOff(DomainEvent):
@@ -173,7 +173,7 @@ class MonthReopened(DomainEvent):
     supervisee_id: str
     month: str
     reopened_by: str
-    reason: str
+    reason: TypedText
     reopened_on: dt.date
 
 
@@ -214,7 +214,7 @@ class SessionAmended(DomainEvent):
     minutes: int
     techniques: tuple[Technique, ...]
     focus: tuple[Focus, ...]
-    reason: str
+    reason: TypedText
     amended_by: str
 
 
@@ -224,7 +224,7 @@ class SessionVoided(DomainEvent):
     session_id: str
     supervisee_ids: tuple[str, ...]
     date: dt.date
-    reason: str
+    reason: TypedText
     voided_by: str
 
 

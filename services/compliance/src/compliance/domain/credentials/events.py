@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from infra.ddd import DomainEvent, EventTypes
+from infra.ddd import DomainEvent, EventTypes, LicenseNumberText, TypedText
 
 # The days before expiry a reminder is due, latest last; 0 is the last valid day itself.
 ReminderDays = Literal[90, 60, 30, 0]
@@ -19,7 +19,7 @@ class LicenseRecorded(DomainEvent):
     holder_id: str
     license_id: str
     kind: str
-    number: str
+    number: LicenseNumberText
     state: str
     issued_on: dt.date
     expires_on: dt.date
@@ -40,7 +40,7 @@ class LicenseSuspended(DomainEvent):
     holder_id: str
     license_id: str
     effective_on: dt.date
-    reason: str
+    reason: TypedText
 
 
 class LicenseReinstated(DomainEvent):
@@ -57,7 +57,7 @@ class LicenseRevoked(DomainEvent):
     holder_id: str
     license_id: str
     effective_on: dt.date
-    reason: str
+    reason: TypedText
 
 
 class LicenseExpired(DomainEvent):

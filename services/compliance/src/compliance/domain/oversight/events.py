@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from infra.ddd import DomainEvent, EventTypes
+from infra.ddd import DomainEvent, EventTypes, TypedText
 
 # A waiver: the rule is set aside for this verdict (for instance by the board). A documented
 # exception: the rule's own exception applies and is on file.
@@ -22,7 +22,7 @@ class VerdictResolved(DomainEvent):
     resolution_id: str
     verdict_id: str
     kind: ResolutionKind
-    reason: str
+    reason: TypedText
     # The officer who resolved it (the caller).
     resolved_by: str
     # The day the resolution stands from.
@@ -39,7 +39,7 @@ class LeaveApproved(DomainEvent):
     end: dt.date
     # Who approved it in writing.
     approved_by: str
-    reason: str
+    reason: TypedText
     # The officer who recorded it (the caller).
     recorded_by: str
 
