@@ -237,4 +237,7 @@ def test_the_officer_is_named_by_a_staff_id(stubs: Stubs) -> None:
         )
     )
 
-    assert invalid_field(error) == "actor"
+    # The officer is the token's subject: a token naming someone by anything but a staff id is
+    # refused before any command is decided.
+    assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert "the token's subject (sub) must be 1 to 64 characters" in str(error.details())
