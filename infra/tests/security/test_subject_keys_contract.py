@@ -215,6 +215,28 @@ async def test_a_subject_destroyed_before_any_key_never_gets_one(storage: Storag
     assert await storage.stored() == {}
 
 
+async def test_first_uses_at_once_refuse_a_destroyed_subject_and_key_the_others(
+    storage: Storage,
+) -> None:
+    # given a subject destroyed, and a keyring that makes concurrent first keys together
+    keys = storage.keyring()
+    await keys.destroy("c-gone", "retention_ended")
+    subjects = [f"c-{n}" for n in range(20)]
+    # when the destroyed subject is asked for among many new ones at once
+    found = await asyncio.gather(
+        *(keys.current(s) for s in [*subjects[:10], "c-gone", *subjects[10:]]),
+        return_exceptions=True,
+    )
+    # then only the destroyed subject is refused, and each other has its own stored key
+    refused = [f for f in found if isinstance(f, BaseException)]
+    assert len(refused) == 1 and isinstance(refused[0], SubjectErased)
+    made = [f for f in found if not isinstance(f, BaseException)]
+    assert sorted(k.subject for k in made) == sorted(subjects)
+    assert sorted(await storage.stored()) == sorted((s, 1) for s in subjects)
+    for key in made:
+        assert await keys.data_key(key.subject, 1) == key
+
+
 async def test_a_destruction_racing_a_first_use_leaves_no_key(storage: Storage) -> None:
     # given two keyrings, one sealing for new subjects while the other destroys them
     sealer, eraser = storage.keyring(), storage.keyring()

@@ -20,6 +20,7 @@ for them once the KEK that wrapped them is retired or the backups expire.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
@@ -123,6 +124,10 @@ class SqlSubjectKeys:
         self.database = db
         self._wrapping = Wrapping(kek, retired)
         self._clock = clock
+        # First keys asked for while a transaction makes others wait for the next, and are made
+        # together in one: registering a supervisee per call makes a subject per call.
+        self._waiting: dict[str, tuple[WrappedKey, asyncio.Future[Erasure | bool | None]]] = {}
+        self._maker: asyncio.Task[None] | None = None
 
     async def current(self, subject: str) -> DataKey:
         check_subject(subject)
@@ -142,23 +147,85 @@ class SqlSubjectKeys:
         raise KeyringError(f"no key could be made for subject {subject!r}: the keyring is busy")
 
     async def _create(self, subject: str, wrapped: WrappedKey) -> bool:
-        """Stores the subject's first key unless one exists; False when one did."""
-        now = self._clock()
-        async with self.database.transaction() as conn:
-            await self._lock_subject(conn, subject, now)
-            await _refuse_erased(conn, subject)
-            if await _newest(conn, subject) is not None:
-                return False
-            await conn.execute(
-                subject_keys.insert().values(
-                    subject=subject,
-                    key_id=FIRST_KEY_ID,
-                    kek_id=wrapped.kek_id,
-                    wrapped=wrapped.wrapped,
-                    created_at=now,
+        """Stores the subject's first key unless one exists; False when one did. Raises
+        SubjectErased for a subject with a tombstone. Concurrent first keys are made in one
+        transaction (`_make_waiting`)."""
+        waiting = self._waiting.get(subject)
+        if waiting is not None:
+            outcome = await asyncio.shield(waiting[1])
+            return False if outcome is True else _made(outcome, mine=False)
+        done: asyncio.Future[Erasure | bool | None] = asyncio.get_running_loop().create_future()
+        self._waiting[subject] = (wrapped, done)
+        if self._maker is None or self._maker.done():
+            self._maker = asyncio.create_task(self._make_waiting(), name="keyring-first-keys")
+        return _made(await asyncio.shield(done), mine=True)
+
+    async def _make_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, {}
+            try:
+                outcomes = await self._create_many(
+                    {subject: wrapped for subject, (wrapped, _) in batch.items()}
                 )
+            except BaseException as failed:
+                for _, done in batch.values():
+                    if not done.done():
+                        done.set_exception(failed)
+                if not isinstance(failed, Exception):
+                    raise
+                continue
+            for subject, (_, done) in batch.items():
+                if not done.done():
+                    done.set_result(outcomes[subject])
+
+    async def _create_many(self, wanted: dict[str, WrappedKey]) -> dict[str, Erasure | bool | None]:
+        """In one transaction, for each subject: its tombstone (nothing made), None when its
+        first key was made here, True when it already had one."""
+        now = self._clock()
+        subjects = sorted(wanted)
+        s, t = keyring_subjects.c, subject_keys.c
+        async with self.database.transaction() as conn:
+            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            await conn.execute(
+                insert(keyring_subjects).on_conflict_do_nothing(index_elements=["subject"]),
+                [{"subject": subject, "created_at": now} for subject in subjects],
             )
-        return True
+            # Held until the end of the transaction, in one order (no two makers deadlock).
+            await conn.execute(
+                select(s.subject)
+                .where(s.subject.in_(subjects))
+                .order_by(s.subject)
+                .with_for_update()
+            )
+            tombstones = {
+                row.subject: Erasure(row.subject, row.destroyed_at, row.erasure_reason)
+                for row in await conn.execute(
+                    select(s.subject, s.destroyed_at, s.erasure_reason).where(
+                        s.subject.in_(subjects), s.destroyed_at.is_not(None)
+                    )
+                )
+            }
+            keyed = set(
+                (await conn.execute(select(t.subject).where(t.subject.in_(subjects)).distinct()))
+                .scalars()
+                .all()
+            )
+            new = [x for x in subjects if x not in tombstones and x not in keyed]
+            if new:
+                await conn.execute(
+                    subject_keys.insert(),
+                    [
+                        {
+                            "subject": subject,
+                            "key_id": FIRST_KEY_ID,
+                            "kek_id": wanted[subject].kek_id,
+                            "wrapped": wanted[subject].wrapped,
+                            "created_at": now,
+                        }
+                        for subject in new
+                    ],
+                )
+        return {x: tombstones.get(x) or (True if x in keyed else None) for x in subjects}
 
     async def data_key(self, subject: str, key_id: int) -> DataKey:
         t = subject_keys.c
@@ -241,6 +308,15 @@ class SqlSubjectKeys:
         )
         s = keyring_subjects.c
         await conn.execute(select(s.subject).where(s.subject == subject).with_for_update())
+
+
+def _made(outcome: Erasure | bool | None, *, mine: bool) -> bool:
+    """Whether the caller's own wrapped key is the one stored; SubjectErased for a tombstone.
+    A caller who joined another's request for the same subject made nothing of its own: it
+    reads the key stored."""
+    if isinstance(outcome, Erasure):
+        raise SubjectErased(outcome)
+    return outcome is None and mine
 
 
 def _after(position: tuple[str, int]) -> Any:
