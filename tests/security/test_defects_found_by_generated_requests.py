@@ -232,6 +232,27 @@ async def test_a_void_whose_reason_holds_a_nul_character_is_refused_naming_it(
 
 
 @pytest.mark.parametrize("service", ["supervision"])
+async def test_a_reason_quoting_a_sealed_value_is_refused_so_no_reply_opens_anothers_text(
+    service: str, served: Served
+) -> None:
+    # given an envelope copied from a topic or a store (another subject's sealed reason)
+    copied = "sealed:1:see-someone-else:1:" + "A" * 60
+    before = await records(served)
+
+    # when a caller types it into a reason of their own
+    answer = await call(
+        served,
+        VOID_SESSION,
+        request_of(VOID_SESSION, session_id="ses-1", reason=f"see {copied}"),
+    )
+
+    # then it is refused, naming the field: nothing would later open it in their reply
+    assert isinstance(answer, grpc.aio.AioRpcError)
+    assert violations(answer) == ["reason"]
+    assert await records(served) == before
+
+
+@pytest.mark.parametrize("service", ["supervision"])
 async def test_a_caller_whose_token_names_a_subject_longer_than_an_id_is_refused(
     service: str, served: Served
 ) -> None:

@@ -129,22 +129,36 @@ def _unwanted(value: str, allowed: frozenset[str]) -> str | None:
     return None
 
 
+# What opens as a sealed value where a person reads it: a plain value must not hold one, or a
+# caller who copied another subject's envelope (from a topic, a backup) into a reason would have
+# it opened in their own reply.
+_ENVELOPE_IN_PLAIN = re.compile(r"sealed:[0-9]+:")
+
+
+def _refuse_envelope(value: str) -> None:
+    if _ENVELOPE_IN_PLAIN.search(value):
+        raise ValueError("must not contain a sealed value ('sealed:<version>:...')")
+
+
 def check_text(value: str) -> str:
-    """Free text without NUL or control characters (newline and tab are kept)."""
+    """Free text without NUL or control characters (newline and tab are kept), and without a
+    sealed value in it."""
     character = _unwanted(value, _LAYOUT)
     if character is not None:
         raise ValueError(
             f"must not contain the control character U+{ord(character):04X} "
             "(only newline and tab are allowed)"
         )
+    _refuse_envelope(value)
     return value
 
 
 def check_label(value: str) -> str:
-    """A name or code on one line: no control character at all."""
+    """A name or code on one line: no control character at all, no sealed value."""
     character = _unwanted(value, frozenset())
     if character is not None:
         raise ValueError(f"must not contain the control character U+{ord(character):04X}")
+    _refuse_envelope(value)
     return value
 
 
